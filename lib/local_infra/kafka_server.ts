@@ -1,0 +1,101 @@
+/**
+ * A single-node Apache Kafka 3.9 broker in KRaft mode (broker and controller in one JVM) from
+ * the Maven Central jars, on loopback ports, tuned for a small machine and quick starts.
+ *
+ * @module
+ */
+
+import { ensureKafkaLibs, javaBin, jvmFlags } from "./maven.ts";
+import { logContains, type ServerProcess, startServer, waitUntilReady } from "./process.ts";
+
+/** Starts Kafka with its client listener on `port` and its controller on `controllerPort`. */
+export async function startKafka(
+  port: number,
+  controllerPort: number,
+  dir: string,
+  opts: { timeoutMs?: number; log?: (line: string) => void } = {},
+): Promise<ServerProcess> {
+  const libs = await ensureKafkaLibs(opts.log);
+  await Deno.mkdir(`${dir}/data`, { recursive: true });
+  const props = `${dir}/server.properties`;
+  await Deno.writeTextFile(props, serverProperties(port, controllerPort, `${dir}/data`));
+  const java = javaBin();
+  const classpath = `${libs}/*`;
+  const format = await new Deno.Command(java, {
+    args: [
+      ...jvmFlags(256),
+      "-cp",
+      classpath,
+      "kafka.tools.StorageTool",
+      "format",
+      "-t",
+      randomClusterId(),
+      "-c",
+      props,
+      "--ignore-formatted",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!format.success) {
+    throw new Error(
+      `Cannot start Kafka: formatting its storage failed: ${
+        new TextDecoder().decode(format.stderr).trim().split("\n").slice(-3).join(" | ")
+      }`,
+    );
+  }
+  const logPath = `${dir}/kafka.log`;
+  const proc = await startServer("Kafka", java, [
+    ...jvmFlags(512),
+    "-cp",
+    classpath,
+    "kafka.Kafka",
+    props,
+  ], { logPath });
+  // The listener binds before requests are served; this line comes once the broker is running.
+  await waitUntilReady(proc, () => logContains(logPath, /Kafka\s*Server.*started/), {
+    timeoutMs: opts.timeoutMs ?? 90_000,
+    intervalMs: 100,
+  });
+  return proc;
+}
+
+/** The broker configuration: one node, replication factor 1, fast group joins, small buffers. */
+export function serverProperties(port: number, controllerPort: number, dataDir: string): string {
+  return [
+    "process.roles=broker,controller",
+    "node.id=1",
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    "controller.listener.names=CONTROLLER",
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "inter.broker.listener.name=PLAINTEXT",
+    `log.dirs=${dataDir}`,
+    "num.partitions=1",
+    "default.replication.factor=1",
+    "min.insync.replicas=1",
+    // One offsets partition instead of 50: the first consumer group would take seconds otherwise.
+    "offsets.topic.replication.factor=1",
+    "offsets.topic.num.partitions=1",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "transaction.state.log.num.partitions=1",
+    "group.initial.rebalance.delay.ms=0",
+    "auto.create.topics.enable=true",
+    "delete.topic.enable=true",
+    "num.network.threads=2",
+    "num.io.threads=2",
+    "background.threads=2",
+    // The default 128 MiB cleaner buffer does not fit a small heap.
+    "log.cleaner.dedupe.buffer.size=2097152",
+    "",
+  ].join("\n");
+}
+
+/** A KRaft cluster id: 16 random bytes in unpadded base64url (22 characters). */
+function randomClusterId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
