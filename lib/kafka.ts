@@ -1,0 +1,277 @@
+/**
+ * Every use of kafkajs goes through this module, so the client can be swapped: client creation
+ * with kafkajs logs routed to LogTape, a fail-early connectivity check, topic creation, a
+ * producer that batches with a linger time (kafkajs has none of its own), one-shot produce
+ * for `feed`, and topic listing.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { getLogger } from "@logtape/logtape";
+import {
+  type Consumer,
+  type ConsumerConfig,
+  Kafka,
+  type KafkaConfig,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
+
+export type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
+export type { Kafka };
+
+/** The Kafka settings this module reads (see `KAFKA_SETTINGS` in settings.ts). */
+export interface KafkaSettings {
+  readonly KAFKA_HOSTS: string;
+  readonly KAFKA_PRODUCER_BATCH_LINGER_MS: number;
+  readonly KAFKA_PRODUCER_BUFFER_BYTES: number;
+  readonly KAFKA_PRODUCER_MAX_REQUEST_SIZE: number;
+}
+
+// kafkajs 2.2.4 arms timers with negative delays (tulios/kafkajs#1751); Deno prints a
+// TimeoutNegativeWarning for each. The warning is harmless noise: drop only that one.
+const emitWarning = process.emitWarning;
+process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+  const first = rest[0] as { type?: string } | string | undefined;
+  const name = typeof warning === "string"
+    ? (typeof first === "string" ? first : first?.type)
+    : (warning as Error | undefined)?.name;
+  if (name === "TimeoutNegativeWarning") return;
+  return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+}) as typeof process.emitWarning;
+
+/** The broker list of `KAFKA_HOSTS` ("h1:9092,h2:9092"). */
+export function brokerList(hosts: string): string[] {
+  return hosts.split(",").map((h) => h.trim()).filter((h) => h.length > 0);
+}
+
+function logCreator() {
+  const log = getLogger(["crawl-cluster", "kafkajs"]);
+  return ({ level, log: entry }: LogEntry) => {
+    const { message, ...props } = entry;
+    if (level === logLevel.ERROR) log.error(message, props);
+    else if (level === logLevel.WARN) log.warn(message, props);
+    else if (level === logLevel.INFO) log.debug(message, props); // kafkajs info is chatty
+    else log.debug(message, props);
+  };
+}
+
+/** A kafkajs client for the brokers in `KAFKA_HOSTS`. */
+export function createKafka(
+  hosts: string,
+  clientId: string,
+  overrides: Partial<KafkaConfig> = {},
+): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: brokerList(hosts),
+    logLevel: logLevel.WARN,
+    logCreator,
+    connectionTimeout: 3_000,
+    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5_000 },
+    ...overrides,
+  });
+}
+
+/**
+ * Fails early: resolves when the cluster answers a metadata request within `timeoutMs`,
+ * otherwise throws "Cannot connect to Kafka at <hosts>: <reason>".
+ */
+export async function checkKafka(hosts: string, timeoutMs = 10_000): Promise<void> {
+  const kafka = createKafka(hosts, "crawl-cluster-check", {
+    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      admin.connect().then(() => admin.describeCluster()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    throw new Error(`Cannot connect to Kafka at ${hosts}: ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** Creates the topics that do not exist yet (one partition each unless given). */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: string[],
+  opts: { numPartitions?: number } = {},
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      topics: missing.map((topic) => ({ topic, numPartitions: opts.numPartitions ?? -1 })),
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every topic name in the cluster, sorted. */
+export async function listTopics(kafka: Kafka): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).sort();
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A kafkajs producer with our defaults (acks from all replicas, no partitioner warning). */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: true,
+  });
+}
+
+/** A consumer in a consumer group. */
+export function createConsumer(kafka: Kafka, config: ConsumerConfig): Consumer {
+  return kafka.consumer({ maxWaitTimeInMs: 100, ...config });
+}
+
+/** Produces one message, waiting for the broker's acknowledgement up to `timeoutMs`. */
+export async function produceOnce(
+  kafka: Kafka,
+  topic: string,
+  value: string,
+  timeoutMs: number,
+): Promise<void> {
+  const producer = createProducer(kafka);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      producer.connect().then(() => producer.send({ topic, acks: -1, messages: [{ value }] })),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no acknowledgement within ${timeoutMs / 1000} s`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    await producer.disconnect().catch(() => {});
+  }
+}
+
+/** Raised for a message larger than `KAFKA_PRODUCER_MAX_REQUEST_SIZE`; never retried. */
+export class MessageTooLargeError extends Error {
+  constructor(readonly bytes: number, readonly limit: number, readonly topic: string) {
+    super(`Cannot produce to ${topic}: message of ${bytes} bytes exceeds the limit of ${limit}`);
+    this.name = "MessageTooLargeError";
+  }
+}
+
+interface Pending {
+  topic: string;
+  value: string;
+  key?: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * A producer that gathers messages for `KAFKA_PRODUCER_BATCH_LINGER_MS` (or until
+ * `KAFKA_PRODUCER_BUFFER_BYTES` are waiting) and sends them in one request. `send()` resolves
+ * when the broker has acknowledged the message, so callers can acknowledge their own work
+ * after it (at-least-once).
+ */
+export class BatchingProducer {
+  readonly #producer: Producer;
+  readonly #lingerMs: number;
+  readonly #maxBatchBytes: number;
+  readonly #maxMessageBytes: number;
+  #pending: Pending[] = [];
+  #pendingBytes = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #inFlight = new Set<Promise<void>>();
+  #connected = false;
+
+  constructor(kafka: Kafka, s: KafkaSettings) {
+    this.#producer = createProducer(kafka);
+    this.#lingerMs = s.KAFKA_PRODUCER_BATCH_LINGER_MS;
+    this.#maxBatchBytes = s.KAFKA_PRODUCER_BUFFER_BYTES;
+    this.#maxMessageBytes = s.KAFKA_PRODUCER_MAX_REQUEST_SIZE;
+  }
+
+  /** Connects the underlying producer. */
+  async connect(): Promise<void> {
+    await this.#producer.connect();
+    this.#connected = true;
+  }
+
+  /** Queues one message; resolves once the broker acknowledged it. */
+  send(topic: string, value: string, key?: string): Promise<void> {
+    const bytes = value.length + (key?.length ?? 0); // UTF-16 units: cheap, close enough here
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: encode only when the limit is within reach.
+    if (bytes * 3 > this.#maxMessageBytes) {
+      const exact = encoder.encode(value).length + encoder.encode(key ?? "").length;
+      if (exact > this.#maxMessageBytes) {
+        return Promise.reject(new MessageTooLargeError(exact, this.#maxMessageBytes, topic));
+      }
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ topic, value, key, resolve, reject });
+      this.#pendingBytes += bytes;
+      if (this.#pendingBytes >= this.#maxBatchBytes) this.#flushNow();
+      else this.#timer ??= setTimeout(() => this.#flushNow(), this.#lingerMs);
+    });
+  }
+
+  /** Sends what is waiting now and resolves when everything sent so far is acknowledged. */
+  async flush(): Promise<void> {
+    this.#flushNow();
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Flushes and disconnects. */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.#connected) await this.#producer.disconnect();
+    this.#connected = false;
+  }
+
+  #flushNow(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const byTopic = new Map<string, { key?: string; value: string }[]>();
+    for (const m of batch) {
+      let list = byTopic.get(m.topic);
+      if (!list) byTopic.set(m.topic, list = []);
+      list.push(m.key === undefined ? { value: m.value } : { key: m.key, value: m.value });
+    }
+    const sent = this.#producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    }).then(
+      () => batch.forEach((m) => m.resolve()),
+      (err: Error) => batch.forEach((m) => m.reject(err)),
+    );
+    this.#inFlight.add(sent);
+    sent.finally(() => this.#inFlight.delete(sent));
+  }
+}
+
+const encoder = new TextEncoder();
