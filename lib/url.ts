@@ -2,15 +2,16 @@
  * URL helpers: scheme completion, canonical form and request fingerprints.
  *
  * {@linkcode canonicalizeUrl} follows w3lib's `canonicalize_url` (used by Scrapy's duplicate
- * filter), on top of the WHATWG URL parser. Documented differences from w3lib:
+ * filter), on top of the WHATWG URL parser; like current w3lib, it lowercases the host but not
+ * the userinfo. Documented differences from w3lib:
  *
  * - the WHATWG parser resolves `.`/`..` path segments, turns `\` into `/` and normalises
  *   IPv4 hosts (`http://0x7f.1/` → `http://127.0.0.1/`), like browsers do;
  * - the default port is dropped (80 for http, 443 for https);
- * - userinfo keeps its case (w3lib lowercases the whole netloc, merging distinct passwords);
  * - `%25` stays encoded in the path (w3lib decodes it to a bare `%`, which makes the result
  *   change when canonicalised again);
- * - the query is split on `&` only, not on `;` (as Python ≥ 3.9.2 and URLSearchParams do);
+ * - the query is split on `&` only, not also on `;` (as Python ≥ 3.9.2 and URLSearchParams do),
+ *   so `?b=1;a=2` keeps its single argument;
  * - everything is UTF-8: there is no `encoding` argument.
  *
  * @module

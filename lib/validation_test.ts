@@ -194,7 +194,7 @@ const FIELD_CASES: Case[] = [
   ["zookeeper", "scale", "1", "/scale must be number"],
 ];
 
-Deno.test("`createValidator()` accepts the minimal message of each kind and injects schema defaults", () => {
+Deno.test("`createValidator()` injects schema defaults into minimal messages", () => {
   for (const kind of REQUEST_KINDS) {
     const result = createValidator(kind)(MINIMAL[kind]);
     assert.deepEqual(result, { ok: true, value: WITH_DEFAULTS[kind] }, kind);

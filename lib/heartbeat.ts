@@ -1,0 +1,52 @@
+/**
+ * Self-registration: each process writes `stats:<component>:self:<host>:<id>` (value = epoch
+ * seconds, TTL `HEARTBEAT_TIMEOUT`) so the Stats API can list live nodes. The id is the last
+ * 12 hex digits of a per-process UUID, as in Scrapy Cluster.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+
+/** This process's 12-hex-digit id. */
+export const PROCESS_ID: string = crypto.randomUUID().split("-").pop()!;
+
+/** The host name used in heartbeat and stats keys (never contains `:`). */
+export function hostName(): string {
+  try {
+    return Deno.hostname().replaceAll(":", "_");
+  } catch {
+    return "unknown-host";
+  }
+}
+
+/** Options of {@linkcode startHeartbeat}. */
+export interface HeartbeatOptions {
+  /** Seconds the key lives (HEARTBEAT_TIMEOUT). */
+  ttlSec: number;
+  /** How often to refresh it. @default min(5 s, ttl / 4) */
+  intervalMs?: number;
+  /** Stops the heartbeat and deletes the key. */
+  signal: AbortSignal;
+  /** Called when a beat fails (Redis away); the next beat tries again. */
+  onError?: (err: unknown) => void;
+}
+
+/** Writes the heartbeat key now and then every interval until `signal` aborts. */
+export async function startHeartbeat(
+  redis: Redis,
+  key: string,
+  opts: HeartbeatOptions,
+): Promise<void> {
+  const beat = () => redis.set(key, String(Math.floor(Date.now() / 1000)), "EX", opts.ttlSec);
+  await beat();
+  const interval = opts.intervalMs ?? Math.min(5_000, (opts.ttlSec * 1000) / 4);
+  const timer = setInterval(() => {
+    beat().catch((err) => opts.onError?.(err));
+  }, interval);
+  opts.signal.addEventListener("abort", () => {
+    clearInterval(timer);
+    // A process that stops cleanly leaves the node list at once.
+    redis.del(key).catch(() => {});
+  }, { once: true });
+}

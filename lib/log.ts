@@ -1,0 +1,286 @@
+/**
+ * Logging for every component, configured on LogTape with Scrapy Cluster's LogFactory
+ * behaviour: text or JSON lines, stdout or a rotating file, one level per process, and
+ * extra fields kept as structured data.
+ *
+ * Text lines look like Scrapy Cluster's:
+ * `2026-11-24 10:00:00,123 [kafka-monitor] INFO: message {"key":"value"}`.
+ * JSON lines hold `timestamp`, `level`, `logger`, `message` and the properties flattened.
+ *
+ * @example
+ * ```ts
+ * import { getLog, setupLogging, shutdownLogging } from "./log.ts";
+ *
+ * await setupLogging({
+ *   component: "kafka-monitor",
+ *   level: "INFO",
+ *   json: false,
+ *   stdout: true,
+ *   dir: "logs",
+ *   file: "kafka_monitor.log",
+ *   maxBytes: 10 * 1024 * 1024,
+ *   backups: 5,
+ * });
+ * getLog("kafka-monitor").info("Kafka Monitor started", { topic: "demo.incoming" });
+ * await shutdownLogging();
+ * ```
+ * @module
+ */
+
+import {
+  configure,
+  getLogger,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+  reset,
+} from "@logtape/logtape";
+import { getRotatingFileSink } from "@logtape/file";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+/** How one process logs. */
+export interface LogOptions {
+  /** Component name, e.g. `kafka-monitor`; shown as the logger name. */
+  component: string;
+  /** Lowest level written. */
+  level: "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
+  /** Write JSON objects instead of text lines. */
+  json: boolean;
+  /** Write to stdout; otherwise to the rotating file `dir/file`. */
+  stdout: boolean;
+  /** Directory of the log file; created when missing. */
+  dir: string;
+  /** Log file name; rolled files get `.1`, `.2`, ... appended. */
+  file: string;
+  /** Bytes in the log file before it is rolled. */
+  maxBytes: number;
+  /** Rolled files kept besides the live one. */
+  backups: number;
+}
+
+/** The root of every category this project logs under. */
+export const ROOT_CATEGORY = "crawl-cluster";
+
+const _LEVELS: Record<LogOptions["level"], LogLevel> = {
+  DEBUG: "debug",
+  INFO: "info",
+  WARNING: "warning",
+  ERROR: "error",
+  CRITICAL: "fatal",
+};
+
+const _LEVEL_NAMES: Record<LogLevel, string> = {
+  trace: "TRACE",
+  debug: "DEBUG",
+  info: "INFO",
+  warning: "WARNING",
+  error: "ERROR",
+  fatal: "CRITICAL",
+};
+
+/** Marks the synthetic records that nudge the file sink into flushing its buffer. */
+const _FLUSH_CATEGORY: readonly string[] = Object.freeze([ROOT_CATEGORY, "_flush"]);
+const _FLUSH_EVERY_MS = 1000;
+let _flushTimer: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Configures LogTape for this process. Calling it again replaces the previous configuration
+ * (and closes the previous log file).
+ */
+export async function setupLogging(opts: LogOptions): Promise<void> {
+  _stopFlushTimer();
+  const format = opts.json ? _jsonFormatter(opts.component) : _textFormatter(opts.component);
+  let sink: (record: LogRecord) => void;
+  if (opts.stdout) {
+    sink = _stdoutSink(format);
+  } else {
+    mkdirSync(opts.dir, { recursive: true });
+    // The file sink buffers, and fsyncs at every flush (~0.5 ms), so write-through is too slow;
+    // but a buffer larger than maxBytes would defeat rotation, hence a fraction of it.
+    const bufferSize = Math.min(8192, Math.floor(opts.maxBytes / 16));
+    const fileSink = getRotatingFileSink(join(opts.dir, opts.file), {
+      formatter: (record) => record.category === _FLUSH_CATEGORY ? "" : format(record),
+      maxSize: opts.maxBytes,
+      maxFiles: opts.backups,
+      bufferSize,
+      flushInterval: _FLUSH_EVERY_MS,
+    });
+    sink = fileSink;
+    if (bufferSize > 0) _startFlushTimer(fileSink);
+  }
+  await configure({
+    reset: true,
+    sinks: { main: sink },
+    loggers: [
+      { category: [ROOT_CATEGORY], sinks: ["main"], lowestLevel: _LEVELS[opts.level] },
+      // LogTape's own diagnostics: keep real problems (sink failures), drop the chatter.
+      { category: ["logtape", "meta"], sinks: ["main"], lowestLevel: "warning" },
+    ],
+  });
+}
+
+/** Builds {@linkcode LogOptions} from a component's loaded `LOG_*` settings. */
+export function logOptionsFromSettings(
+  component: string,
+  s: {
+    LOG_LEVEL: string;
+    LOG_JSON: boolean;
+    LOG_STDOUT: boolean;
+    LOG_DIR: string;
+    LOG_FILE: string;
+    LOG_MAX_BYTES: number;
+    LOG_BACKUPS: number;
+  },
+): LogOptions {
+  const upper = s.LOG_LEVEL.toUpperCase();
+  const level = upper === "WARN" ? "WARNING" : upper;
+  if (!Object.hasOwn(_LEVELS, level)) {
+    throw new Error(
+      `Cannot set up logging: LOG_LEVEL must be one of ${
+        Object.keys(_LEVELS).join(", ")
+      }, got '${s.LOG_LEVEL}'`,
+    );
+  }
+  return {
+    component,
+    level: level as LogOptions["level"],
+    json: s.LOG_JSON,
+    stdout: s.LOG_STDOUT,
+    dir: s.LOG_DIR,
+    file: s.LOG_FILE,
+    maxBytes: s.LOG_MAX_BYTES,
+    backups: s.LOG_BACKUPS,
+  };
+}
+
+/** The logger of a component (or of a part of it): category `["crawl-cluster", component, ...sub]`. */
+export function getLog(component: string, ...sub: string[]): Logger {
+  return getLogger([ROOT_CATEGORY, component, ...sub]);
+}
+
+/** Flushes and closes the sinks and forgets the configuration; call it before exiting. */
+export async function shutdownLogging(): Promise<void> {
+  _stopFlushTimer();
+  await reset();
+}
+
+function _textFormatter(component: string): (record: LogRecord) => string {
+  return (record) => {
+    const props = Object.keys(record.properties).length
+      ? ` ${_stringify(record.properties, false)}`
+      : "";
+    return `${_localTime(record.timestamp)} [${_loggerName(record, component)}] ${
+      _LEVEL_NAMES[record.level]
+    }: ${_renderMessage(record.message)}${props}\n`;
+  };
+}
+
+function _jsonFormatter(component: string): (record: LogRecord) => string {
+  return (record) => {
+    const line: Record<string, unknown> = {
+      timestamp: new Date(record.timestamp).toISOString(),
+      level: _LEVEL_NAMES[record.level],
+      logger: _loggerName(record, component),
+      message: _renderMessage(record.message),
+    };
+    // Properties sit beside the core fields (Scrapy Cluster's `extra`); a clash keeps both.
+    for (const [key, value] of Object.entries(record.properties)) {
+      line[Object.hasOwn(line, key) ? `extra.${key}` : key] = value;
+    }
+    return _stringify(line, true) + "\n";
+  };
+}
+
+/** `kafka-monitor` for `["crawl-cluster", "kafka-monitor"]`, `kafka-monitor.plugins` below it. */
+function _loggerName(record: LogRecord, component: string): string {
+  if (record.category[0] !== ROOT_CATEGORY) return record.category.join(".") || component;
+  return record.category.slice(1).join(".") || component;
+}
+
+function _renderMessage(parts: readonly unknown[]): string {
+  let out = "";
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (i % 2 === 0 || typeof part === "string") out += String(part);
+    else if (part instanceof Error) out += `${part.name}: ${part.message}`;
+    else out += _stringify(part, false);
+  }
+  return out;
+}
+
+/** Python's asctime: local time, `YYYY-MM-DD HH:MM:SS,mmm`. */
+function _localTime(ts: number): string {
+  const d = new Date(ts);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
+    p(d.getMinutes())
+  }:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
+}
+
+/** Compact JSON that never throws: errors keep name/message, cycles and bigints survive. */
+function _stringify(value: unknown, withStack: boolean): string {
+  return JSON.stringify(_plain(value, withStack, new Set())) ?? String(value);
+}
+
+function _plain(value: unknown, withStack: boolean, ancestors: Set<object>): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "function") return `[Function ${value.name || "anonymous"}]`;
+  if (typeof value === "symbol") return value.toString();
+  if (typeof value !== "object" || value === null) return value;
+  if (ancestors.has(value)) return "[Circular]";
+  ancestors.add(value);
+  try {
+    const recurse = (v: unknown) => _plain(v, withStack, ancestors);
+    if (value instanceof Error) {
+      // Error fields are not enumerable, so JSON.stringify alone would print {}.
+      const out: Record<string, unknown> = { name: value.name, message: value.message };
+      for (const [k, v] of Object.entries(value)) out[k] = recurse(v);
+      if (value.cause !== undefined) out.cause = recurse(value.cause);
+      if (withStack && value.stack) out.stack = value.stack;
+      return out;
+    }
+    if (Array.isArray(value)) return value.map(recurse);
+    if (value instanceof Map) return recurse(Object.fromEntries(value));
+    if (value instanceof Set) return recurse([...value]);
+    if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
+      return recurse((value as { toJSON(): unknown }).toJSON());
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = recurse(v);
+    return out;
+  } finally {
+    ancestors.delete(value);
+  }
+}
+
+function _stdoutSink(format: (record: LogRecord) => string): (record: LogRecord) => void {
+  const encoder = new TextEncoder();
+  // Synchronous writes keep log lines ordered with other output and lose nothing on exit.
+  return (record) => {
+    let bytes = encoder.encode(format(record));
+    while (bytes.length > 0) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+  };
+}
+
+function _startFlushTimer(sink: (record: LogRecord) => void): void {
+  // The file sink flushes only when a record arrives; an idle process would otherwise hold
+  // its last lines back. An empty record after the flush interval makes it write them out.
+  const timer = setInterval(() => {
+    sink({
+      category: _FLUSH_CATEGORY,
+      level: "debug",
+      message: [],
+      rawMessage: "",
+      timestamp: Date.now(),
+      properties: {},
+    });
+  }, _FLUSH_EVERY_MS);
+  Deno.unrefTimer(timer);
+  _flushTimer = timer;
+}
+
+function _stopFlushTimer(): void {
+  if (_flushTimer !== undefined) clearInterval(_flushTimer);
+  _flushTimer = undefined;
+}

@@ -1,0 +1,71 @@
+/**
+ * What every component's `main.ts` does before its real work: parse the command line, load and
+ * validate settings, configure logging, and turn SIGINT/SIGTERM into an AbortSignal. Errors the
+ * user can fix end the program with one clear line (exit code 2 for usage, 1 otherwise).
+ *
+ * @module
+ */
+
+import { type CliResult, parseCli, type ProgramSpec, settingsOverridesFromCli } from "./cli.ts";
+import { logOptionsFromSettings, setupLogging, shutdownLogging } from "./log.ts";
+import { loadSettings, SettingsError, type SettingsOf, type SettingsTable } from "./settings.ts";
+
+/** A started program: its command, flags, positionals and frozen settings. */
+export interface Program<T extends SettingsTable> {
+  command: string;
+  values: Extract<CliResult, { kind: "run" }>["values"];
+  positionals: string[];
+  settings: SettingsOf<T>;
+}
+
+/** Parses `args`, loads settings from defaults, `--settings`, the environment and flags. */
+export async function startProgram<T extends SettingsTable>(
+  spec: ProgramSpec,
+  table: T,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<Program<T>> {
+  const cli = parseCli(spec, args);
+  if (cli.kind === "exit") {
+    (cli.code === 0 ? console.log : console.error)(cli.output);
+    Deno.exit(cli.code);
+  }
+  let settings: SettingsOf<T>;
+  try {
+    settings = loadSettings(table, {
+      file: typeof cli.values.settings === "string" ? cli.values.settings : null,
+      env,
+      overrides: settingsOverridesFromCli(cli.values),
+    });
+  } catch (err) {
+    exitWithError(err);
+  }
+  const logSettings = settings as unknown as Parameters<typeof logOptionsFromSettings>[1];
+  await setupLogging(logOptionsFromSettings(spec.name, logSettings));
+  return { command: cli.command, values: cli.values, positionals: cli.positionals, settings };
+}
+
+/** Prints one line for a startup error (a stack trace only for programmer errors) and exits 1. */
+export function exitWithError(err: unknown): never {
+  const message = err instanceof SettingsError || err instanceof Error ? err.message : String(err);
+  console.error(message.split("\n")[0]);
+  Deno.exit(1);
+}
+
+/** An AbortSignal that aborts on the first SIGINT or SIGTERM; a second one exits at once. */
+export function shutdownSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) Deno.exit(130);
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  return controller.signal;
+}
+
+/** Flushes logs and exits with `code`. */
+export async function finish(code: number): Promise<never> {
+  await shutdownLogging();
+  Deno.exit(code);
+}
