@@ -1,0 +1,276 @@
+/**
+ * The kafka-monitor: consumes `KAFKA_INCOMING_TOPIC` in the consumer group `KAFKA_GROUP`,
+ * validates each message against the loaded plugins' schemas in rank order, and lets the first
+ * plugin that accepts it write to Redis. A whole Kafka batch goes to Redis in one pipeline and
+ * offsets are resolved only after that pipeline succeeded, so an accepted request is never lost
+ * (at worst it is written twice, which the queue's set semantics absorb).
+ *
+ * @module
+ */
+
+import type { Logger } from "@logtape/logtape";
+import type { ChainableCommander, Redis } from "ioredis";
+import { heartbeatKey } from "../../lib/keys.ts";
+import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/heartbeat.ts";
+import {
+  checkKafka,
+  createConsumer,
+  createKafka,
+  ensureTopics,
+  type KafkaMessage,
+} from "../../lib/kafka.ts";
+import { StatsCollector, windowsFromNames } from "../../lib/stats_collector.ts";
+import {
+  createValidator,
+  parseJsonMessage,
+  REQUEST_KINDS,
+  type RequestKind,
+} from "../../lib/validation.ts";
+import { type RankedPlugin, RequestRejected } from "./plugin.ts";
+import type { KafkaMonitorSettings } from "./settings.ts";
+
+/** What happened to one message. */
+export type Outcome =
+  | { status: "handled"; plugin: string }
+  | { status: "failed"; reason: string; plugin?: string };
+
+/** Everything {@linkcode processMessages} needs. */
+export interface ProcessDeps {
+  readonly settings: KafkaMonitorSettings;
+  readonly redis: Redis;
+  readonly plugins: readonly RankedPlugin[];
+  readonly log: Logger;
+  readonly stats: StatsCollector;
+}
+
+const LOGGED_DATA_CHARS = 500;
+
+/** A message shortened for a log line. */
+function preview(text: string): string {
+  return text.length > LOGGED_DATA_CHARS ? `${text.slice(0, LOGGED_DATA_CHARS)}…` : text;
+}
+
+/**
+ * Validates and handles a batch of raw messages, writing everything to Redis in one pipeline.
+ * Resolves with one outcome per message once Redis holds the writes; rejects (so the batch is
+ * retried) only when Redis itself cannot be reached.
+ */
+export async function processMessages(
+  messages: readonly (string | null)[],
+  deps: ProcessDeps,
+): Promise<Outcome[]> {
+  const { settings, redis, plugins, log, stats } = deps;
+  const pipeline = redis.pipeline();
+  const now = Date.now();
+  const outcomes: Outcome[] = [];
+  // Which pipeline commands each message added, to map command errors back to messages.
+  const commandRanges: [number, number][] = [];
+  const loadedSchemas = new Set(plugins.map((p) => p.plugin.schema));
+  const validatorOpts = { maxDepthLimit: settings.MAXDEPTH_LIMIT };
+
+  for (const raw of messages) {
+    const before = pipeline.length;
+    if (settings.STATS_TOTAL) stats.increment(pipeline, "total", now);
+    const outcome = await handleOne(raw ?? "", pipeline, plugins, validatorOpts, settings, now);
+    if (outcome.status === "handled") {
+      if (settings.STATS_PLUGINS) stats.increment(pipeline, outcome.plugin, now);
+    } else {
+      if (settings.STATS_TOTAL) stats.increment(pipeline, "fail", now);
+      logFailure(log, outcome, raw ?? "", loadedSchemas);
+    }
+    outcomes.push(outcome);
+    commandRanges.push([before, pipeline.length]);
+  }
+
+  const results = await pipeline.exec();
+  if (results === null) throw new Error("Redis pipeline was discarded");
+  // A command error (e.g. a key of the wrong type) fails that message only; retrying the batch
+  // would fail the same way forever.
+  commandRanges.forEach(([from, to], i) => {
+    const err = results.slice(from, to).find(([e]) => e !== null)?.[0];
+    if (err && outcomes[i].status === "handled") {
+      outcomes[i] = { status: "failed", reason: `Redis refused the write: ${err.message}` };
+      log.error("Redis refused the write for a request: {reason}", {
+        reason: err.message,
+        data: preview(messages[i] ?? ""),
+      });
+    }
+  });
+  for (const outcome of outcomes) {
+    if (outcome.status === "handled") {
+      log.debug("Request handled by {plugin}", {
+        plugin: outcome.plugin,
+        parsed: true,
+        valid: true,
+      });
+    }
+  }
+  return outcomes;
+}
+
+async function handleOne(
+  raw: string,
+  pipeline: ChainableCommander,
+  plugins: readonly RankedPlugin[],
+  validatorOpts: { maxDepthLimit: number },
+  settings: KafkaMonitorSettings,
+  now: number,
+): Promise<Outcome> {
+  const parsed = parseJsonMessage(raw, { maxBytes: settings.MAX_REQUEST_BYTES });
+  if (!parsed.ok) return { status: "failed", reason: parsed.error };
+  const reasons: string[] = [];
+  for (const { plugin } of plugins) {
+    const result = createValidator(plugin.schema, validatorOpts)(parsed.value);
+    if (!result.ok) {
+      reasons.push(`${plugin.schema}: ${result.errors.slice(0, 3).join("; ")}`);
+      continue;
+    }
+    // Scrapy Cluster stamps accepted requests with the time they were received.
+    result.value.ts = now / 1000;
+    const mark = pipeline.length;
+    try {
+      await plugin.handle(result.value, pipeline);
+      return { status: "handled", plugin: plugin.name };
+    } catch (err) {
+      if (pipeline.length !== mark) {
+        // A plugin must not leave half its writes behind; ours never do.
+        throw new Error(`plugin ${plugin.name} failed after queueing writes: ${err}`);
+      }
+      const reason = err instanceof RequestRejected ? err.message : `plugin error: ${err}`;
+      return { status: "failed", reason, plugin: plugin.name };
+    }
+  }
+  return { status: "failed", reason: reasons.join(" | ") || "no plugin loaded" };
+}
+
+function logFailure(
+  log: Logger,
+  outcome: Extract<Outcome, { status: "failed" }>,
+  raw: string,
+  loadedSchemas: Set<string>,
+): void {
+  const data = preview(raw);
+  if (outcome.reason.startsWith("invalid JSON") || outcome.reason.startsWith("message of")) {
+    log.warn("Unparseable JSON Received: {reason}", {
+      reason: outcome.reason,
+      data,
+      parsed: false,
+      valid: false,
+    });
+    return;
+  }
+  if (outcome.plugin) {
+    log.error("Plugin {plugin} rejected the request: {reason}", { ...outcome, data });
+    return;
+  }
+  const kind = unloadedKindAccepting(raw, loadedSchemas);
+  if (kind) {
+    log.warn("No handler loaded for {kind} requests; enable one in PLUGINS", {
+      kind,
+      data,
+      parsed: true,
+      valid: true,
+    });
+    return;
+  }
+  log.warn("Did not find schema to validate request: {reason}", {
+    reason: outcome.reason,
+    data,
+    parsed: true,
+    valid: false,
+  });
+}
+
+/** The known request kind whose schema accepts `raw` although no loaded plugin handles it. */
+function unloadedKindAccepting(raw: string, loaded: Set<string>): RequestKind | null {
+  const parsed = parseJsonMessage(raw);
+  if (!parsed.ok) return null;
+  for (const kind of REQUEST_KINDS) {
+    if (!loaded.has(kind) && createValidator(kind, { maxDepthLimit: 1e6 })(parsed.value).ok) {
+      return kind;
+    }
+  }
+  return null;
+}
+
+/** Everything {@linkcode runKafkaMonitor} needs. */
+export interface MonitorDeps extends Omit<ProcessDeps, "stats"> {
+  /** Called after each batch (tests use it to wait for progress). */
+  readonly onBatch?: (outcomes: Outcome[]) => void;
+  /** Called when the group (re)assigns partitions, with how many this monitor got. */
+  readonly onGroupJoin?: (partitions: number) => void;
+}
+
+/** Runs the monitor until `signal` aborts; resolves after offsets are committed. */
+export async function runKafkaMonitor(
+  deps: MonitorDeps,
+  opts: { signal: AbortSignal },
+): Promise<void> {
+  const { settings, redis, log } = deps;
+  await checkKafka(settings.KAFKA_HOSTS);
+  const kafka = createKafka(settings.KAFKA_HOSTS, `kafka-monitor-${PROCESS_ID}`);
+  await ensureTopics(kafka, [settings.KAFKA_INCOMING_TOPIC]);
+  const windows = windowsFromNames(
+    settings.STATS_TIMES,
+    (name) => log.warn("Unknown STATS_TIMES entry {name} skipped", { name }),
+  );
+  const stats = new StatsCollector("kafka-monitor", windows);
+  const processDeps: ProcessDeps = { ...deps, stats };
+
+  const consumer = createConsumer(kafka, {
+    groupId: settings.KAFKA_GROUP,
+    maxBytesPerPartition: settings.KAFKA_CONSUMER_FETCH_MESSAGE_MAX_BYTES,
+  });
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const assigned = Object.values(payload.memberAssignment).flat().length;
+    log.info("Joined group {group} with {assigned} partition(s)", {
+      group: settings.KAFKA_GROUP,
+      assigned,
+    });
+    deps.onGroupJoin?.(assigned);
+  });
+  await consumer.connect();
+  await consumer.subscribe({
+    topic: settings.KAFKA_INCOMING_TOPIC,
+    fromBeginning: settings.KAFKA_CONSUMER_AUTO_OFFSET_RESET === "earliest",
+  });
+  await startHeartbeat(redis, heartbeatKey("kafka-monitor", hostName(), PROCESS_ID), {
+    ttlSec: settings.HEARTBEAT_TIMEOUT,
+    signal: opts.signal,
+    onError: (err) => log.warn("Heartbeat failed: {error}", { error: err }),
+  });
+
+  await consumer.run({
+    autoCommit: true,
+    autoCommitInterval: settings.KAFKA_CONSUMER_COMMIT_INTERVAL_MS,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning }) => {
+      const chunkSize = 500;
+      for (let i = 0; i < batch.messages.length && isRunning(); i += chunkSize) {
+        const chunk: KafkaMessage[] = batch.messages.slice(i, i + chunkSize);
+        const outcomes = await processMessages(
+          chunk.map((m) => m.value?.toString("utf8") ?? null),
+          processDeps,
+        );
+        // Only now does Redis hold these requests: the offsets may be committed.
+        resolveOffset(chunk[chunk.length - 1].offset);
+        await commitOffsetsIfNecessary();
+        await heartbeat();
+        deps.onBatch?.(outcomes);
+      }
+    },
+  });
+  log.info("Kafka Monitor consuming {topic} as group {group}", {
+    topic: settings.KAFKA_INCOMING_TOPIC,
+    group: settings.KAFKA_GROUP,
+  });
+
+  await new Promise<void>((resolve) => {
+    if (opts.signal.aborted) resolve();
+    opts.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  log.info("Kafka Monitor stopping");
+  // disconnect() waits for the batch in progress and commits the resolved offsets.
+  await consumer.disconnect();
+  for (const { plugin } of deps.plugins) await plugin.close?.();
+}

@@ -1,0 +1,39 @@
+/**
+ * The kafka-monitor's settings: Scrapy Cluster's names and defaults, plus our own
+ * `MAX_REQUEST_BYTES` and `MAXDEPTH_LIMIT`.
+ *
+ * @module
+ */
+
+import {
+  dict,
+  int,
+  KAFKA_SETTINGS,
+  logSettings,
+  REDIS_SETTINGS,
+  type SettingsOf,
+  STATS_SETTINGS,
+} from "../../lib/settings.ts";
+
+/** Every setting of the kafka-monitor. */
+export const KAFKA_MONITOR_SETTINGS = {
+  ...REDIS_SETTINGS,
+  ...KAFKA_SETTINGS,
+  ...logSettings("kafka-monitor", "kafka_monitor.log"),
+  ...STATS_SETTINGS,
+  PLUGINS: dict<number | null>(
+    { scraper_handler: 100 },
+    "request handlers → rank (lower ranks validate first; null disables). Built-ins by name " +
+      "(scraper_handler; Scrapy Cluster's 'plugins.scraper_handler.ScraperHandler' also works), " +
+      "custom ones by module path",
+  ),
+  MAX_REQUEST_BYTES: int(
+    256 * 1024,
+    "largest accepted request in bytes; bigger messages are counted as failures",
+    { min: 1 },
+  ),
+  MAXDEPTH_LIMIT: int(3, "highest maxdepth a crawl request may ask for", { min: 0 }),
+};
+
+/** The loaded kafka-monitor settings. */
+export type KafkaMonitorSettings = SettingsOf<typeof KAFKA_MONITOR_SETTINGS>;
