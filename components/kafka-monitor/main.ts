@@ -45,7 +45,6 @@ if (import.meta.main) {
       console.log(await feed(positionals[0], settings, log));
       await finish(0);
     } catch (err) {
-      log.error("{message}", { message: (err as Error).message });
       console.error((err as Error).message);
       await finish(1);
     }
