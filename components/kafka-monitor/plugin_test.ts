@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { getLog } from "../../lib/log.ts";
+import { loadSettings } from "../../lib/settings.ts";
+import { testRedis } from "../../test/harness.ts";
+import { loadPlugins, pluginModuleUrl } from "./plugin.ts";
+import { KAFKA_MONITOR_SETTINGS } from "./settings.ts";
+
+Deno.test("pluginModuleUrl() maps built-in, Scrapy Cluster and path names", () => {
+  assert.match(
+    pluginModuleUrl("scraper_handler", "/x").href,
+    /kafka-monitor\/plugins\/scraper_handler\.ts$/,
+  );
+  assert.match(
+    pluginModuleUrl("plugins.scraper_handler.ScraperHandler", "/x").href,
+    /kafka-monitor\/plugins\/scraper_handler\.ts$/,
+  );
+  assert.equal(pluginModuleUrl("./my/plugin.ts", "/srv/app").href, "file:///srv/app/my/plugin.ts");
+  assert.equal(pluginModuleUrl("/abs/p.ts", "/srv").href, "file:///abs/p.ts");
+});
+
+Deno.test("loadPlugins() orders by rank, skips null ranks and loads custom modules", async () => {
+  const redis = testRedis();
+  try {
+    const settings = loadSettings(KAFKA_MONITOR_SETTINGS, {
+      overrides: {
+        PLUGINS: { "components/kafka-monitor/testdata/upper_plugin.ts": 50, scraper_handler: null },
+      },
+    });
+    // Dicts merge one level deep: scraper_handler is disabled, the custom plugin added.
+    const plugins = await loadPlugins(settings.PLUGINS, { settings, redis, log: getLog("t") });
+    assert.deepEqual(plugins.map((p) => [p.rank, p.plugin.name]), [[50, "UpperHandler"]]);
+    const both = await loadPlugins(
+      { scraper_handler: 100, "components/kafka-monitor/testdata/upper_plugin.ts": 150 },
+      { settings, redis, log: getLog("t") },
+    );
+    assert.deepEqual(both.map((p) => p.plugin.name), ["ScraperHandler", "UpperHandler"]);
+  } finally {
+    await redis.quit();
+  }
+});
+
+Deno.test("loadPlugins() stops with one clear line for a plugin that cannot load", async () => {
+  const redis = testRedis();
+  try {
+    const settings = loadSettings(KAFKA_MONITOR_SETTINGS, {});
+    await assert.rejects(
+      () => loadPlugins({ no_such_handler: 1 }, { settings, redis, log: getLog("t") }),
+      /^Error: Cannot start: plugin 'no_such_handler' could not be loaded/,
+    );
+    await assert.rejects(
+      () => loadPlugins({ "lib/keys.ts": 1 }, { settings, redis, log: getLog("t") }),
+      /has no default export/,
+    );
+  } finally {
+    await redis.quit();
+  }
+});
