@@ -7,6 +7,7 @@
  * | `<spiderid>:<domain>:queue` | sorted set of JSON requests | |
  * | `<spiderid>:queue_index` | sorted set: domains with pending requests → earliest pop time (ms) | yes |
  * | `<spiderid>:queue_seq` | counter giving FIFO order among equal priorities | yes |
+ * | `<spiderid>:leases` | sorted set: requests being crawled → lease deadline (ms) | yes |
  * | `<spiderid>:dupefilter:<crawlid>` | set of request fingerprints | |
  * | `<spiderid>:blacklist` | set of `<appid>\|\|<crawlid>` | |
  * | `timeout:<spiderid>:<appid>:<crawlid>` | expiry epoch seconds | |
@@ -42,6 +43,11 @@ export function queueIndexKey(spiderid: string): string {
 /** The per-spider counter that orders requests of equal priority first in, first out. */
 export function queueSeqKey(spiderid: string): string {
   return `${spiderid}:queue_seq`;
+}
+
+/** Requests taken by crawlers and not yet acknowledged, scored by their lease deadline. */
+export function leasesKey(spiderid: string): string {
+  return `${spiderid}:leases`;
 }
 
 /** Fingerprints of the requests a crawl has already seen. */

@@ -18,7 +18,9 @@ Deno.test("parseQueueKey() inverts queueKey(), also for bracketed IPv6 domains",
 });
 
 Deno.test("our additions never parse as queue keys", () => {
-  for (const key of [keys.queueIndexKey("link"), keys.queueSeqKey("link")]) {
+  for (
+    const key of [keys.queueIndexKey("link"), keys.queueSeqKey("link"), keys.leasesKey("link")]
+  ) {
     assert.equal(keys.parseQueueKey(key), null);
   }
 });

@@ -10,8 +10,9 @@ import type { Redis } from "ioredis";
 
 /** Script name → number of KEYS it takes. */
 const SCRIPTS = {
-  queue_push: 3,
-  queue_pop: 2,
+  enqueue: 2,
+  frontier_pop: 3,
+  lease_return: 3,
 } as const;
 
 /** Names of the scripts in `lib/lua/`. */
@@ -41,8 +42,16 @@ export function registerScripts(client: Redis): void {
 
 /** A client or pipeline on which the scripts were registered, typed per script. */
 export interface ScriptCommands<R> {
-  /** KEYS queue, index, seq; ARGV domain, then (priority, member) pairs. */
-  queue_push(...keysAndArgs: string[]): R;
-  /** KEYS queue, index; ARGV domain, count. */
-  queue_pop(queue: string, index: string, domain: string, count: number): R;
+  /** KEYS dupefilter, blacklist; ARGV options JSON, then groups of 5 (see enqueue.lua). */
+  enqueue(...keysAndArgs: string[]): R;
+  /** KEYS index, leases, blacklist; ARGV see frontier_pop.lua. */
+  frontier_pop(...keysAndArgs: (string | number)[]): R;
+  /** KEYS leases, queue, index; ARGV lease, domain, score, member. */
+  lease_return(...keysAndArgs: string[]): R;
+}
+
+/** The registered scripts of a client or pipeline (registering them on first use). */
+export function scripts<R>(client: Redis): ScriptCommands<Promise<R>> {
+  registerScripts(client);
+  return client as unknown as ScriptCommands<Promise<R>>;
 }

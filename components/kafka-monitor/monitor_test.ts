@@ -107,6 +107,23 @@ Deno.test("processMessages() writes the timeout key for expires", async () => {
   });
 });
 
+Deno.test("processMessages() records seeds in the crawl's dupefilter", async () => {
+  await withFixture(async ({ redis, spider, process }) => {
+    const seed = {
+      url: "http://example.com/a?y=2&x=1",
+      appid: "testapp",
+      crawlid: "d1",
+      spiderid: spider,
+    };
+    const same = { ...seed, url: "http://EXAMPLE.com/a?x=1&y=2#top", priority: 9 };
+    await process([JSON.stringify(seed), JSON.stringify(same)]);
+    assert.equal(await redis.zcard(queueKey(spider, "example.com")), 1);
+    assert.equal(await redis.scard(`${spider}:dupefilter:d1`), 1);
+    await process([JSON.stringify({ ...seed, crawlid: "d2" })]);
+    assert.equal(await redis.zcard(queueKey(spider, "example.com")), 2, "another crawl may");
+  });
+});
+
 Deno.test("processMessages() counts bad input as failures and writes nothing for it", async () => {
   await withFixture(async ({ redis, spider, process, stats }) => {
     const good = { url: "http://example.com", appid: "testapp", crawlid: "c1", spiderid: spider };

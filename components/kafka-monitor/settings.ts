@@ -33,6 +33,11 @@ export const KAFKA_MONITOR_SETTINGS = {
     { min: 1 },
   ),
   MAXDEPTH_LIMIT: int(3, "highest maxdepth a crawl request may ask for", { min: 0 }),
+  DUPEFILTER_TIMEOUT: int(
+    600,
+    "seconds a crawl's dupefilter lives after its last use (seeds are recorded in it too)",
+    { min: 1 },
+  ),
 };
 
 /** The loaded kafka-monitor settings. */

@@ -1,18 +1,22 @@
 /**
  * Crawl requests: stored in the spider's domain queue (`<spiderid>:<domain>:queue`) with every
  * schema default filled in, and `timeout:<spiderid>:<appid>:<crawlid>` set when `expires` is.
+ * The seed's fingerprint goes into the crawl's dupefilter, so the crawl never fetches that URL
+ * twice (a seed fed again within DUPEFILTER_TIMEOUT is dropped), and requests of a stopped
+ * crawl are not enqueued again.
  *
  * @module
  */
 
 import { registeredDomain } from "../../../lib/domain.ts";
 import { timeoutKey } from "../../../lib/keys.ts";
-import { pushRequestsInPipeline } from "../../../lib/redis_queue.ts";
+import { enqueueInPipeline } from "../../../lib/frontier.ts";
 import { registerScripts } from "../../../lib/lua.ts";
+import { ensureScheme, requestFingerprint } from "../../../lib/url.ts";
 import type { CrawlRequest } from "../../../lib/validation.ts";
 import { type PluginFactory, RequestRejected } from "../plugin.ts";
 
-const scraperHandler: PluginFactory = ({ redis }) => {
+const scraperHandler: PluginFactory = ({ redis, settings }) => {
   registerScripts(redis);
   return {
     name: "ScraperHandler",
@@ -21,8 +25,23 @@ const scraperHandler: PluginFactory = ({ redis }) => {
       const req = request as CrawlRequest;
       const domain = registeredDomain(req.url);
       if (domain === null) throw new RequestRejected(`url '${req.url}' has no host`);
+      let fingerprint: string;
+      try {
+        fingerprint = requestFingerprint({ url: ensureScheme(req.url) });
+      } catch {
+        throw new RequestRejected(`url '${req.url}' is not a valid URL`);
+      }
       // The stored member is the validated request itself, so a spider sees what was accepted.
-      pushRequestsInPipeline(batch, req.spiderid, domain, [{
+      enqueueInPipeline(batch, {
+        spiderid: req.spiderid,
+        appid: req.appid,
+        crawlid: req.crawlid,
+        expires: req.expires,
+        dupefilterTtlSec: settings.DUPEFILTER_TIMEOUT,
+      }, [{
+        fingerprint,
+        spiderid: req.spiderid,
+        domain,
         priority: req.priority,
         member: JSON.stringify(req),
       }]);
