@@ -48,11 +48,17 @@ export function brokerList(hosts: string): string[] {
   return hosts.split(",").map((h) => h.trim()).filter((h) => h.length > 0);
 }
 
+const RETRIABLE_NOISE =
+  /coordinator is (not available|loading)|not the correct coordinator|leader not available|rebalance in progress/i;
+
 function logCreator() {
   const log = getLogger(["crawl-cluster", "kafkajs"]);
   return ({ level, log: entry }: LogEntry) => {
     const { message, ...props } = entry;
-    if (level === logLevel.ERROR) log.error(message, props);
+    // kafkajs logs retriable broker answers (a coordinator still starting, a leader moving) as
+    // errors although it retries them itself: they are not worth an operator's attention.
+    const retriable = typeof props.error === "string" && RETRIABLE_NOISE.test(props.error);
+    if (level === logLevel.ERROR && !retriable) log.error(message, props);
     else if (level === logLevel.WARN) log.warn(message, props);
     else if (level === logLevel.INFO) log.debug(message, props); // kafkajs info is chatty
     else log.debug(message, props);

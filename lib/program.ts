@@ -18,12 +18,16 @@ export interface Program<T extends SettingsTable> {
   settings: SettingsOf<T>;
 }
 
-/** Parses `args`, loads settings from defaults, `--settings`, the environment and flags. */
+/**
+ * Parses `args`, loads settings from defaults, `--settings`, the environment and flags.
+ * `flagSettings` maps a command's own flags to the settings they set (`{ spider: "SPIDER" }`).
+ */
 export async function startProgram<T extends SettingsTable>(
   spec: ProgramSpec,
   table: T,
   args: string[],
   env: Record<string, string | undefined>,
+  flagSettings: Record<string, keyof T & string> = {},
 ): Promise<Program<T>> {
   const cli = parseCli(spec, args);
   if (cli.kind === "exit") {
@@ -35,7 +39,10 @@ export async function startProgram<T extends SettingsTable>(
     settings = loadSettings(table, {
       file: typeof cli.values.settings === "string" ? cli.values.settings : null,
       env,
-      overrides: settingsOverridesFromCli(cli.values),
+      overrides: {
+        ...settingsOverridesFromCli(cli.values),
+        ...flagOverrides(cli.values, flagSettings),
+      },
     });
   } catch (err) {
     exitWithError(err);
@@ -43,6 +50,17 @@ export async function startProgram<T extends SettingsTable>(
   const logSettings = settings as unknown as Parameters<typeof logOptionsFromSettings>[1];
   await setupLogging(logOptionsFromSettings(spec.name, logSettings));
   return { command: cli.command, values: cli.values, positionals: cli.positionals, settings };
+}
+
+function flagOverrides(
+  values: Record<string, unknown>,
+  flagSettings: Record<string, string>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [flag, setting] of Object.entries(flagSettings)) {
+    if (values[flag] !== undefined) out[setting] = values[flag];
+  }
+  return out;
 }
 
 /** Prints one line for a startup error (a stack trace only for programmer errors) and exits 1. */
@@ -55,8 +73,15 @@ export function exitWithError(err: unknown): never {
 /** An AbortSignal that aborts on the first SIGINT or SIGTERM; a second one exits at once. */
 export function shutdownSignal(): AbortSignal {
   const controller = new AbortController();
+  let firstAt = 0;
   const onSignal = () => {
-    if (controller.signal.aborted) Deno.exit(130);
+    // `deno task` and `timeout` may deliver one Ctrl-C twice: only a second press a moment
+    // later means "now".
+    if (controller.signal.aborted) {
+      if (Date.now() - firstAt > 1_000) Deno.exit(130);
+      return;
+    }
+    firstAt = Date.now();
     controller.abort();
   };
   Deno.addSignalListener("SIGINT", onSignal);

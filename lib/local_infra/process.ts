@@ -6,7 +6,7 @@
  * @module
  */
 
-import { cacheDir } from "./paths.ts";
+import { cacheDir, which } from "./paths.ts";
 
 /** A running server process. */
 export interface ServerProcess {
@@ -41,8 +41,13 @@ export async function startServer(
   await reapOrphans();
   // The shell redirects the server's output straight into the log file: no pipe to pump, and the
   // log stays complete even if this process dies first.
-  const child = new Deno.Command("/bin/sh", {
-    args: ["-c", 'exec "$0" "$@" >>"$CRAWL_CLUSTER_LOG" 2>&1', cmd, ...args],
+  // setsid: the server gets its own session, so a terminal's Ctrl-C reaches only us and we
+  // stop the servers in order (components first) instead of them dying at the same moment.
+  const setsid = which("setsid");
+  const shell = ["/bin/sh", "-c", 'exec "$0" "$@" >>"$CRAWL_CLUSTER_LOG" 2>&1', cmd, ...args];
+  const argv = setsid ? [setsid, ...shell] : shell;
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
     cwd: opts.cwd,
     env: { ...opts.env, CRAWL_CLUSTER_LOG: opts.logPath },
     stdin: "null",
