@@ -208,9 +208,18 @@ export async function up(opts: UpOptions = {}): Promise<number> {
     return _FORCED;
   });
   // Once forced, what was interrupted may fail (a killed server): that is not an error then.
-  const orForced = <T>(work: Promise<T>) =>
+  // Work that ends because the force killed what it waited for must not win the race.
+  const orForced = <T>(work: Promise<T>): Promise<T | typeof _FORCED> =>
     Promise.race([
-      work.catch((err) => opts.forceSignal?.aborted ? forced : Promise.reject(err)),
+      (async () => {
+        try {
+          const value = await work;
+          return opts.forceSignal?.aborted ? await forced : value;
+        } catch (err) {
+          if (opts.forceSignal?.aborted) return await forced;
+          throw err;
+        }
+      })(),
       forced,
     ]);
 
