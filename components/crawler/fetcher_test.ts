@@ -1,0 +1,455 @@
+import assert from "node:assert/strict";
+import {
+  CP1252_TEXT,
+  LATIN1_TEXT,
+  LINK_GRAPH_ROUTES,
+  type Route,
+  startTestSite,
+  type TestSite,
+} from "../../test/site.ts";
+import {
+  cookieHeader,
+  DEFAULT_USER_AGENT,
+  detectCharset,
+  FetchError,
+  type FetchOptions,
+  fetchPage,
+  isTextual,
+} from "./fetcher.ts";
+
+const OPTS: FetchOptions = { timeoutMs: 5000, maxBytes: 1 << 20 };
+const encode = (text: string) => new TextEncoder().encode(text);
+
+/** Runs `fn` against a site serving the link graph plus `routes`, then closes it. */
+async function withSite(
+  fn: (site: TestSite) => Promise<void>,
+  routes: Record<string, Route> = {},
+): Promise<void> {
+  const site = await startTestSite({ routes: { ...LINK_GRAPH_ROUTES, ...routes } });
+  try {
+    await fn(site);
+  } finally {
+    await site.close();
+  }
+}
+
+/** The FetchError `promise` rejects with. */
+async function fetchError(promise: Promise<unknown>): Promise<FetchError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof FetchError, String(err));
+    return err;
+  }
+  assert.fail("expected a FetchError");
+}
+
+/** A port nothing listens on. */
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+// --- fetchPage() ---------------------------------------------------------------------------
+
+Deno.test("`fetchPage()` downloads a page with its status, headers and text", async () => {
+  await withSite(async (site) => {
+    const page = await fetchPage(site.url("/a"), OPTS);
+    assert.equal(page.url, site.url("/a"));
+    assert.equal(page.responseUrl, site.url("/a"));
+    assert.equal(page.status, 200);
+    assert.equal(page.statusText, "OK");
+    assert.equal(page.contentType, "text/html");
+    assert.deepEqual(page.headers["content-type"], ["text/html; charset=utf-8"]);
+    assert.ok(Object.keys(page.headers).every((name) => name === name.toLowerCase()));
+    assert.equal(page.encoding, "utf-8");
+    assert.match(page.text ?? "", /<a href="\/a1">/);
+    assert.equal(page.text, new TextDecoder().decode(page.body));
+    assert.equal(page.truncated, false);
+    assert.equal(page.requestHeaders["User-Agent"], DEFAULT_USER_AGENT);
+    assert.equal(page.requestHeaders["Accept-Encoding"], "gzip, br");
+  });
+});
+
+Deno.test("`fetchPage()` returns error statuses as pages", async () => {
+  await withSite(async (site) => {
+    const missing = await fetchPage(site.url("/missing"), OPTS);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.statusText, "Not Found");
+    assert.match(missing.text ?? "", /Not Found/);
+    const error = await fetchPage(site.url("/error"), OPTS);
+    assert.equal(error.status, 500);
+    const flaky = await fetchPage(site.url("/flaky"), OPTS);
+    assert.equal(flaky.status, 503);
+  });
+});
+
+Deno.test("`fetchPage()` follows redirects and records the final URL", async () => {
+  await withSite(async (site) => {
+    const page = await fetchPage(site.url("/redirect"), { ...OPTS, userAgent: "bot/2" });
+    assert.equal(page.url, site.url("/redirect"));
+    assert.equal(page.responseUrl, site.url("/d"));
+    assert.equal(page.status, 200);
+    assert.match(page.text ?? "", /href="\/d1"/);
+    assert.deepEqual(site.requests.map((r) => [r.path, r.userAgent]), [
+      ["/redirect", "bot/2"],
+      ["/d", "bot/2"],
+    ]);
+  });
+});
+
+Deno.test("`fetchPage()` follows every redirect status and resolves relative locations", async () => {
+  const routes: Record<string, Route> = {
+    "/r/301": { status: 301, redirect: "/r/302" },
+    "/r/302": { status: 302, redirect: "303" }, // relative to /r/
+    "/r/303": { status: 303, redirect: "../r/307?x=1#frag" },
+    "/r/307": { status: 307, redirect: "/r/308" },
+    "/r/308": (req) =>
+      new Response(null, { status: 308, headers: { location: new URL("/b1", req.url).href } }),
+    "/r/none": { status: 302, body: "no location" },
+  };
+  await withSite(async (site) => {
+    const page = await fetchPage(site.url("/r/301"), OPTS);
+    assert.equal(page.responseUrl, site.url("/b1"));
+    assert.deepEqual(site.requests.map((r) => `${r.method} ${r.path}`), [
+      "GET /r/301",
+      "GET /r/302",
+      "GET /r/303",
+      "GET /r/307?x=1",
+      "GET /r/308",
+      "GET /b1",
+    ]);
+    const none = await fetchPage(site.url("/r/none"), OPTS);
+    assert.equal(none.status, 302, "a 3xx without Location is the page");
+    assert.equal(none.text, "no location");
+  }, routes);
+});
+
+Deno.test("`fetchPage()` gives up on redirect loops and long chains", async () => {
+  const routes: Record<string, Route> = {
+    "/loop": { redirect: "/loop" },
+    "/chain/1": { redirect: "/chain/2" },
+    "/chain/2": { redirect: "/chain/3" },
+    "/chain/3": { body: "end" },
+    "/to-mailto": { redirect: "mailto:x@y.z" },
+  };
+  await withSite(async (site) => {
+    const loop = await fetchError(fetchPage(site.url("/loop"), OPTS));
+    assert.equal(loop.kind, "too_many_redirects");
+    assert.equal(loop.retryable, false);
+    assert.equal(site.hits("/loop"), 11, "the first request and 10 redirects");
+
+    const ok = await fetchPage(site.url("/chain/1"), { ...OPTS, maxRedirects: 2 });
+    assert.equal(ok.text, "end");
+    const tooLong = await fetchError(fetchPage(site.url("/chain/1"), { ...OPTS, maxRedirects: 1 }));
+    assert.equal(tooLong.kind, "too_many_redirects");
+
+    const mailto = await fetchError(fetchPage(site.url("/to-mailto"), OPTS));
+    assert.equal(mailto.kind, "invalid_url");
+  }, routes);
+});
+
+Deno.test("`fetchPage()` times out as a whole with a retryable error", async () => {
+  await withSite(async (site) => {
+    const started = performance.now();
+    const err = await fetchError(fetchPage(site.url("/slow"), { ...OPTS, timeoutMs: 150 }));
+    assert.equal(err.kind, "timeout");
+    assert.equal(err.retryable, true);
+    assert.ok(performance.now() - started < 1000);
+  });
+});
+
+Deno.test("`fetchPage()` times out on a body that trickles in", async () => {
+  const routes: Record<string, Route> = {
+    "/trickle": (_req, ctx) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encode("<html>"));
+          timer = setTimeout(() => controller.close(), 2000);
+          ctx.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            controller.close();
+          });
+        },
+        cancel() {
+          clearTimeout(timer);
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/html" } });
+    },
+  };
+  await withSite(async (site) => {
+    const err = await fetchError(fetchPage(site.url("/trickle"), { ...OPTS, timeoutMs: 200 }));
+    assert.equal(err.kind, "timeout");
+  }, routes);
+});
+
+Deno.test("`fetchPage()` reports a refused connection as retryable", async () => {
+  const err = await fetchError(fetchPage(`http://127.0.0.1:${closedPort()}/`, OPTS));
+  assert.equal(err.kind, "connection");
+  assert.equal(err.retryable, true);
+  assert.match(err.message, /^Cannot fetch http:\/\/127\.0\.0\.1:\d+\/: /);
+});
+
+Deno.test("`fetchPage()` reports a DNS failure as retryable", async () => {
+  const err = await fetchError(fetchPage("http://external.invalid/x", OPTS));
+  assert.equal(err.kind, "dns");
+  assert.equal(err.retryable, true);
+});
+
+Deno.test("`fetchPage()` refuses invalid URLs and other schemes", async () => {
+  for (const url of ["not a url", "mailto:x@y.z", "ftp://127.0.0.1/", "javascript:void(0)"]) {
+    const err = await fetchError(fetchPage(url, OPTS));
+    assert.equal(err.kind, "invalid_url", url);
+    assert.equal(err.retryable, false);
+  }
+});
+
+Deno.test("`fetchPage()` stops reading at maxBytes and marks the page truncated", async () => {
+  const big = "<html>" + "x".repeat(300_000) + "</html>";
+  await withSite(async (site) => {
+    const cut = await fetchPage(site.url("/big"), { ...OPTS, maxBytes: 100 });
+    assert.equal(cut.body.length, 100);
+    assert.equal(cut.truncated, true);
+    assert.equal(cut.text, big.slice(0, 100));
+    const exact = await fetchPage(site.url("/big"), { ...OPTS, maxBytes: big.length });
+    assert.equal(exact.truncated, false);
+    assert.equal(exact.text, big);
+    const unlimited = await fetchPage(site.url("/big"), { ...OPTS, maxBytes: 0 });
+    assert.equal(unlimited.body.length, big.length);
+    assert.equal(unlimited.truncated, false);
+    // Without a Content-Length the body streams in chunks.
+    const chunked = await fetchPage(site.url("/chunked"), { ...OPTS, maxBytes: 2500 });
+    assert.equal(chunked.truncated, true);
+    assert.equal(chunked.text, "a".repeat(1000) + "b".repeat(1000) + "c".repeat(500));
+    const fits = await fetchPage(site.url("/chunked"), { ...OPTS, maxBytes: 3000 });
+    assert.equal(fits.truncated, false);
+    assert.equal(fits.body.length, 3000);
+  }, {
+    "/big": { body: big },
+    "/chunked": () =>
+      new Response(
+        ReadableStream.from(["a", "b", "c"].map((c) => encode(c.repeat(1000)))),
+        { headers: { "content-type": "text/plain" } },
+      ),
+  });
+});
+
+Deno.test("`fetchPage()` decompresses gzip bodies", async () => {
+  const html = "<html><body>" + "gzip me ".repeat(500) + "</body></html>";
+  const routes: Record<string, Route> = {
+    "/gz": async (req) => {
+      const gz = await new Response(
+        new Blob([html]).stream().pipeThrough(new CompressionStream("gzip")),
+      ).arrayBuffer();
+      return new Response(gz, {
+        headers: {
+          "content-type": "text/html",
+          "content-encoding": "gzip",
+          "x-accept-encoding": req.headers.get("accept-encoding") ?? "",
+        },
+      });
+    },
+  };
+  await withSite(async (site) => {
+    const page = await fetchPage(site.url("/gz"), OPTS);
+    assert.equal(page.text, html);
+    assert.deepEqual(page.headers["x-accept-encoding"], ["gzip, br"]);
+    const cut = await fetchPage(site.url("/gz"), { ...OPTS, maxBytes: 100 });
+    assert.equal(cut.truncated, true, "maxBytes counts decompressed bytes");
+    assert.equal(cut.text, html.slice(0, 100));
+  }, routes);
+});
+
+Deno.test("`fetchPage()` decodes a Latin-1 page declared in the header", async () => {
+  await withSite(async (site) => {
+    const page = await fetchPage(site.url("/latin1"), OPTS);
+    assert.equal(page.encoding, "windows-1252");
+    assert.ok(page.text?.includes(`<p>${LATIN1_TEXT}</p>`), page.text ?? "");
+  });
+});
+
+Deno.test("`fetchPage()` decodes a page declared by <meta charset>", async () => {
+  await withSite(async (site) => {
+    const page = await fetchPage(site.url("/meta-charset"), OPTS);
+    assert.equal(page.contentType, "text/html");
+    assert.equal(page.encoding, "windows-1252");
+    assert.ok(page.text?.includes(CP1252_TEXT), page.text ?? "");
+  });
+});
+
+Deno.test("`fetchPage()` keeps binary bodies as bytes without text", async () => {
+  await withSite(async (site) => {
+    const png = await fetchPage(site.url("/image.png"), OPTS);
+    assert.equal(png.contentType, "image/png");
+    assert.equal(png.text, null);
+    assert.equal(png.encoding, null);
+    assert.deepEqual([...png.body.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    const pdf = await fetchPage(site.url("/file.pdf"), OPTS);
+    assert.equal(pdf.text, null);
+    const unknown = await fetchPage(site.url("/blob"), OPTS);
+    assert.equal(unknown.contentType, "");
+    assert.equal(unknown.text, null, "NUL bytes in an untyped body: binary");
+    const plain = await fetchPage(site.url("/untyped"), OPTS);
+    assert.equal(plain.text, "just text");
+    assert.equal(plain.encoding, "utf-8");
+  }, {
+    "/blob": () => new Response(new Uint8Array([1, 0, 2])),
+    "/untyped": () => new Response(encode("just text")),
+  });
+});
+
+Deno.test("`fetchPage()` sends the user agent, cookies and extra headers", async () => {
+  await withSite(async (site) => {
+    const page = await fetchPage(site.url("/a"), {
+      ...OPTS,
+      userAgent: "my-agent/1.0",
+      cookie: "session=abc; Path=/; Domain=.example.com; Secure; HttpOnly; lang=en; " +
+        "expires=Wed, 21 Oct 2015 07:28:00 GMT; Max-Age=3600; SameSite=Lax",
+      headers: { "x-extra": "1", "accept-language": "fr" },
+    });
+    assert.deepEqual(site.requests.map((r) => [r.userAgent, r.cookie]), [
+      ["my-agent/1.0", "session=abc; lang=en"],
+    ]);
+    assert.equal(page.requestHeaders["User-Agent"], "my-agent/1.0");
+    assert.equal(page.requestHeaders["Cookie"], "session=abc; lang=en");
+    assert.equal(page.requestHeaders["x-extra"], "1");
+    assert.equal(page.requestHeaders["accept-language"], "fr");
+    assert.equal(page.requestHeaders["Accept-Language"], undefined, "replaced, not doubled");
+
+    await fetchPage(site.url("/b"), { ...OPTS, userAgent: null, headers: { "user-agent": "h/1" } });
+    assert.equal(site.requests[1].userAgent, "h/1");
+    assert.equal(site.requests[1].cookie, null);
+  });
+});
+
+Deno.test("`fetchPage()` re-sends cookies on redirects to the same host only", async () => {
+  const other = await startTestSite({ hostname: "127.0.0.2", routes: { "/x": { body: "x" } } });
+  try {
+    await withSite(async (site) => {
+      const cookie = "a=1";
+      await fetchPage(site.url("/redirect"), { ...OPTS, cookie });
+      assert.deepEqual(site.requests.map((r) => r.cookie), ["a=1", "a=1"]);
+      const away = await fetchPage(site.url("/away"), { ...OPTS, cookie, userAgent: "u/1" });
+      assert.equal(away.responseUrl, other.url("/x"));
+      assert.equal(away.requestHeaders.Cookie, undefined);
+      assert.deepEqual(other.requests.map((r) => [r.userAgent, r.cookie]), [["u/1", null]]);
+    }, { "/away": { redirect: other.url("/x") } });
+  } finally {
+    await other.close();
+  }
+});
+
+Deno.test("`fetchPage()` keeps repeated response headers and each Set-Cookie", async () => {
+  await withSite(async (site) => {
+    const page = await fetchPage(site.url("/cookies"), OPTS);
+    assert.deepEqual(page.headers["set-cookie"], ["a=1; Path=/", "b=2"]);
+    assert.deepEqual(page.headers["x-multi"], ["1, 2"]);
+  }, {
+    "/cookies": () => {
+      const headers = new Headers({ "X-Multi": "1" });
+      headers.append("x-multi", "2");
+      headers.append("set-cookie", "a=1; Path=/");
+      headers.append("set-cookie", "b=2");
+      return new Response("ok", { headers });
+    },
+  });
+});
+
+Deno.test("`fetchPage()` stops with a non-retryable error when its signal aborts", async () => {
+  await withSite(async (site) => {
+    const pre = await fetchError(
+      fetchPage(site.url("/a"), { ...OPTS, signal: AbortSignal.abort() }),
+    );
+    assert.equal(pre.kind, "aborted");
+    assert.equal(pre.retryable, false);
+
+    const controller = new AbortController();
+    const pending = fetchPage(site.url("/slow"), { ...OPTS, signal: controller.signal });
+    while (site.hits("/slow") === 0) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    const mid = await fetchError(pending);
+    assert.equal(mid.kind, "aborted");
+    assert.equal(mid.retryable, false);
+  });
+});
+
+// --- helpers -------------------------------------------------------------------------------
+
+Deno.test("`detectCharset()` prefers the header, then a BOM, then <meta>", () => {
+  const meta = encode('<html><head><meta charset="windows-1251"></head>');
+  assert.equal(detectCharset("text/html; charset=UTF-8", meta), "utf-8");
+  assert.equal(detectCharset('text/html; charset="iso-8859-1"', meta), "windows-1252");
+  assert.equal(detectCharset("text/html;charset=latin1", meta), "windows-1252");
+  assert.equal(detectCharset("text/html; charset=bogus", meta), "windows-1251");
+  assert.equal(detectCharset("text/html", meta), "windows-1251");
+  assert.equal(detectCharset(null, new Uint8Array([0xef, 0xbb, 0xbf, 0x3c])), "utf-8");
+  assert.equal(detectCharset(null, new Uint8Array([0xff, 0xfe, 0x3c, 0])), "utf-16le");
+  assert.equal(detectCharset(null, new Uint8Array([0xfe, 0xff, 0, 0x3c])), "utf-16be");
+  const bomAndMeta = new Uint8Array([0xef, 0xbb, 0xbf, ...meta]);
+  assert.equal(detectCharset("text/html", bomAndMeta), "utf-8");
+  assert.equal(detectCharset("text/html; charset=koi8-r", bomAndMeta), "koi8-r");
+});
+
+Deno.test("`detectCharset()` reads http-equiv and XML declarations in the first 2 KB", () => {
+  const httpEquiv = encode(
+    '<META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=Shift_JIS">',
+  );
+  assert.equal(detectCharset("text/html", httpEquiv), "shift_jis");
+  assert.equal(detectCharset(null, encode("<?xml version='1.0' encoding='GBK'?><a/>")), "gbk");
+  const late = encode(" ".repeat(2048) + '<meta charset="koi8-r">');
+  assert.equal(detectCharset("text/html", late), null);
+  assert.equal(detectCharset("text/html", encode("<p>no declaration</p>")), null);
+  assert.equal(detectCharset(null, new Uint8Array()), null);
+  assert.equal(detectCharset(null, encode('<meta charset="utf-16">')), "utf-8");
+  assert.equal(detectCharset(null, encode('<meta charset="nope">')), null);
+});
+
+Deno.test("`isTextual()` recognises text types and sniffs unknown ones", () => {
+  for (
+    const type of [
+      "text/html",
+      "text/plain",
+      "text/css",
+      "application/xhtml+xml",
+      "application/rss+xml",
+      "image/svg+xml",
+      "application/xml",
+      "application/json",
+      "application/ld+json",
+      "application/javascript",
+    ]
+  ) {
+    assert.equal(isTextual(type), true, type);
+  }
+  for (const type of ["image/png", "application/pdf", "application/octet-stream", "video/mp4"]) {
+    assert.equal(isTextual(type), false, type);
+  }
+  assert.equal(isTextual(""), true);
+  assert.equal(isTextual("", encode("hello")), true);
+  assert.equal(isTextual("", new Uint8Array([0x41, 0, 0x42])), false);
+  const lateNul = new Uint8Array(2000).fill(0x41);
+  lateNul[1500] = 0;
+  assert.equal(isTextual("", lateNul), true, "only the first 1 KB is sniffed");
+});
+
+Deno.test("`cookieHeader()` keeps name=value pairs and drops attributes", () => {
+  assert.equal(cookieHeader("a=b; c=d"), "a=b; c=d");
+  assert.equal(cookieHeader(" a = b ;;c=d=e; path=/; DOMAIN=x; secure; HTTPONLY"), "a=b; c=d=e");
+  assert.equal(cookieHeader("samesite=None; max-age=1; expires=now"), "");
+  assert.equal(cookieHeader("x=1\r\nInjected: yes"), "x=1 Injected: yes");
+  assert.equal(cookieHeader(""), "");
+});
+
+Deno.test("`FetchError` carries its kind, URL and retryability", () => {
+  const err = new FetchError("dns", "http://x/", "Cannot fetch http://x/: DNS lookup failed");
+  assert.ok(err instanceof Error);
+  assert.equal(err.name, "FetchError");
+  assert.equal(err.url, "http://x/");
+  assert.equal(err.retryable, true);
+  assert.equal(new FetchError("aborted", "u", "m").retryable, false);
+  assert.equal(new FetchError("too_many_redirects", "u", "m").retryable, false);
+});

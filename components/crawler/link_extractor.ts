@@ -1,0 +1,591 @@
+/**
+ * Link extraction for the link and wandering spiders: Scrapy's `LxmlLinkExtractor` as Scrapy
+ * Cluster configures it (tags `a` and `area`, attribute `href`, canonicalised, unique), with the
+ * request's `allowed_domains` / `allow_regex` / `deny_regex` / `deny_extensions` filters.
+ *
+ * The page is read with htmlparser2's streaming tokenizer, not a DOM: the extractor runs on every
+ * page. Differences from Scrapy, all deliberate:
+ *
+ * - only `http:` and `https:` links survive (Scrapy 1.x also kept `file:`; a crawler must not
+ *   read local files because a page says so);
+ * - the first `<base href>` anywhere in the document counts (w3lib only looks at the first
+ *   4,096 characters and needs a quoted value);
+ * - filters see the canonical URL (Scrapy runs them before canonicalising, so a deny regex on a
+ *   `#fragment` or on the original query order has no equivalent here);
+ * - `allowedDomains` compares host names, so a port does not defeat it (Scrapy compared the
+ *   netloc, port included), and IDN entries are compared in punycode;
+ * - `denyExtensions` entries are lower-cased and may carry a leading dot (Scrapy compared the
+ *   lower-cased URL extension with the list as given, so `"PDF"` never matched);
+ * - the link text is the element's text content with ASCII whitespace collapsed and trimmed;
+ * - non-ASCII characters in a query are UTF-8 percent-encoded whatever the page encoding.
+ *
+ * @module
+ */
+
+import { Tokenizer } from "htmlparser2";
+import { canonicalizeUrl } from "../../lib/url.ts";
+import type { PageLink } from "./spider.ts";
+
+/**
+ * File extensions that are not followed by default: Scrapy's `IGNORED_EXTENSIONS`
+ * (`scrapy/linkextractors/__init__.py`, Scrapy 2.13), in its order. Like in Scrapy, the
+ * extension is the last one of the URL path (`/a.tar.gz` → `gz`), so `"tar.gz"` never matches
+ * on its own; `gz` files are followed.
+ */
+// deno-fmt-ignore
+export const IGNORED_EXTENSIONS: readonly string[] = Object.freeze([
+  // archives
+  "7z", "7zip", "bz2", "rar", "tar", "tar.gz", "xz", "zip",
+  // images
+  "mng", "pct", "bmp", "gif", "jpg", "jpeg", "png", "pst", "psp", "tif", "tiff", "ai", "drw",
+  "dxf", "eps", "ps", "svg", "cdr", "ico", "webp",
+  // audio
+  "mp3", "wma", "ogg", "wav", "ra", "aac", "mid", "au", "aiff",
+  // video
+  "3gp", "asf", "asx", "avi", "mov", "mp4", "mpg", "qt", "rm", "swf", "wmv", "m4a", "m4v", "flv",
+  "webm",
+  // office suites
+  "xls", "xlsm", "xlsx", "xltm", "xltx", "potm", "potx", "ppt", "pptm", "pptx", "pps", "doc",
+  "docb", "docm", "docx", "dotm", "dotx", "odt", "ods", "odg", "odp",
+  // other
+  "css", "pdf", "exe", "bin", "rss", "dmg", "iso", "apk", "jar", "sh", "rb", "js", "hta", "bat",
+  "cpl", "msi", "msp", "py",
+]);
+
+/** The link filters of a crawl request (its `allowed_domains`, `allow_regex`, ... fields). */
+export interface LinkFilter {
+  /** A host matches when it equals a domain or ends with `.` + domain; null or [] allows all. */
+  allowedDomains: string[] | null;
+  /** Regexes searched in the canonical URL; any match allows; null or [] allows all. */
+  allowRegex: string[] | null;
+  /** Regexes searched in the canonical URL; any match denies, before `allowRegex`. */
+  denyRegex: string[] | null;
+  /** Denied path extensions, without the dot; null → {@linkcode IGNORED_EXTENSIONS}. */
+  denyExtensions: string[] | null;
+}
+
+/** Options for {@linkcode extractLinks}. */
+export interface ExtractLinksOptions {
+  /**
+   * Keeps a link when it returns true; it receives the canonical URL.
+   *
+   * @default {undefined} (every http/https link is kept)
+   */
+  filter?: (url: URL) => boolean;
+}
+
+const FILTER_CACHE_MAX = 1024;
+const _filterCache = new Map<string, _CompiledFilter>();
+const PARTS = Symbol("parts");
+const NEVER = /(?!)/;
+// Path and query characters that canonicalizeUrl leaves as they are.
+const SIMPLE_PATH = /^[A-Za-z0-9\-._~:/@!$&'()*+,;=|[\]]*$/;
+// Root-relative paths the URL parser would leave as they are (no escapes, no dot segments).
+const FAST_PATH = /^[A-Za-z0-9\-._~:@!$&'()*+,;=/]*$/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+const SIMPLE_QUERY_WORD = /^[A-Za-z0-9\-._~+]*$/;
+const ASCII_WS = /[\t\n\f\r ]+/g;
+const TRIM_WS = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
+const NEEDS_COLLAPSE = /[\t\n\f\r]| {2}|^ | $/;
+
+/**
+ * Compiles a {@linkcode LinkFilter} into a predicate over canonical URLs. Compiled filters are
+ * cached per distinct filter, so every page of a crawl reuses one set of compiled regexes.
+ *
+ * Regexes are JavaScript regexes without flags, as the kafka-monitor validates them. One that
+ * does not compile (which validation should have rejected) matches nothing: a bad `denyRegex`
+ * denies nothing, a bad `allowRegex` allows nothing unless another allow regex matches.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compileLinkFilter } from "./link_extractor.ts";
+ *
+ * const allowed = compileLinkFilter({
+ *   allowedDomains: ["example.com"],
+ *   allowRegex: null,
+ *   denyRegex: ["/private/"],
+ *   denyExtensions: null,
+ * });
+ * assert.equal(allowed(new URL("http://www.example.com/a")), true);
+ * assert.equal(allowed(new URL("http://www.example.com/private/a")), false);
+ * assert.equal(allowed(new URL("http://www.example.com/a.pdf")), false);
+ * assert.equal(allowed(new URL("http://notexample.com/a")), false);
+ * ```
+ *
+ * @param f The filter fields of a request.
+ * @returns A predicate that is true for URLs to keep.
+ */
+export function compileLinkFilter(f: LinkFilter): (url: URL) => boolean {
+  const key = JSON.stringify([f.allowedDomains, f.allowRegex, f.denyRegex, f.denyExtensions]);
+  let compiled = _filterCache.get(key);
+  if (compiled === undefined) {
+    compiled = _compile(f);
+    if (_filterCache.size >= FILTER_CACHE_MAX) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      _filterCache.delete(_filterCache.keys().next().value!);
+    }
+    _filterCache.set(key, compiled);
+  }
+  return compiled;
+}
+
+/**
+ * Extracts the links of an HTML page: `href` of `a` and `area` elements, resolved against the
+ * first `<base href>` (itself resolved against `baseUrl`) or `baseUrl`, http/https only,
+ * canonicalised (fragment dropped, query sorted), unique by canonical URL with the first
+ * occurrence kept, in document order. Malformed HTML never throws; unresolvable hrefs are
+ * skipped.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { extractLinks } from "./link_extractor.ts";
+ *
+ * const html = `<a href="/b?y=2&amp;x=1#top"> Next
+ *   page</a><a href="mailto:a@b.c">mail</a><a href="/b?x=1&y=2">again</a>`;
+ * assert.deepEqual(extractLinks(html, "http://example.com/a"), [
+ *   { url: "http://example.com/b?x=1&y=2", text: "Next page" },
+ * ]);
+ * ```
+ *
+ * @param html The page's text.
+ * @param baseUrl The page's URL (after redirects).
+ * @param opts Extraction options.
+ * @returns The links, in document order.
+ */
+export function extractLinks(
+  html: string,
+  baseUrl: string,
+  opts: ExtractLinksOptions = {},
+): PageLink[] {
+  const { base, raw } = _scan(html);
+  const resolveBase = _resolveBase(base, baseUrl);
+  if (resolveBase === null) return [];
+  const filter = opts.filter;
+  const parts = filter !== undefined && PARTS in filter
+    ? (filter as _CompiledFilter)[PARTS]
+    : undefined;
+  // Root-relative and same-origin links are resolved without the URL parser when simple.
+  const origin = _isSimpleBase(resolveBase) ? `${resolveBase.protocol}//${resolveBase.host}` : null;
+  const baseHostname = resolveBase.hostname;
+  const seenHref = new Set<string>();
+  const seenCanonical = new Set<string>();
+  const links: PageLink[] = [];
+  for (const { href, text } of raw) {
+    let canonical = origin === null ? null : _fastCanonical(href, origin);
+    let hostname = baseHostname;
+    if (canonical === null) {
+      let resolved: URL;
+      try {
+        resolved = new URL(href, resolveBase);
+      } catch {
+        continue;
+      }
+      if (resolved.protocol !== "http:" && resolved.protocol !== "https:") continue;
+      const absolute = resolved.href;
+      if (seenHref.has(absolute)) continue;
+      seenHref.add(absolute);
+      canonical = _canonical(resolved);
+      if (canonical === null) continue;
+      hostname = resolved.hostname;
+    }
+    if (seenCanonical.has(canonical)) continue;
+    seenCanonical.add(canonical);
+    if (parts !== undefined) {
+      // The canonical URL has the resolved URL's host name.
+      if (!parts(canonical, hostname, _pathOf(canonical))) continue;
+    } else if (filter !== undefined) {
+      let url: URL;
+      try {
+        url = new URL(canonical);
+      } catch {
+        continue;
+      }
+      if (!filter(url)) continue;
+    }
+    links.push({ url: canonical, text: _collapse(text) });
+  }
+  return links;
+}
+
+interface _RawLink {
+  href: string;
+  text: string;
+}
+
+// Tag kinds the scanner cares about.
+const TAG_OTHER = 0;
+const TAG_A = 1;
+const TAG_AREA = 2;
+const TAG_BASE = 3;
+type _Tag = typeof TAG_OTHER | typeof TAG_A | typeof TAG_AREA | typeof TAG_BASE;
+
+// Elements without end tag: they do not nest link text.
+// deno-fmt-ignore
+const VOID_ELEMENTS = new Set([
+  "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+  "source", "track", "wbr",
+]);
+type _Callbacks = ConstructorParameters<typeof Tokenizer>[1];
+
+const NOOP = () => {};
+const SIMPLE_ENTITY = /&(?:(amp|lt|gt|quot|apos|nbsp)|#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6}));/g;
+const NAMED: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: "\u00a0",
+};
+
+/**
+ * Tokenizes the page once, collecting the first base href and every a/area href with its raw
+ * text. Entities are decoded only in the strings kept: the tokenizer skips text much faster
+ * without decoding.
+ *
+ * A link's text runs from its `<a>` to the first of: its `</a>`, the next `<a>`, the end tag of
+ * an element opened before it, the end of the page.
+ */
+function _scan(html: string): _Scanner {
+  const scanner = new _Scanner(html);
+  const tokenizer = new Tokenizer({ xmlMode: false, decodeEntities: false }, scanner);
+  tokenizer.write(html);
+  tokenizer.end();
+  return scanner;
+}
+
+/** Tokenizer callbacks (a class: monomorphic and fast, unlike a bag of closures). */
+class _Scanner implements _Callbacks {
+  base: string | null = null;
+  readonly raw: _RawLink[] = [];
+  readonly #html: string;
+  #tag: _Tag = TAG_OTHER;
+  #tagName = "";
+  #href: string | null = null;
+  #inHref = false;
+  #hrefRaw = "";
+  // The open <a> collecting text, and how many elements opened inside it are still open.
+  #open: _RawLink | null = null;
+  #depth = 0;
+
+  constructor(html: string) {
+    this.#html = html;
+  }
+
+  onopentagname(start: number, end: number): void {
+    this.#tag = _tagOf(this.#html, start, end);
+    this.#tagName = this.#tag === TAG_OTHER && this.#open !== null
+      ? this.#html.slice(start, end).toLowerCase()
+      : "";
+  }
+
+  onattribname(start: number, end: number): void {
+    this.#inHref = this.#tag !== TAG_OTHER && this.#href === null &&
+      _isHref(this.#html, start, end);
+    this.#hrefRaw = "";
+  }
+
+  onattribdata(start: number, end: number): void {
+    if (this.#inHref) this.#hrefRaw += this.#html.slice(start, end);
+  }
+
+  onattribend(): void {
+    if (this.#inHref) {
+      // The first href wins, as in the HTML attribute list.
+      this.#href = this.#hrefRaw;
+      this.#inHref = false;
+    }
+  }
+
+  onopentagend(): void {
+    const href = this.#href;
+    if (this.#tag === TAG_A) {
+      // An <a> without href still ends an open one, as the HTML tree builder does.
+      this.#open = href === null ? null : { href: _decode(href, true), text: "" };
+      if (this.#open !== null) this.raw.push(this.#open);
+      this.#depth = 0;
+    } else if (this.#tag === TAG_AREA) {
+      if (href !== null) this.raw.push({ href: _decode(href, true), text: "" });
+    } else if (this.#tag === TAG_BASE) {
+      if (this.base === null && href !== null) this.base = _decode(href, true);
+    } else if (this.#open !== null && !VOID_ELEMENTS.has(this.#tagName)) {
+      this.#depth++;
+    }
+    this.#tag = TAG_OTHER;
+    this.#href = null;
+    this.#inHref = false;
+  }
+
+  // In HTML, `<x/>` is an open tag.
+  onselfclosingtag(): void {
+    this.onopentagend();
+  }
+
+  onclosetag(start: number, end: number): void {
+    if (this.#open === null) return;
+    if (end - start === 1 && (this.#html.charCodeAt(start) | 0x20) === 0x61) {
+      this.#open = null;
+    } else if (this.#depth > 0) {
+      this.#depth--;
+    } else {
+      this.#open = null;
+    }
+  }
+
+  ontext(start: number, end: number): void {
+    if (this.#open !== null) this.#open.text += _decode(this.#html.slice(start, end), false);
+  }
+
+  onattribentity(): void {}
+  oncdata(): void {}
+  oncomment(): void {}
+  ondeclaration(): void {}
+  onend(): void {}
+  onprocessinginstruction(): void {}
+  ontextentity(): void {}
+}
+
+/** Which of a, area, base (case-insensitive) the tag name `html[start, end)` is. */
+function _tagOf(html: string, start: number, end: number): _Tag {
+  const len = end - start;
+  if (len === 1) return (html.charCodeAt(start) | 0x20) === 0x61 ? TAG_A : TAG_OTHER;
+  if (len !== 4) return TAG_OTHER;
+  const name = html.slice(start, end).toLowerCase();
+  return name === "area" ? TAG_AREA : name === "base" ? TAG_BASE : TAG_OTHER;
+}
+
+function _isHref(html: string, start: number, end: number): boolean {
+  return end - start === 4 && html.slice(start, end).toLowerCase() === "href";
+}
+
+/**
+ * Decodes character references like htmlparser2 does, in attribute mode (where `&copy=1` stays
+ * as written) or text mode. Strings whose every `&` starts a common terminated reference take a
+ * fast path; the others go through htmlparser2's decoder.
+ */
+function _decode(text: string, attribute: boolean): string {
+  let amps = 0;
+  let ampEntities = 0;
+  for (let i = text.indexOf("&"); i >= 0; i = text.indexOf("&", i + 1)) {
+    amps++;
+    if (text.startsWith("amp;", i + 1)) ampEntities++;
+  }
+  if (amps === 0) return text;
+  if (ampEntities === amps) return text.replaceAll("&amp;", "&");
+  let simple = 0;
+  const out = text.replace(SIMPLE_ENTITY, (_m, name?: string, dec?: string, hex?: string) => {
+    if (name !== undefined) {
+      simple++;
+      return NAMED[name];
+    }
+    const cp = dec !== undefined ? parseInt(dec, 10) : parseInt(hex!, 16);
+    // NUL, C1 controls (windows-1252 remapped), surrogates: left to the full decoder.
+    if (cp === 0 || (cp >= 0x80 && cp <= 0x9f) || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+      return "";
+    }
+    simple++;
+    return String.fromCodePoint(cp);
+  });
+  return simple === amps ? out : _decodeFully(text, attribute);
+}
+
+function _decodeFully(text: string, attribute: boolean): string {
+  // Re-escaped so that the tokenizer sees one attribute value, or only text.
+  const input = attribute
+    ? `<a v="${text.replaceAll('"', "&quot;")}">`
+    : text.replaceAll("<", "&lt;");
+  let out = "";
+  const slice = (start: number, end: number) => {
+    out += input.slice(start, end);
+  };
+  const entity = (codePoint: number) => {
+    out += String.fromCodePoint(codePoint);
+  };
+  const tokenizer = new Tokenizer({ xmlMode: false, decodeEntities: true }, {
+    onattribdata: attribute ? slice : NOOP,
+    onattribentity: attribute ? entity : NOOP,
+    ontext: attribute ? NOOP : slice,
+    ontextentity: attribute ? NOOP : entity,
+    onattribend: NOOP,
+    onattribname: NOOP,
+    oncdata: NOOP,
+    onclosetag: NOOP,
+    oncomment: NOOP,
+    ondeclaration: NOOP,
+    onend: NOOP,
+    onopentagend: NOOP,
+    onopentagname: NOOP,
+    onprocessinginstruction: NOOP,
+    onselfclosingtag: NOOP,
+  });
+  tokenizer.write(input);
+  tokenizer.end();
+  return out;
+}
+
+/** The URL relative links resolve against, or null when `pageUrl` is not absolute. */
+function _resolveBase(base: string | null, pageUrl: string): URL | null {
+  let page: URL;
+  try {
+    page = new URL(pageUrl);
+  } catch {
+    return null;
+  }
+  if (base === null) return page;
+  try {
+    return new URL(base, page);
+  } catch {
+    return page;
+  }
+}
+
+/**
+ * `canonicalizeUrl(url.href)`, computed directly for the common URL made of unreserved
+ * characters only (no userinfo, no escapes, query arguments of `[A-Za-z0-9._~+-]`); null when
+ * the URL cannot be canonicalised.
+ */
+function _canonical(url: URL): string | null {
+  const path = url.pathname;
+  if (url.username === "" && url.password === "" && SIMPLE_PATH.test(path)) {
+    const origin = `${url.protocol}//${url.host}${path}`;
+    const search = url.search;
+    if (search.length <= 1) return origin;
+    const pairs = _simpleQuery(search.slice(1));
+    if (pairs !== null) return origin + _sortedQuery(pairs);
+  }
+  try {
+    return canonicalizeUrl(url.href);
+  } catch {
+    return null;
+  }
+}
+
+/** True for an http(s) base URL without userinfo. */
+function _isSimpleBase(base: URL): boolean {
+  return (base.protocol === "http:" || base.protocol === "https:") && base.username === "" &&
+    base.password === "";
+}
+
+/**
+ * `canonicalizeUrl(new URL(href, origin).href)` without the URL parser, for a root-relative
+ * href (or an absolute one on `origin` exactly as serialised) with a simple path and query;
+ * null for any other href.
+ */
+function _fastCanonical(href: string, origin: string): string | null {
+  const hash = href.indexOf("#");
+  let rest = hash < 0 ? href : href.slice(0, hash);
+  if (rest.startsWith(origin) && rest.charCodeAt(origin.length) === 0x2f) {
+    rest = rest.slice(origin.length);
+  }
+  if (rest.charCodeAt(0) !== 0x2f || rest.charCodeAt(1) === 0x2f) return null;
+  const query = rest.indexOf("?");
+  const path = query < 0 ? rest : rest.slice(0, query);
+  if (!FAST_PATH.test(path) || DOT_SEGMENT.test(path)) return null;
+  if (query < 0) return origin + path;
+  const pairs = _simpleQuery(rest.slice(query + 1));
+  return pairs === null ? null : origin + path + _sortedQuery(pairs);
+}
+
+/** `?k=v&...` sorted, or "" for no pairs. */
+function _sortedQuery(pairs: [string, string][]): string {
+  if (pairs.length === 0) return "";
+  // Python sorts (key, value) byte strings; in this alphabet `+` (a space once unquoted) sorts
+  // first either way, so UTF-16 order is the same.
+  pairs.sort(([k1, v1], [k2, v2]) => k1 < k2 ? -1 : k1 > k2 ? 1 : v1 < v2 ? -1 : v1 > v2 ? 1 : 0);
+  let out = "";
+  for (const [k, v] of pairs) out += `${out === "" ? "?" : "&"}${k}=${v}`;
+  return out;
+}
+
+/** The query's `[key, value]` pairs, or null when one needs escaping or unescaping. */
+function _simpleQuery(query: string): [string, string][] | null {
+  const pairs: [string, string][] = [];
+  for (const part of query.split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? "" : part.slice(eq + 1);
+    if (!SIMPLE_QUERY_WORD.test(key) || !SIMPLE_QUERY_WORD.test(value)) return null;
+    pairs.push([key, value]);
+  }
+  return pairs;
+}
+
+/** The path of an http(s) URL without fragment: neither userinfo nor host holds a `/`. */
+function _pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const end = url.indexOf("?", start);
+  return url.slice(start, end < 0 ? url.length : end);
+}
+
+function _collapse(text: string): string {
+  return NEEDS_COLLAPSE.test(text) ? text.replace(ASCII_WS, " ").replace(TRIM_WS, "") : text;
+}
+
+/** A compiled filter, with an entry point that needs no URL object. */
+interface _CompiledFilter {
+  (url: URL): boolean;
+  [PARTS]: (href: string, hostname: string, pathname: string) => boolean;
+}
+
+function _compile(f: LinkFilter): _CompiledFilter {
+  const domains = f.allowedDomains?.length ? f.allowedDomains.map(_normaliseDomain) : null;
+  const suffixes = domains?.map((d) => `.${d}`) ?? [];
+  const allow = f.allowRegex?.length ? f.allowRegex.map(_regex) : null;
+  const deny = f.denyRegex?.length ? f.denyRegex.map(_regex) : null;
+  const extensions = new Set(
+    (f.denyExtensions ?? IGNORED_EXTENSIONS).map((e) =>
+      `.${e.startsWith(".") ? e.slice(1) : e}`.toLowerCase()
+    ),
+  );
+  const parts = (href: string, host: string, pathname: string): boolean => {
+    if (domains !== null && !domains.some((d, i) => host === d || host.endsWith(suffixes[i]))) {
+      return false;
+    }
+    if (deny !== null && deny.some((r) => r.test(href))) return false;
+    if (allow !== null && !allow.some((r) => r.test(href))) return false;
+    if (extensions.size > 0) {
+      const ext = _pathExtension(pathname);
+      if (ext !== "" && extensions.has(ext)) return false;
+    }
+    return true;
+  };
+  const compiled = (url: URL): boolean => parts(url.href, url.hostname, url.pathname);
+  return Object.assign(compiled, { [PARTS]: parts });
+}
+
+/** Lower-cases a domain and, when it is a valid host, puts it in punycode. */
+function _normaliseDomain(domain: string): string {
+  const lower = domain.trim().toLowerCase();
+  try {
+    const host = new URL(`http://${lower}/`).hostname;
+    return host === "" ? lower : host;
+  } catch {
+    return lower;
+  }
+}
+
+/** A regex without flags; one that does not compile matches nothing. */
+function _regex(source: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch {
+    return NEVER;
+  }
+}
+
+/**
+ * The lower-cased extension of a path with its dot, as Python's `posixpath.splitext` finds it:
+ * the last `.` of the last segment, unless that segment is only leading dots before it.
+ */
+function _pathExtension(path: string): string {
+  const dot = path.lastIndexOf(".");
+  const slash = path.lastIndexOf("/");
+  if (dot <= slash + 1) return "";
+  for (let i = slash + 1; i < dot; i++) {
+    if (path[i] !== ".") return path.slice(dot).toLowerCase();
+  }
+  return "";
+}

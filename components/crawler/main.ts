@@ -1,0 +1,69 @@
+/**
+ * crawler: `run [--spider link]` pops requests of one spider type from Redis, crawls them and
+ * publishes every page to Kafka. Start as many as you like, on any number of machines.
+ *
+ * @module
+ */
+
+import type { ProgramSpec } from "../../lib/cli.ts";
+import { crawlerHeartbeatKey } from "../../lib/keys.ts";
+import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/heartbeat.ts";
+import { BatchingProducer, checkKafka, createKafka, ensureTopics } from "../../lib/kafka.ts";
+import { getLog } from "../../lib/log.ts";
+import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/program.ts";
+import { closeRedis, connectRedis } from "../../lib/redis.ts";
+import { crawledFirehose } from "../../lib/topics.ts";
+import { runCrawler } from "./crawler.ts";
+import { CRAWLER_SETTINGS } from "./settings.ts";
+import { loadSpider } from "./spider_loader.ts";
+
+const PROGRAM: ProgramSpec = {
+  name: "crawler",
+  description: "Crawls the requests of one spider type from Redis and publishes pages to Kafka.",
+  commands: [{
+    name: "run",
+    summary: "crawl until stopped (SIGINT/SIGTERM finish or hand back in-flight pages)",
+    options: {
+      spider: {
+        type: "string",
+        description: "spider to run: link, wandering, or a module path (sets SPIDER)",
+        valueName: "NAME",
+      },
+    },
+  }],
+};
+
+if (import.meta.main) {
+  const { settings } = await startProgram(
+    PROGRAM,
+    CRAWLER_SETTINGS,
+    Deno.args,
+    Deno.env.toObject(),
+    { spider: "SPIDER" },
+  );
+  const log = getLog("crawler");
+  const signal = shutdownSignal();
+  try {
+    const spider = await loadSpider(settings.SPIDER);
+    const redis = await connectRedis(settings, `crawler-${spider.name}`);
+    await checkKafka(settings.KAFKA_HOSTS);
+    const kafka = createKafka(settings.KAFKA_HOSTS, `crawler-${PROCESS_ID}`);
+    await ensureTopics(kafka, [crawledFirehose(settings.KAFKA_TOPIC_PREFIX)]);
+    const producer = new BatchingProducer(kafka, settings);
+    await producer.connect();
+    const host = hostName();
+    await startHeartbeat(redis, crawlerHeartbeatKey(host, spider.name, PROCESS_ID), {
+      ttlSec: settings.SCHEDULER_IP_REFRESH * 2,
+      intervalMs: Math.min(settings.SCHEDULER_IP_REFRESH * 1000, 30_000),
+      signal,
+      onError: (err) => log.warn("Heartbeat failed: {error}", { error: err }),
+    });
+    await runCrawler({ settings, redis, producer, spider, log, host }, { signal });
+    await producer.close();
+    await closeRedis(redis);
+  } catch (err) {
+    log.error("{message}", { message: (err as Error).message });
+    exitWithError(err);
+  }
+  await finish(0);
+}

@@ -1,0 +1,144 @@
+/**
+ * The spider contract. A spider is a plain module whose default export implements
+ * {@linkcode Spider}: a name (the `spiderid` whose Redis queues it serves) and a `parse` that
+ * turns one fetched page into at most one result item and any number of follow-up requests.
+ * The crawler does everything else (scheduling, fetching, dupefilter, limits, Kafka, retries).
+ *
+ * @example
+ * ```ts ignore
+ * // my_spider.ts — run it with `deno task run:crawler --spider ./my_spider.ts`
+ * import { type Spider, baseItem, followRequest } from "../components/crawler/spider.ts";
+ *
+ * const titles: Spider = {
+ *   name: "titles",
+ *   parse(page, request) {
+ *     const title = page.text?.match(/<title>([^<]*)<\/title>/i)?.[1] ?? "";
+ *     return { item: { ...baseItem(page, request), title }, requests: [] };
+ *   },
+ * };
+ * export default titles;
+ * ```
+ *
+ * @module
+ */
+
+/**
+ * A request as it sits in a Redis queue: the validated crawl request (every field of
+ * `schemas/scraper.json`) plus the crawler's own bookkeeping fields.
+ */
+export interface QueuedRequest {
+  url: string;
+  appid: string;
+  crawlid: string;
+  spiderid: string;
+  priority: number;
+  maxdepth: number;
+  domain_max_pages: number | null;
+  allowed_domains: string[] | null;
+  allow_regex: string[] | null;
+  deny_regex: string[] | null;
+  deny_extensions: string[] | null;
+  expires: number;
+  useragent: string | null;
+  cookie: string | null;
+  attrs: Record<string, unknown> | null;
+  /** Link depth from the seed (absent on seeds: 0). */
+  curdepth?: number;
+  /** Download attempts that failed so far (absent: 0). */
+  retry_times?: number;
+  /** Skip the dupefilter (retries). */
+  dont_filter?: boolean;
+  /** Wandering spider: hops taken so far. */
+  step?: number;
+  /** Any other field passes through untouched (Scrapy Cluster's meta passthrough). */
+  [field: string]: unknown;
+}
+
+/** A downloaded page, as a spider sees it. */
+export interface FetchedPage {
+  /** The requested URL. */
+  url: string;
+  /** The final URL after redirects. */
+  responseUrl: string;
+  /** HTTP status code. */
+  status: number;
+  /** HTTP reason phrase ("" when the server sent none). */
+  statusText: string;
+  /** Response headers: lower-case name → values. */
+  headers: Record<string, string[]>;
+  /** The headers that were sent. */
+  requestHeaders: Record<string, string>;
+  /** The raw body (possibly truncated at DOWNLOAD_MAXSIZE). */
+  body: Uint8Array;
+  /** The body decoded with the detected charset; null for binary content. */
+  text: string | null;
+  /** The charset used for `text` (e.g. "utf-8", "windows-1252"); null for binary content. */
+  encoding: string | null;
+  /** True when the body was cut at DOWNLOAD_MAXSIZE. */
+  truncated: boolean;
+  /** Content-Type without parameters, lower case ("" when absent). */
+  contentType: string;
+}
+
+/** A link found on a page. */
+export interface PageLink {
+  url: string;
+  text: string;
+}
+
+/** What `parse` returns. */
+export interface SpiderOutput {
+  /** The result item to publish (see `schemas/crawl_result.json`); none publishes nothing. */
+  item?: Record<string, unknown> | null;
+  /** Follow-up requests, each enqueued into its own domain queue (after filters). */
+  requests: QueuedRequest[];
+}
+
+/** A spider type. */
+export interface Spider {
+  /** The spiderid it serves: it pops from `<name>:<domain>:queue`. */
+  readonly name: string;
+  /** Turns one page into its item and follow-up requests. */
+  parse(page: FetchedPage, request: QueuedRequest): SpiderOutput | Promise<SpiderOutput>;
+}
+
+/**
+ * The result item fields every spider publishes (Scrapy Cluster's RawResponseItem, body as
+ * text); the crawler adds `timestamp` and encodes the body when producing.
+ */
+export function baseItem(page: FetchedPage, request: QueuedRequest): Record<string, unknown> {
+  return {
+    appid: request.appid,
+    crawlid: request.crawlid,
+    url: page.url,
+    response_url: page.responseUrl,
+    status_code: page.status,
+    status_msg: "OK",
+    response_headers: page.headers,
+    request_headers: page.requestHeaders,
+    body: page.text ?? "",
+    links: [],
+    attrs: request.attrs,
+    encoding: page.encoding ?? "binary",
+  };
+}
+
+/**
+ * A follow-up request for `url`: every field of the parent passes through (appid, crawlid,
+ * spiderid, attrs, useragent, cookie, expires, filters, ...), depth + 1, priority − 10, and the
+ * retry bookkeeping reset.
+ */
+export function followRequest(
+  parent: QueuedRequest,
+  url: string,
+  overrides: Partial<QueuedRequest> = {},
+): QueuedRequest {
+  const { retry_times: _r, dont_filter: _d, ts: _ts, ...rest } = parent;
+  return {
+    ...rest,
+    url,
+    priority: parent.priority - 10,
+    curdepth: (parent.curdepth ?? 0) + 1,
+    ...overrides,
+  };
+}

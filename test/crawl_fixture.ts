@@ -1,0 +1,185 @@
+/**
+ * A crawl fixture for integration tests: the local test site, a random spider name and topic
+ * prefix, crawlers running in-process against the real Redis and Kafka, and the results read
+ * back from the firehose.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { getLog } from "../lib/log.ts";
+import { enqueueRequests, popLeased } from "../lib/frontier.ts";
+import { BatchingProducer, createKafka, ensureTopics } from "../lib/kafka.ts";
+import { leasesKey, queueIndexKey } from "../lib/keys.ts";
+import { loadSettings } from "../lib/settings.ts";
+import { crawledFirehose } from "../lib/topics.ts";
+import { requestFingerprint } from "../lib/url.ts";
+import { registeredDomain } from "../lib/domain.ts";
+import { type CrawlEvent, runCrawler } from "../components/crawler/crawler.ts";
+import { CRAWLER_SETTINGS, type CrawlerSettings } from "../components/crawler/settings.ts";
+import type { QueuedRequest, Spider } from "../components/crawler/spider.ts";
+import { dumpTopic } from "../components/kafkadump/dump.ts";
+import { deleteKeysContaining, eventually, randomName, serviceEnv, testRedis } from "./harness.ts";
+import { startTestSite, type TestSite, type TestSiteOptions } from "./site.ts";
+
+/** A crawl request with every scraper-schema default, as the kafka-monitor stores it. */
+export function seedRequest(over: Partial<QueuedRequest> & { url: string; spiderid: string }) {
+  return {
+    appid: "testapp",
+    crawlid: "crawl1",
+    priority: 1,
+    maxdepth: 0,
+    domain_max_pages: null,
+    allowed_domains: null,
+    allow_regex: null,
+    deny_regex: null,
+    deny_extensions: null,
+    expires: 0,
+    useragent: null,
+    cookie: null,
+    attrs: null,
+    ...over,
+  } as QueuedRequest;
+}
+
+/** A running crawler inside the test process. */
+export interface RunningCrawler {
+  stop(): Promise<void>;
+  readonly events: CrawlEvent[];
+  readonly done: Promise<void>;
+}
+
+export class CrawlFixture {
+  readonly redis: Redis = testRedis();
+  readonly prefix = randomName("prefix");
+  readonly spiderName = randomName("spider");
+  readonly results: Record<string, unknown>[] = [];
+  readonly events: CrawlEvent[] = [];
+  #stopResults = new AbortController();
+  #resultsDone: Promise<number> | null = null;
+  #crawlers: RunningCrawler[] = [];
+
+  private constructor(readonly site: TestSite) {}
+
+  static async start(siteOpts: TestSiteOptions = {}): Promise<CrawlFixture> {
+    const fixture = new CrawlFixture(await startTestSite(siteOpts));
+    const kafka = createKafka(serviceEnv().KAFKA_HOSTS, "test-results");
+    const topic = crawledFirehose(fixture.prefix);
+    await ensureTopics(kafka, [topic]);
+    const ready = Promise.withResolvers<void>();
+    fixture.#resultsDone = dumpTopic(kafka, topic, {
+      fromBeginning: true,
+      signal: fixture.#stopResults.signal,
+      write: (line) => {
+        fixture.results.push(JSON.parse(line));
+      },
+      onReady: () => ready.resolve(),
+    });
+    await ready.promise;
+    return fixture;
+  }
+
+  settings(overrides: Record<string, unknown> = {}): CrawlerSettings {
+    const env = serviceEnv();
+    return loadSettings(CRAWLER_SETTINGS, {
+      env: { REDIS_URL: env.REDIS_URL, KAFKA_HOSTS: env.KAFKA_HOSTS },
+      overrides: {
+        KAFKA_TOPIC_PREFIX: this.prefix,
+        KAFKA_PRODUCER_BATCH_LINGER_MS: 5,
+        IDLE_POLL_MS: 50,
+        DOWNLOAD_TIMEOUT: 1,
+        RETRY_TIMES: 1,
+        ...overrides,
+      },
+    });
+  }
+
+  /** Seeds requests as the kafka-monitor does (dupefilter included). */
+  async seed(...requests: QueuedRequest[]): Promise<void> {
+    for (const req of requests) {
+      await enqueueRequests(this.redis, {
+        spiderid: req.spiderid,
+        appid: req.appid,
+        crawlid: req.crawlid,
+        expires: req.expires,
+        dupefilterTtlSec: 600,
+      }, [{
+        fingerprint: requestFingerprint({ url: req.url }),
+        spiderid: req.spiderid,
+        domain: registeredDomain(req.url)!,
+        priority: req.priority,
+        member: JSON.stringify(req),
+      }]);
+    }
+  }
+
+  /** Starts a crawler of `spider` (renamed to this fixture's spider name). */
+  async startCrawler(
+    spider: Spider,
+    overrides: Record<string, unknown> = {},
+  ): Promise<RunningCrawler> {
+    const settings = this.settings(overrides);
+    const kafka = createKafka(settings.KAFKA_HOSTS, "test-crawler");
+    const producer = new BatchingProducer(kafka, settings);
+    await producer.connect();
+    const controller = new AbortController();
+    const events: CrawlEvent[] = [];
+    const done = runCrawler({
+      settings,
+      redis: this.redis,
+      producer,
+      spider: { name: this.spiderName, parse: spider.parse },
+      log: getLog("crawler", "test"),
+      host: "testhost",
+      onDone: (e) => {
+        events.push(e);
+        this.events.push(e);
+      },
+    }, { signal: controller.signal }).finally(() => producer.close());
+    const crawler = {
+      events,
+      done,
+      stop: async () => {
+        controller.abort();
+        await done;
+      },
+    };
+    this.#crawlers.push(crawler);
+    return crawler;
+  }
+
+  /** Waits until no request is queued or leased, and the results of `pages` pages arrived. */
+  async settle(opts: { pages?: number; timeoutMs?: number } = {}): Promise<void> {
+    await eventually(async () => {
+      const [queued, leased] = await Promise.all([
+        this.redis.zcard(queueIndexKey(this.spiderName)),
+        this.redis.zcard(leasesKey(this.spiderName)),
+      ]);
+      const pages = this.events.filter((e) => e.kind === "page").length;
+      return queued === 0 && leased === 0 &&
+        (opts.pages === undefined || this.results.length >= opts.pages) &&
+        this.results.length >= pages;
+    }, { timeoutMs: opts.timeoutMs ?? 30_000, what: "the crawl to finish" });
+  }
+
+  /** Paths the site served, sorted, with repeats. */
+  requestedPaths(): string[] {
+    return this.site.requests.map((r) => r.path).sort();
+  }
+
+  /** Requests still takeable (for checks that nothing was lost). */
+  pending(): Promise<number> {
+    return popLeased(this.redis, this.spiderName, { max: 1000, leaseMs: 1 }).then((p) =>
+      p.leases.length
+    );
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#crawlers) await c.stop().catch(() => {});
+    this.#stopResults.abort();
+    await this.#resultsDone;
+    await this.site.close();
+    await deleteKeysContaining(this.redis, this.spiderName);
+    await this.redis.quit();
+  }
+}

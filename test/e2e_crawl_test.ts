@@ -1,0 +1,91 @@
+/**
+ * End to end, as the README runs it: kafka-monitor and crawler programs as subprocesses with the
+ * permissions of their deno tasks, a crawl fed through Kafka, results read from the firehose.
+ */
+import assert from "node:assert/strict";
+import { createKafka, ensureTopics } from "../lib/kafka.ts";
+import { crawledFirehose } from "../lib/topics.ts";
+import { dumpTopic } from "../components/kafkadump/dump.ts";
+import { eventually, randomName, serviceEnv } from "./harness.ts";
+import { EXPECTED_DEPTH_1, startTestSite } from "./site.ts";
+
+const PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-sys=hostname,osRelease",
+];
+const main = (name: string) => new URL(`../components/${name}/main.ts`, import.meta.url).pathname;
+
+function program(name: string, args: string[], env: Record<string, string>) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, main(name), ...args],
+    env: { ...env, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  });
+}
+
+Deno.test("a crawl fed through Kafka arrives on the firehose, each page once", async () => {
+  const site = await startTestSite();
+  const prefix = randomName("e2e");
+  const env = {
+    ...serviceEnv(),
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
+    KAFKA_GROUP: randomName("group"),
+    DOWNLOAD_TIMEOUT: "1",
+    RETRY_TIMES: "0",
+    IDLE_POLL_MS: "50",
+  };
+  const kafka = createKafka(env.KAFKA_HOSTS, "e2e");
+  await ensureTopics(kafka, [crawledFirehose(prefix), env.KAFKA_INCOMING_TOPIC]);
+  const results: Record<string, unknown>[] = [];
+  const stopDump = new AbortController();
+  const ready = Promise.withResolvers<void>();
+  const dumping = dumpTopic(kafka, crawledFirehose(prefix), {
+    fromBeginning: true,
+    signal: stopDump.signal,
+    write: (line) => {
+      results.push(JSON.parse(line));
+    },
+    onReady: () => ready.resolve(),
+  });
+  await ready.promise;
+  const monitor = program("kafka-monitor", ["run"], env).spawn();
+  const crawler = program("crawler", ["run"], env).spawn();
+  try {
+    const crawlid = randomName("crawl");
+    const fed = await program("kafka-monitor", [
+      "feed",
+      JSON.stringify({
+        url: site.url("/"),
+        appid: "testapp",
+        crawlid,
+        maxdepth: 1,
+        allowed_domains: ["127.0.0.1"],
+      }),
+    ], env).output();
+    assert.equal(fed.code, 0, new TextDecoder().decode(fed.stderr));
+    // Every depth-1 page answers but /slow, which times out (DOWNLOAD_TIMEOUT 1 s, no retry).
+    const expected = EXPECTED_DEPTH_1.filter((p) => p !== "/slow");
+    await eventually(() => results.length >= expected.length, {
+      what: `${expected.length} pages on the firehose`,
+      timeoutMs: 30_000,
+    });
+    await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
+    const paths = results.map((r) => new URL(String(r.url)).pathname).sort();
+    assert.deepEqual(paths, expected);
+    assert.ok(results.every((r) => r.crawlid === crawlid && r.appid === "testapp"));
+  } finally {
+    for (const child of [monitor, crawler]) child.kill("SIGTERM");
+    const codes = await Promise.all([monitor.status, crawler.status]);
+    await monitor.stderr.cancel();
+    await crawler.stderr.cancel();
+    stopDump.abort();
+    await dumping;
+    await site.close();
+    assert.deepEqual(codes.map((c) => c.code), [0, 0], "both exit 0 on SIGTERM");
+  }
+});
