@@ -79,6 +79,7 @@ function enqueueArgs(crawl: EnqueueCrawl, entries: readonly EnqueueEntry[], nowM
     expires: crawl.expires,
     dupe_ttl: crawl.dupefilterTtlSec,
     spider: crawl.spiderid,
+    appid: crawl.appid,
     crawlid: crawl.crawlid,
     dmp: crawl.domainMaxPages ?? 0,
     dmp_ttl: crawl.domainMaxPagesTtlSec ?? 600,
@@ -224,6 +225,7 @@ export async function returnLeases(
       lease.domain,
       lease.score,
       lease.member,
+      spiderid,
     );
   }
   const results = await pipeline.exec();

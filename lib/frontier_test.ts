@@ -13,7 +13,7 @@ import {
   reclaimExpiredLeases,
   returnLeases,
 } from "./frontier.ts";
-import { blacklistKey, dupefilterKey, leasesKey, queueIndexKey } from "./keys.ts";
+import { backlogKey, blacklistKey, dupefilterKey, leasesKey, queueIndexKey } from "./keys.ts";
 import { registerScripts } from "./lua.ts";
 
 type Client = ReturnType<typeof testRedis>;
@@ -234,5 +234,22 @@ Deno.test("reclaimExpiredLeases() returns the requests of a crawler that died", 
     assert.equal(await reclaimExpiredLeases(redis, spider, { nowMs: now + 2_000 }), 1);
     const back = await popLeased(redis, spider, { max: 5, leaseMs: 1_000 });
     assert.deepEqual(back.leases.map((l) => JSON.parse(l.member).i), [1]);
+  });
+});
+
+Deno.test("the frontier keeps backlog counters per crawl, domain and priority", async () => {
+  await withSpider(async (redis, spider, crawl) => {
+    const key = backlogKey(spider, "app");
+    const json = (i: number) => JSON.stringify({ appid: "app", crawlid: "c1", i });
+    await enqueueRequests(redis, crawl, [
+      entry(spider, "a.com", json(1), 5),
+      entry(spider, "a.com", json(2), 5),
+      entry(spider, "b.com", json(3), -9),
+    ]);
+    assert.deepEqual(await redis.hgetall(key), { "c1\ta.com\t5": "2", "c1\tb.com\t-9": "1" });
+    const { leases } = await popLeased(redis, spider, { max: 2, perDomain: 2, leaseMs: 1000 });
+    assert.deepEqual(await redis.hgetall(key), { "c1\tb.com\t-9": "1" });
+    await returnLeases(redis, spider, leases.slice(0, 1));
+    assert.deepEqual(await redis.hgetall(key), { "c1\ta.com\t5": "1", "c1\tb.com\t-9": "1" });
   });
 });

@@ -8,6 +8,8 @@
  * | `<spiderid>:queue_index` | sorted set: domains with pending requests → earliest pop time (ms) | yes |
  * | `<spiderid>:queue_seq` | counter giving FIFO order among equal priorities | yes |
  * | `<spiderid>:leases` | sorted set: requests being crawled → lease deadline (ms) | yes |
+ * | `backlog:<spiderid>:<appid>:counts` | hash: `<crawlid>\t<domain>\t<priority>` → pending | yes |
+ * | `jobs:index` | sorted set: redis-monitor job keys → when due (epoch s) | yes |
  * | `<spiderid>:dupefilter:<crawlid>` | set of request fingerprints | |
  * | `<spiderid>:blacklist` | set of `<appid>\|\|<crawlid>` | |
  * | `timeout:<spiderid>:<appid>:<crawlid>` | expiry epoch seconds | |
@@ -49,6 +51,23 @@ export function queueSeqKey(spiderid: string): string {
 export function leasesKey(spiderid: string): string {
   return `${spiderid}:leases`;
 }
+
+/**
+ * Pending requests of an application per `<crawlid>\t<domain>\t<priority>` (kept by the
+ * frontier scripts), so info answers never scan queues. It ends in `:counts` so it can never
+ * look like a `*:*:queue` key, whatever the appid.
+ */
+export function backlogKey(spiderid: string, appid: string): string {
+  return `backlog:${spiderid}:${appid}:counts`;
+}
+
+/** The field of {@linkcode backlogKey} for one crawl, domain and priority. */
+export function backlogField(crawlid: string, domain: string, priority: number): string {
+  return `${crawlid}\t${domain}\t${priority}`;
+}
+
+/** Job keys for the redis-monitors, scored by when each is due (epoch seconds). */
+export const JOBS_INDEX_KEY = "jobs:index";
 
 /** Fingerprints of the requests a crawl has already seen. */
 export function dupefilterKey(spiderid: string, crawlid: string): string {

@@ -46,7 +46,7 @@ export interface ScriptCommands<R> {
   enqueue(...keysAndArgs: string[]): R;
   /** KEYS index, leases, blacklist; ARGV see frontier_pop.lua. */
   frontier_pop(...keysAndArgs: (string | number)[]): R;
-  /** KEYS leases, queue, index; ARGV lease, domain, score, member. */
+  /** KEYS leases, queue, index; ARGV lease, domain, score, member, spiderid. */
   lease_return(...keysAndArgs: string[]): R;
 }
 

@@ -11,7 +11,7 @@
              expires   epoch seconds, 0 = never
              dupe_ttl  DUPEFILTER_TIMEOUT (s)
              spider    the spider whose filters apply (key prefix of the page counters)
-             crawlid
+             appid, crawlid
              dmp       domain_max_pages (0/nil = off)        dmp_ttl  its counter TTL (s)
              gmax      GLOBAL_PAGE_PER_DOMAIN_LIMIT (0/nil)  gmax_ttl its counter TTL (s)
              bl_domains  optional list of domains to drop (ZooKeeper blacklist, when not kept)
@@ -19,7 +19,8 @@
             priority, member (the request JSON)
 
   Queue keys are derived here (<spiderid>:<domain>:queue, <spiderid>:queue_index,
-  <spiderid>:queue_seq) because a batch spans any number of domains: like Scrapy Cluster this
+  <spiderid>:queue_seq, and backlog:<spiderid>:<appid>:counts, the pending requests per
+  "<crawlid>\t<domain>\t<priority>" that make info answers instant) because a batch spans any number of domains: like Scrapy Cluster this
   targets a standalone Redis, not Redis Cluster.
 
   Score = -priority * 2^36 + seq: the highest priority pops first and, among equal priorities,
@@ -81,7 +82,11 @@ for i = 2, #ARGV, 5 do
     if priority > 100000 then priority = 100000 elseif priority < -100000 then priority = -100000 end
     local seq = redis.call('INCR', spiderid .. ':queue_seq') % scale
     local score = string.format('%.0f', -priority * scale + seq)
-    added = added + redis.call('ZADD', spiderid .. ':' .. domain .. ':queue', score, ARGV[i + 4])
+    if redis.call('ZADD', spiderid .. ':' .. domain .. ':queue', score, ARGV[i + 4]) == 1 then
+      added = added + 1
+      redis.call('HINCRBY', 'backlog:' .. spiderid .. ':' .. opts.appid .. ':counts',
+        opts.crawlid .. '\t' .. domain .. '\t' .. priority, 1)
+    end
     -- NX: a domain already scheduled keeps its next-pop time.
     redis.call('ZADD', spiderid .. ':queue_index', 'NX', 0, domain)
   end

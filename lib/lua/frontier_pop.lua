@@ -14,6 +14,7 @@
   ARGV[6]  how many ready domains to look at
   ARGV[7..] domains to skip (at this crawler's per-domain cap)
 
+  Every popped request leaves the info counters (backlog:<spiderid>:<appid>:counts).
   A lease is "<domain>\n<score>\n<member>": enough to put the request back exactly where it
   was (lease_return.lua). Requests of stopped crawls and expired requests (Scrapy Cluster only
   checks expiry at enqueue, its issue #154) are dropped here instead of being crawled.
@@ -28,6 +29,13 @@ local deadline = now + tonumber(ARGV[5])
 local skip = {}
 for i = 7, #ARGV do skip[ARGV[i]] = true end
 
+local scale = 68719476736 -- 2^36: score = -priority * scale + seq (see enqueue.lua)
+local function uncount(req, domain, score)
+  local key = 'backlog:' .. spiderid .. ':' .. tostring(req.appid) .. ':counts'
+  local field = tostring(req.crawlid) .. '\t' .. domain .. '\t' .. (-math.floor(tonumber(score) / scale))
+  if redis.call('HINCRBY', key, field, -1) <= 0 then redis.call('HDEL', key, field) end
+end
+
 local leases, dropped = {}, {}
 local candidates = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[6]))
 for _, domain in ipairs(candidates) do
@@ -41,6 +49,7 @@ for _, domain in ipairs(candidates) do
       local member, score = popped[1], popped[2]
       local ok, req = pcall(cjson.decode, member)
       local expires = ok and type(req) == 'table' and tonumber(req.expires) or 0
+      if ok and type(req) == 'table' then uncount(req, domain, score) end
       if not ok or type(req) ~= 'table' then
         dropped[#dropped + 1] = 'invalid\n' .. member
       elseif redis.call('SISMEMBER', KEYS[3], tostring(req.appid) .. '||' .. tostring(req.crawlid)) == 1 then

@@ -10,10 +10,16 @@
   ARGV[2]  domain
   ARGV[3]  score (the original one: the request keeps its place)
   ARGV[4]  member
+  ARGV[5]  spiderid (for the info counters, backlog:<spiderid>:<appid>:counts)
 
   Returns: 1 when the request went back, 0 when the lease no longer existed.
 ]]
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+local ok, req = pcall(cjson.decode, ARGV[4])
+if ok and type(req) == 'table' then
+  local field = tostring(req.crawlid) .. '\t' .. ARGV[2] .. '\t' .. (-math.floor(tonumber(ARGV[3]) / 68719476736))
+  redis.call('HINCRBY', 'backlog:' .. ARGV[5] .. ':' .. tostring(req.appid) .. ':counts', field, 1)
+end
 redis.call('ZADD', KEYS[3], 0, ARGV[2])
 return 1
