@@ -13,6 +13,8 @@ const SCRIPTS = {
   enqueue: 2,
   frontier_pop: 3,
   lease_return: 3,
+  lock_release: 1,
+  lock_extend: 1,
 } as const;
 
 /** Names of the scripts in `lib/lua/`. */
@@ -48,6 +50,10 @@ export interface ScriptCommands<R> {
   frontier_pop(...keysAndArgs: (string | number)[]): R;
   /** KEYS leases, queue, index; ARGV lease, domain, score, member, spiderid. */
   lease_return(...keysAndArgs: string[]): R;
+  /** KEYS lock; ARGV token. */
+  lock_release(lock: string, token: string): R;
+  /** KEYS lock; ARGV token, ttl ms. */
+  lock_extend(lock: string, token: string, ttlMs: number): R;
 }
 
 /** The registered scripts of a client or pipeline (registering them on first use). */

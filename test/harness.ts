@@ -78,3 +78,13 @@ export async function eventually<T>(
     `Timed out waiting for ${opts.what ?? "condition"}${last ? `: ${last}` : ""}`,
   );
 }
+
+/**
+ * The test Redis URL with another database number, for tests of code that scans global
+ * patterns (job index, stats): they get a database of their own, flushed by the test.
+ */
+export function isolatedRedisUrl(db: number): string {
+  const url = new URL(serviceEnv().REDIS_URL);
+  url.pathname = `/${db}`;
+  return url.href;
+}

@@ -53,6 +53,7 @@ function component(name: string, args: string[], permissions: readonly string[])
 /** Every component `up` runs, in start order. One line each. */
 export const COMPONENTS: readonly ComponentSpec[] = [
   component("kafka-monitor", ["run"], CLIENT_PERMISSIONS),
+  component("redis-monitor", ["run"], CLIENT_PERMISSIONS),
   component("crawler", ["run"], CLIENT_PERMISSIONS),
 ];
 

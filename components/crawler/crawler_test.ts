@@ -9,6 +9,7 @@ import {
   REDIRECTS,
 } from "../../test/site.ts";
 import { freePort } from "../../lib/local_infra/paths.ts";
+import { purgeCrawl } from "../../lib/crawl_purge.ts";
 import link from "./spiders/link.ts";
 
 /** Paths a crawl requests, plus where its redirects land (the fetcher follows them). */
@@ -176,6 +177,36 @@ Deno.test("a crawler stopped mid-crawl loses nothing: another finishes the crawl
     const urls = f.results.map((r) => new URL(String(r.url)).pathname).sort();
     assert.equal(urls.length, pages + 1, "every page once");
     assert.equal(new Set(urls).size, pages + 1);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("a crawl stopped mid-way crawls nothing more and enqueues no children", async () => {
+  const routes: Record<string, { body: string; delayMs: number }> = {};
+  const pages = 40;
+  routes["/"] = {
+    body: Array.from({ length: pages }, (_, i) => `<a href="/p${i}">p${i}</a>`).join(""),
+    delayMs: 0,
+  };
+  // Every page links onwards, so in-flight pages would add children if allowed.
+  for (let i = 0; i < pages; i++) {
+    routes[`/p${i}`] = { body: `<a href="/q${i}">next</a>`, delayMs: 100 };
+  }
+  const f = await CrawlFixture.start({ routes });
+  try {
+    const crawler = await f.startCrawler(link, { CONCURRENT_REQUESTS: 3, DOWNLOAD_TIMEOUT: 5 });
+    await f.seed(seedRequest({ url: f.site.url("/"), spiderid: f.spiderName, maxdepth: 2 }));
+    while (crawler.events.filter((e) => e.kind === "page").length < 4) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const purged = await purgeCrawl(f.redis, f.spiderName, "testapp", "crawl1");
+    const requestedAtStop = f.site.requests.length;
+    assert.ok(purged > 0, "pending requests were purged");
+    await f.settle();
+    // Only the pages already downloading (at most CONCURRENT_REQUESTS) finished afterwards.
+    assert.ok(f.site.requests.length - requestedAtStop <= 3, `${f.site.requests.length}`);
+    assert.equal(f.requestedPaths().filter((p) => p.startsWith("/q")).length, 0);
   } finally {
     await f.close();
   }

@@ -20,6 +20,7 @@ import {
   type KafkaMessage,
 } from "../../lib/kafka.ts";
 import { StatsCollector, windowsFromNames } from "../../lib/stats_collector.ts";
+import { startStatsDump } from "../../lib/stats_dump.ts";
 import {
   createValidator,
   parseJsonMessage,
@@ -240,6 +241,10 @@ export async function runKafkaMonitor(
     onError: (err) => log.warn("Heartbeat failed: {error}", { error: err }),
   });
 
+  startStatsDump(redis, "kafka-monitor", log, {
+    intervalSec: settings.STATS_DUMP,
+    signal: opts.signal,
+  });
   await consumer.run({
     autoCommit: true,
     autoCommitInterval: settings.KAFKA_CONSUMER_COMMIT_INTERVAL_MS,

@@ -4,6 +4,7 @@ import { createKafka, ensureTopics, produceOnce } from "../../lib/kafka.ts";
 import { queueIndexKey, queueKey, statsKey, timeoutKey } from "../../lib/keys.ts";
 import { loadSettings } from "../../lib/settings.ts";
 import { StatsCollector } from "../../lib/stats_collector.ts";
+import { statValue } from "../../lib/stats_reader.ts";
 import {
   deleteKeysContaining,
   eventually,
@@ -85,8 +86,8 @@ Deno.test("processMessages() stores a crawl request with every default filled in
     });
     assert.deepEqual(await redis.zrange(queueIndexKey(spider), "0", "-1"), ["example.com"]);
     assert.equal(await redis.exists(timeoutKey(spider, "testapp", "abc123")), 0);
-    assert.equal(await redis.zcard(statsKey(stats.component, "total", 900)), 1);
-    assert.equal(await redis.zcard(statsKey(stats.component, "ScraperHandler", 900)), 1);
+    assert.equal(await statValue(redis, statsKey(stats.component, "total", 900)), 1);
+    assert.equal(await statValue(redis, statsKey(stats.component, "ScraperHandler", 900)), 1);
     assert.equal(await redis.exists(statsKey(stats.component, "fail", 900)), 0);
   });
 });
@@ -144,15 +145,102 @@ Deno.test("processMessages() counts bad input as failures and writes nothing for
       JSON.stringify({ ...good, url: "http://" }), // no host
       JSON.stringify({ ...good, allow_regex: ["(unclosed"] }),
       JSON.stringify({ ...good, crawlid: "\ud800" }) + "\u0000", // odd unicode, trailing NUL
-      JSON.stringify({ action: "info", appid: "testapp", uuid: "u1", spiderid: spider }),
+      JSON.stringify({ action: "info", appid: "testapp", uuid: "u1" }), // no spiderid
+      JSON.stringify({ action: "pause", appid: "testapp", uuid: "u1", spiderid: spider }),
+      JSON.stringify({ appid: "testapp", uuid: "u1", stats: "everything" }),
+      JSON.stringify({ uuid: "z", appid: "testapp", action: "domain-update", domain: spider }), // no hits
+      JSON.stringify({
+        uuid: "z",
+        appid: "testapp",
+        action: "domain-update",
+        domain: "a",
+        hits: 1,
+        window: 1,
+        scale: 2,
+      }),
     ];
     const outcomes = await process(bad);
     assert.equal(outcomes.length, bad.length);
     outcomes.forEach((o, i) => assert.equal(o.status, "failed", `message ${i} should fail`));
     assert.deepEqual(await redis.keys(`${spider}*`), []);
-    assert.equal(await redis.zcard(statsKey(stats.component, "fail", 900)), bad.length);
-    assert.equal(await redis.zcard(statsKey(stats.component, "total", 900)), bad.length);
+    assert.equal(await statValue(redis, statsKey(stats.component, "fail", 900)), bad.length);
+    assert.equal(await statValue(redis, statsKey(stats.component, "total", 900)), bad.length);
   });
+});
+
+Deno.test("processMessages() writes action, stats and zookeeper jobs for the redis-monitor", async () => {
+  await withFixture(async ({ redis, spider, process }) => {
+    const outcomes = await process([
+      JSON.stringify({
+        action: "info",
+        appid: "testapp",
+        uuid: "u1",
+        spiderid: spider,
+        crawlid: "c1",
+      }),
+      JSON.stringify({ action: "stop", appid: "testapp", uuid: "u2", spiderid: spider }),
+      JSON.stringify({ appid: spider, uuid: "s1" }),
+      JSON.stringify({
+        uuid: "z1",
+        appid: spider,
+        action: "domain-update",
+        domain: "example.com",
+        hits: 60,
+        window: 60,
+        scale: 0.9,
+      }),
+      JSON.stringify({ uuid: "z2", appid: spider, action: "blacklist-update", domain: "ebay.com" }),
+    ]);
+    assert.deepEqual(outcomes.map((o) => o.status === "handled" && o.plugin), [
+      "ActionHandler",
+      "ActionHandler",
+      "StatsHandler",
+      "ZookeeperHandler",
+      "ZookeeperHandler",
+    ]);
+    assert.equal(await redis.get(`info:${spider}:testapp:c1`), "u1");
+    assert.equal(await redis.get(`stop:${spider}:testapp`), "u2");
+    assert.equal(await redis.get(`statsrequest:all:${spider}`), "s1");
+    assert.deepEqual(JSON.parse((await redis.get(`zk:domain-update:example.com:${spider}`))!), {
+      domain: "example.com",
+      uuid: "z1",
+      hits: 60,
+      window: 60,
+      scale: 0.9,
+    });
+    assert.deepEqual(JSON.parse((await redis.get(`zk:blacklist-update:ebay.com:${spider}`))!), {
+      domain: "ebay.com",
+      uuid: "z2",
+    });
+    const indexed = await redis.zrange("jobs:index", "0", "-1");
+    for (
+      const key of [
+        `info:${spider}:testapp:c1`,
+        `stop:${spider}:testapp`,
+        `statsrequest:all:${spider}`,
+      ]
+    ) {
+      assert.ok(indexed.includes(key), key);
+    }
+    await redis.zrem("jobs:index", ...indexed.filter((k) => k.includes(spider)));
+  });
+});
+
+Deno.test("processMessages() says 'no handler loaded' for a known kind that is disabled", async () => {
+  const redis = testRedis();
+  const settings = settingsFor({ PLUGINS: { action_handler: null } });
+  const plugins = await loadPlugins(settings.PLUGINS, { settings, redis, log });
+  const stats = new StatsCollector(randomName("km"), [900]);
+  try {
+    const [outcome] = await processMessages(
+      [JSON.stringify({ action: "info", appid: "testapp", uuid: "u1", spiderid: "link" })],
+      { settings, redis, plugins, log, stats },
+    );
+    assert.equal(outcome.status, "failed");
+  } finally {
+    await deleteKeysContaining(redis, stats.component);
+    await redis.quit();
+  }
 });
 
 Deno.test("processMessages() handles the good requests of a batch mixed with bad ones", async () => {

@@ -10,6 +10,7 @@
 
 import type { ChainableCommander, Redis } from "ioredis";
 import type { Logger } from "@logtape/logtape";
+import { loadRankedPlugins, type Ranked } from "../../lib/plugin_loader.ts";
 import type { KafkaMonitorSettings } from "./settings.ts";
 
 /** What a plugin gets at setup. */
@@ -48,51 +49,20 @@ export class RequestRejected extends Error {
 }
 
 /** A loaded plugin with its rank. */
-export interface RankedPlugin {
-  readonly rank: number;
-  readonly key: string;
-  readonly plugin: KafkaMonitorPlugin;
-}
+export type RankedPlugin = Ranked<KafkaMonitorPlugin>;
 
-const BUILTIN = /^[a-z_]+$/;
-// Scrapy Cluster's dotted class path, e.g. plugins.scraper_handler.ScraperHandler.
-const SCRAPY_STYLE = /^plugins\.([a-z_]+)\.[A-Za-z]+$/;
-
-/** The module URL a `PLUGINS` key refers to. */
-export function pluginModuleUrl(key: string, cwd: string): URL {
-  const scrapy = SCRAPY_STYLE.exec(key);
-  const builtin = scrapy?.[1] ?? (BUILTIN.test(key) ? key : null);
-  if (builtin) return new URL(`./plugins/${builtin}.ts`, import.meta.url);
-  if (/^[a-z]+:/.test(key)) return new URL(key);
-  return new URL(key, `file://${cwd.endsWith("/") ? cwd : `${cwd}/`}`);
-}
-
-/**
- * Loads the plugins of `PLUGINS` in rank order (ties by key); `null` ranks are skipped.
- * A plugin that cannot be loaded stops the start with one clear line.
- */
-export async function loadPlugins(
+/** Loads the plugins of `PLUGINS` in rank order; `null` ranks are skipped. */
+export function loadPlugins(
   plugins: Readonly<Record<string, number | null>>,
   ctx: PluginContext,
   cwd = Deno.cwd(),
 ): Promise<RankedPlugin[]> {
-  const entries = Object.entries(plugins)
-    .filter((entry): entry is [string, number] => entry[1] !== null)
-    .sort(([ka, ra], [kb, rb]) => ra - rb || ka.localeCompare(kb));
-  const loaded: RankedPlugin[] = [];
-  for (const [key, rank] of entries) {
-    let factory: unknown;
-    try {
-      factory = (await import(pluginModuleUrl(key, cwd).href)).default;
-    } catch (err) {
-      throw new Error(
-        `Cannot start: plugin '${key}' could not be loaded: ${(err as Error).message}`,
-      );
-    }
-    if (typeof factory !== "function") {
-      throw new Error(`Cannot start: plugin '${key}' has no default export building a plugin`);
-    }
-    loaded.push({ rank, key, plugin: await (factory as PluginFactory)(ctx) });
-  }
-  return loaded;
+  return loadRankedPlugins<PluginContext, KafkaMonitorPlugin>(plugins, ctx, {
+    builtinDir: new URL("./plugins/", import.meta.url),
+    cwd,
+    check: (p) =>
+      typeof p?.handle !== "function" || typeof p?.schema !== "string"
+        ? "does not build a plugin with a schema and a handle()"
+        : null,
+  });
 }

@@ -22,10 +22,10 @@ export const KAFKA_MONITOR_SETTINGS = {
   ...logSettings("kafka-monitor", "kafka_monitor.log"),
   ...STATS_SETTINGS,
   PLUGINS: dict<number | null>(
-    { scraper_handler: 100 },
+    { scraper_handler: 100, action_handler: 200, stats_handler: 300, zookeeper_handler: 400 },
     "request handlers → rank (lower ranks validate first; null disables). Built-ins by name " +
-      "(scraper_handler; Scrapy Cluster's 'plugins.scraper_handler.ScraperHandler' also works), " +
-      "custom ones by module path",
+      "(scraper_handler, action_handler, stats_handler, zookeeper_handler; Scrapy Cluster's " +
+      "'plugins.scraper_handler.ScraperHandler' also works), custom ones by module path",
   ),
   MAX_REQUEST_BYTES: int(
     256 * 1024,

@@ -11,6 +11,7 @@
 import { registeredDomain } from "../../../lib/domain.ts";
 import { timeoutKey } from "../../../lib/keys.ts";
 import { enqueueInPipeline } from "../../../lib/frontier.ts";
+import { addJob } from "../../../lib/jobs.ts";
 import { registerScripts } from "../../../lib/lua.ts";
 import { ensureScheme, requestFingerprint } from "../../../lib/url.ts";
 import type { CrawlRequest } from "../../../lib/validation.ts";
@@ -45,7 +46,15 @@ const scraperHandler: PluginFactory = ({ redis, settings }) => {
         priority: req.priority,
         member: JSON.stringify(req),
       }]);
-      if (req.expires) batch.set(timeoutKey(req.spiderid, req.appid, req.crawlid), req.expires);
+      // The redis-monitor's expire job, due when the crawl expires.
+      if (req.expires) {
+        addJob(
+          batch,
+          timeoutKey(req.spiderid, req.appid, req.crawlid),
+          String(req.expires),
+          req.expires,
+        );
+      }
     },
   };
 };

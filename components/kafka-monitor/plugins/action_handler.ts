@@ -1,0 +1,21 @@
+/**
+ * Info and stop requests (Action API): written as the redis-monitor job
+ * `<action>:<spiderid>:<appid>[:<crawlid>]` = uuid. A later identical request overwrites it.
+ *
+ * @module
+ */
+
+import { addJob } from "../../../lib/jobs.ts";
+import { actionKey } from "../../../lib/keys.ts";
+import type { PluginFactory } from "../plugin.ts";
+
+const actionHandler: PluginFactory = () => ({
+  name: "ActionHandler",
+  schema: "action",
+  handle(request, batch) {
+    const { action, spiderid, appid, crawlid, uuid } = request as Record<string, string>;
+    addJob(batch, actionKey(action as "info" | "stop", spiderid, appid, crawlid), uuid);
+  },
+});
+
+export default actionHandler;

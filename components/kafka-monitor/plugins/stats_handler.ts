@@ -1,0 +1,21 @@
+/**
+ * Stats requests (Stats API): written as the redis-monitor job `statsrequest:<stats>:<appid>`
+ * = uuid (`stats` defaults to `all`).
+ *
+ * @module
+ */
+
+import { addJob } from "../../../lib/jobs.ts";
+import { statsRequestKey } from "../../../lib/keys.ts";
+import type { PluginFactory } from "../plugin.ts";
+
+const statsHandler: PluginFactory = () => ({
+  name: "StatsHandler",
+  schema: "stats",
+  handle(request, batch) {
+    const { stats, appid, uuid } = request as Record<string, string>;
+    addJob(batch, statsRequestKey(stats, appid), uuid);
+  },
+});
+
+export default statsHandler;

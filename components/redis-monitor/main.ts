@@ -1,0 +1,50 @@
+/**
+ * redis-monitor: `run` handles the jobs the kafka-monitor writes to Redis (info, stop, expire,
+ * stats, zookeeper) and publishes the answers to Kafka. Several may run at once.
+ *
+ * @module
+ */
+
+import type { ProgramSpec } from "../../lib/cli.ts";
+import { BatchingProducer, checkKafka, createKafka, ensureTopics } from "../../lib/kafka.ts";
+import { PROCESS_ID } from "../../lib/heartbeat.ts";
+import { getLog } from "../../lib/log.ts";
+import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/program.ts";
+import { closeRedis, connectRedis } from "../../lib/redis.ts";
+import { outboundFirehose } from "../../lib/topics.ts";
+import { runRedisMonitor } from "./monitor.ts";
+import { loadPlugins } from "./plugin.ts";
+import { REDIS_MONITOR_SETTINGS } from "./settings.ts";
+
+const PROGRAM: ProgramSpec = {
+  name: "redis-monitor",
+  description: "Handles the cluster's jobs in Redis and publishes the answers to Kafka.",
+  commands: [{ name: "run", summary: "handle jobs until stopped" }],
+};
+
+if (import.meta.main) {
+  const { settings } = await startProgram(
+    PROGRAM,
+    REDIS_MONITOR_SETTINGS,
+    Deno.args,
+    Deno.env.toObject(),
+  );
+  const log = getLog("redis-monitor");
+  const signal = shutdownSignal();
+  try {
+    const redis = await connectRedis(settings, "redis-monitor");
+    await checkKafka(settings.KAFKA_HOSTS);
+    const kafka = createKafka(settings.KAFKA_HOSTS, `redis-monitor-${PROCESS_ID}`);
+    await ensureTopics(kafka, [outboundFirehose(settings.KAFKA_TOPIC_PREFIX)]);
+    const producer = new BatchingProducer(kafka, settings);
+    await producer.connect();
+    const plugins = await loadPlugins(settings.PLUGINS, { settings, redis, log });
+    await runRedisMonitor({ settings, redis, plugins, producer, log }, { signal });
+    await producer.close();
+    await closeRedis(redis);
+  } catch (err) {
+    log.error("{message}", { message: (err as Error).message });
+    exitWithError(err);
+  }
+  await finish(0);
+}

@@ -1,0 +1,214 @@
+/**
+ * The redis-monitor: finds due jobs in the job index (and, now and then, job keys written
+ * without it), hands each to the first plugin whose pattern matches, under a per-job lock so
+ * several monitors can run at once, publishes the answer to Kafka (per-app topic first when
+ * `KAFKA_APPID_TOPICS`, then the firehose) and only then deletes the job. A failing job is
+ * retried up to `RETRY_FAILURES_MAX` times, then dropped with an error log.
+ *
+ * @module
+ */
+
+import type { Logger } from "@logtape/logtape";
+import type { Redis } from "ioredis";
+import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/heartbeat.ts";
+import {
+  dueJobs,
+  finishJob,
+  forgetJob,
+  indexUnlistedJobs,
+  postponeJob,
+  tryLock,
+} from "../../lib/jobs.ts";
+import type { BatchingProducer } from "../../lib/kafka.ts";
+import { heartbeatKey, lockFailuresKey } from "../../lib/keys.ts";
+import { StatsCollector, windowsFromNames } from "../../lib/stats_collector.ts";
+import { startStatsDump } from "../../lib/stats_dump.ts";
+import { outboundAppTopic, outboundFirehose } from "../../lib/topics.ts";
+import { type Answer, globToRegExp, type RankedPlugin, type RedisMonitorPlugin } from "./plugin.ts";
+import type { RedisMonitorSettings } from "./settings.ts";
+
+/** What {@linkcode runRedisMonitor} needs. */
+export interface MonitorDeps {
+  readonly settings: RedisMonitorSettings;
+  readonly redis: Redis;
+  readonly plugins: readonly RankedPlugin[];
+  readonly producer: BatchingProducer;
+  readonly log: Logger;
+  /** Called after each job (tests wait with it). */
+  readonly onJob?: (event: JobEvent) => void;
+  /** The clock, in epoch seconds (tests move it). @default Date.now() / 1000 */
+  readonly now?: () => number;
+}
+
+/** How one job ended. */
+export type JobEvent =
+  | { kind: "handled"; key: string; plugin: string; answer: Answer | null }
+  | { kind: "retry"; key: string; plugin: string; failures: number; error: string }
+  | { kind: "dropped"; key: string; plugin: string; error: string };
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+
+/** Runs until `signal` aborts. */
+export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSignal }) {
+  const { settings, redis, log } = deps;
+  const now = deps.now ?? (() => Date.now() / 1000);
+  const matchers = deps.plugins.map(({ plugin }) => ({ plugin, re: globToRegExp(plugin.pattern) }));
+  const stats = new StatsCollector(
+    "redis-monitor",
+    windowsFromNames(settings.STATS_TIMES, (n) => log.warn("Unknown STATS_TIMES {n}", { n })),
+  );
+  const patterns = deps.plugins.map((p) => p.plugin.pattern);
+  // Expiry jobs written by other tools are due at their value; everything else at once.
+  const dueOf = (key: string, value: string | null) =>
+    key.startsWith("timeout:") && Number.isFinite(Number(value)) ? Number(value) : 0;
+  await startHeartbeat(redis, heartbeatKey("redis-monitor", hostName(), PROCESS_ID), {
+    ttlSec: settings.HEARTBEAT_TIMEOUT,
+    signal: opts.signal,
+    onError: (err) => log.warn("Heartbeat failed: {error}", { error: err }),
+  });
+  startStatsDump(redis, "redis-monitor", log, {
+    intervalSec: settings.STATS_DUMP,
+    signal: opts.signal,
+    crawl: settings.STATS_DUMP_CRAWL,
+    queue: settings.STATS_DUMP_QUEUE,
+  });
+  log.info("Redis Monitor running plugins {plugins}", {
+    plugins: deps.plugins.map((p) => p.plugin.name),
+  });
+  let nextScan = 0;
+  while (!opts.signal.aborted) {
+    try {
+      if (now() >= nextScan) {
+        const found = await indexUnlistedJobs(redis, patterns, dueOf);
+        if (found > 0) log.info("Indexed {n} job key(s) written without the index", { n: found });
+        nextScan = now() + settings.JOB_SCAN_INTERVAL;
+      }
+      const keys = await dueJobs(redis, now());
+      if (keys.length === 0) {
+        await sleep(settings.SLEEP_TIME * 1000, opts.signal);
+        continue;
+      }
+      for (const key of keys) {
+        if (opts.signal.aborted) break;
+        const match = matchers.find((m) => m.re.test(key));
+        if (!match) {
+          // Another monitor with other plugins may want it: look again in a minute.
+          await postponeJob(redis, key, now() + 60);
+          continue;
+        }
+        await processJob(deps, match.plugin, key, stats, now);
+      }
+    } catch (err) {
+      // Redis away: ioredis reconnects; wait and try again.
+      log.warn("Redis Monitor loop failed (retrying): {error}", { error: err });
+      await sleep(1_000, opts.signal);
+    }
+  }
+  for (const { plugin } of deps.plugins) await plugin.close?.();
+  log.info("Redis Monitor stopped");
+}
+
+async function processJob(
+  deps: MonitorDeps,
+  plugin: RedisMonitorPlugin,
+  key: string,
+  stats: StatsCollector,
+  now: () => number,
+): Promise<void> {
+  const { settings, redis } = deps;
+  const lock = await tryLock(redis, key, settings.REDIS_LOCK_EXPIRATION * 1000);
+  if (!lock) return; // another monitor has it
+  try {
+    let value: string | null;
+    try {
+      value = await redis.get(key);
+    } catch (err) {
+      // A key of the wrong type (not a string job): a failure like any other.
+      await count(deps, stats, ["total", "fail"]);
+      return await recordFailure(deps, plugin, key, err, now);
+    }
+    if (value === null) {
+      await forgetJob(redis, key); // handled by another monitor meanwhile
+      return;
+    }
+    const ready = plugin.precondition?.(key, value, now()) ?? true;
+    if (ready !== true) {
+      await postponeJob(redis, key, typeof ready === "number" ? ready : now() + 1);
+      return;
+    }
+    await count(deps, stats, ["total", plugin.name]);
+    try {
+      const answer = await plugin.handle(key, value, now());
+      if (answer) await publish(deps, answer);
+      await finishJob(redis, key);
+      await redis.del(lockFailuresKey(key));
+      deps.onJob?.({ kind: "handled", key, plugin: plugin.name, answer });
+    } catch (err) {
+      await count(deps, stats, ["fail"]);
+      await recordFailure(deps, plugin, key, err, now);
+    }
+  } finally {
+    await lock.release().catch(() => {});
+  }
+}
+
+async function recordFailure(
+  deps: MonitorDeps,
+  plugin: RedisMonitorPlugin,
+  key: string,
+  err: unknown,
+  now: () => number,
+): Promise<void> {
+  const { settings, redis, log } = deps;
+  const error = err instanceof Error ? err.message : String(err);
+  const failures = await redis.incr(lockFailuresKey(key));
+  if (settings.RETRY_FAILURES && failures <= settings.RETRY_FAILURES_MAX) {
+    log.warn("{plugin} failed on {key} (attempt {failures}), will retry: {error}", {
+      plugin: plugin.name,
+      key,
+      failures,
+      error,
+    });
+    await postponeJob(redis, key, now() + 1);
+    deps.onJob?.({ kind: "retry", key, plugin: plugin.name, failures, error });
+    return;
+  }
+  log.error("{plugin} failed on {key} {failures} time(s); dropping the job: {error}", {
+    plugin: plugin.name,
+    key,
+    failures,
+    error,
+  });
+  await finishJob(redis, key);
+  await redis.del(lockFailuresKey(key));
+  deps.onJob?.({ kind: "dropped", key, plugin: plugin.name, error });
+}
+
+/** Scrapy Cluster's KafkaBaseMonitor: the app's own topic first (if enabled), then the firehose. */
+async function publish(deps: MonitorDeps, answer: Answer): Promise<void> {
+  const prefix = deps.settings.KAFKA_TOPIC_PREFIX;
+  const json = JSON.stringify(answer);
+  if (deps.settings.KAFKA_APPID_TOPICS && typeof answer.appid === "string") {
+    await deps.producer.send(outboundAppTopic(prefix, answer.appid), json);
+  }
+  await deps.producer.send(outboundFirehose(prefix), json);
+}
+
+async function count(deps: MonitorDeps, stats: StatsCollector, names: string[]): Promise<void> {
+  const wanted = names.filter((n) =>
+    n === "total" || n === "fail" ? deps.settings.STATS_TOTAL : deps.settings.STATS_PLUGINS
+  );
+  if (wanted.length === 0) return;
+  const pipeline = deps.redis.pipeline();
+  for (const name of wanted) stats.increment(pipeline, name);
+  await pipeline.exec().catch(() => {});
+}

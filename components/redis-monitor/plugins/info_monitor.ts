@@ -1,0 +1,88 @@
+/**
+ * Info jobs (`info:<spiderid>:<appid>[:<crawlid>]` = uuid): the pending requests of one crawl,
+ * or of every crawl of an application, per domain with their highest and lowest priority — in
+ * Scrapy Cluster's answer shapes. Answers come from the backlog counters the frontier keeps,
+ * so they take the same time for ten requests or ten million (Scrapy Cluster scans every queue
+ * member: its issue #53).
+ *
+ * @module
+ */
+
+import { backlogKey, timeoutKey } from "../../../lib/keys.ts";
+import type { PluginFactory } from "../plugin.ts";
+
+interface DomainInfo {
+  total: number;
+  high_priority: number;
+  low_priority: number;
+}
+
+function addTo(domains: Record<string, DomainInfo>, domain: string, priority: number, n: number) {
+  const d = domains[domain] ??= { total: 0, high_priority: -9999, low_priority: 9999 };
+  d.total += n;
+  d.high_priority = Math.max(d.high_priority, priority);
+  d.low_priority = Math.min(d.low_priority, priority);
+}
+
+const infoMonitor: PluginFactory = ({ redis }) => ({
+  name: "InfoMonitor",
+  pattern: "info:*:*",
+  async handle(key, uuid, nowSec) {
+    const [, spiderid, appid, crawlid] = key.split(":");
+    const counts = await redis.hgetall(backlogKey(spiderid, appid));
+    const base = { uuid, server_time: Math.floor(nowSec), appid, spiderid, total_pending: 0 };
+    if (crawlid !== undefined) {
+      const domains: Record<string, DomainInfo> = {};
+      let total = 0;
+      for (const [field, value] of Object.entries(counts)) {
+        const [c, domain, priority] = field.split("\t");
+        if (c !== crawlid || Number(value) <= 0) continue;
+        addTo(domains, domain, Number(priority), Number(value));
+        total += Number(value);
+      }
+      const expires = await redis.get(timeoutKey(spiderid, appid, crawlid));
+      return {
+        ...base,
+        crawlid,
+        total_pending: total,
+        total_domains: Object.keys(domains).length,
+        domains,
+        ...(expires !== null ? { expires } : {}),
+      };
+    }
+    const crawls: Record<string, { total: number; domains: Record<string, DomainInfo> }> = {};
+    const allDomains = new Set<string>();
+    let total = 0;
+    for (const [field, value] of Object.entries(counts)) {
+      const [c, domain, priority] = field.split("\t");
+      if (Number(value) <= 0) continue;
+      const crawl = crawls[c] ??= { total: 0, domains: {} };
+      addTo(crawl.domains, domain, Number(priority), Number(value));
+      crawl.total += Number(value);
+      allDomains.add(domain);
+      total += Number(value);
+    }
+    const ids = Object.keys(crawls);
+    const expiries = ids.length > 0
+      ? await redis.mget(...ids.map((c) => timeoutKey(spiderid, appid, c)))
+      : [];
+    const crawlids: Record<string, unknown> = {};
+    ids.forEach((c, i) => {
+      crawlids[c] = {
+        total: crawls[c].total,
+        distinct_domains: Object.keys(crawls[c].domains).length,
+        domains: crawls[c].domains,
+        ...(expiries[i] !== null ? { expires: expiries[i] } : {}),
+      };
+    });
+    return {
+      ...base,
+      total_pending: total,
+      total_crawlids: ids.length,
+      total_domains: allDomains.size,
+      crawlids,
+    };
+  },
+});
+
+export default infoMonitor;

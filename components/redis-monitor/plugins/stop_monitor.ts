@@ -1,0 +1,36 @@
+/**
+ * Stop jobs (`stop:<spiderid>:<appid>:<crawlid>` = uuid): the crawl is blacklisted — nothing of
+ * it is enqueued or crawled again, pages already downloading finish without follow-ups — its
+ * pending requests are purged, its expiry job removed, and the answer says how many were
+ * purged. A stop without a crawlid is answered with an `error` (Scrapy Cluster only logged it).
+ *
+ * @module
+ */
+
+import { finishJob } from "../../../lib/jobs.ts";
+import { purgeCrawl } from "../../../lib/crawl_purge.ts";
+import { timeoutKey } from "../../../lib/keys.ts";
+import type { PluginFactory } from "../plugin.ts";
+
+const stopMonitor: PluginFactory = ({ redis, log }) => ({
+  name: "StopMonitor",
+  pattern: "stop:*:*",
+  async handle(key, uuid, nowSec) {
+    const [, spiderid, appid, crawlid] = key.split(":");
+    const base = { action: "stop", spiderid, appid, uuid, server_time: Math.floor(nowSec) };
+    if (crawlid === undefined) {
+      log.warn("Stop requests need a crawlid and appid", { key });
+      return { ...base, error: "Stop requests need a crawlid and appid" };
+    }
+    const purged = await purgeCrawl(redis, spiderid, appid, crawlid);
+    await finishJob(redis, timeoutKey(spiderid, appid, crawlid));
+    log.info("Stopped crawl {crawlid} of {appid}: {purged} request(s) purged", {
+      crawlid,
+      appid,
+      purged,
+    });
+    return { ...base, crawlid, total_purged: purged };
+  },
+});
+
+export default stopMonitor;
