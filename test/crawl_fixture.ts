@@ -89,6 +89,8 @@ export class CrawlFixture {
         IDLE_POLL_MS: 50,
         DOWNLOAD_TIMEOUT: 1,
         RETRY_TIMES: 1,
+        THROTTLE_ENABLED: false,
+        PUBLIC_IP_URL: "",
         ...overrides,
       },
     });

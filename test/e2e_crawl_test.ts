@@ -8,24 +8,7 @@ import { crawledFirehose } from "../lib/topics.ts";
 import { dumpTopic } from "../components/kafkadump/dump.ts";
 import { eventually, randomName, serviceEnv } from "./harness.ts";
 import { EXPECTED_DEPTH_1, startTestSite } from "./site.ts";
-
-const PERMISSIONS = [
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-sys=hostname,osRelease",
-];
-const main = (name: string) => new URL(`../components/${name}/main.ts`, import.meta.url).pathname;
-
-function program(name: string, args: string[], env: Record<string, string>) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, main(name), ...args],
-    env: { ...env, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  });
-}
+import { componentCommand, startComponent } from "./processes.ts";
 
 Deno.test("a crawl fed through Kafka arrives on the firehose, each page once", async () => {
   const site = await startTestSite();
@@ -38,6 +21,7 @@ Deno.test("a crawl fed through Kafka arrives on the firehose, each page once", a
     DOWNLOAD_TIMEOUT: "1",
     RETRY_TIMES: "0",
     IDLE_POLL_MS: "50",
+    THROTTLE_ENABLED: "false",
   };
   const kafka = createKafka(env.KAFKA_HOSTS, "e2e");
   await ensureTopics(kafka, [crawledFirehose(prefix), env.KAFKA_INCOMING_TOPIC]);
@@ -53,11 +37,11 @@ Deno.test("a crawl fed through Kafka arrives on the firehose, each page once", a
     onReady: () => ready.resolve(),
   });
   await ready.promise;
-  const monitor = program("kafka-monitor", ["run"], env).spawn();
-  const crawler = program("crawler", ["run"], env).spawn();
+  const monitor = startComponent("kafka-monitor", ["run"], env);
+  const crawler = startComponent("crawler", ["run"], env);
   try {
     const crawlid = randomName("crawl");
-    const fed = await program("kafka-monitor", [
+    const fed = await componentCommand("kafka-monitor", [
       "feed",
       JSON.stringify({
         url: site.url("/"),
@@ -79,13 +63,10 @@ Deno.test("a crawl fed through Kafka arrives on the firehose, each page once", a
     assert.deepEqual(paths, expected);
     assert.ok(results.every((r) => r.crawlid === crawlid && r.appid === "testapp"));
   } finally {
-    for (const child of [monitor, crawler]) child.kill("SIGTERM");
-    const codes = await Promise.all([monitor.status, crawler.status]);
-    await monitor.stderr.cancel();
-    await crawler.stderr.cancel();
+    const codes = await Promise.all([monitor.stop(), crawler.stop()]);
     stopDump.abort();
     await dumping;
     await site.close();
-    assert.deepEqual(codes.map((c) => c.code), [0, 0], "both exit 0 on SIGTERM");
+    assert.deepEqual(codes, [0, 0], "both exit 0 on SIGTERM");
   }
 });

@@ -4,25 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { queueKey } from "../lib/keys.ts";
+import { componentCommand } from "./processes.ts";
 import { deleteKeysContaining, eventually, randomName, serviceEnv, testRedis } from "./harness.ts";
 
-const MAIN = new URL("../components/kafka-monitor/main.ts", import.meta.url).pathname;
-const PERMISSIONS = [
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-sys=hostname,osRelease",
-];
-
-function monitorCommand(args: string[], env: Record<string, string>) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, MAIN, ...args],
-    env: { ...env, NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
-}
+const monitorCommand = (args: string[], env: Record<string, string>) =>
+  componentCommand("kafka-monitor", args, env);
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 

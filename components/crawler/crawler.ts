@@ -10,7 +10,8 @@
  * - On abort it stops popping, lets in-flight pages finish (up to `DOWNLOAD_TIMEOUT`), returns
  *   what it could not finish to the queues and flushes Kafka.
  *
- * The throttle (cluster-wide hits per window per domain) plugs into the pop script.
+ * The cluster-wide throttle (hits per window per domain, live ZooKeeper config) is checked and
+ * recorded inside the pop script.
  *
  * @module
  */
@@ -35,6 +36,7 @@ import { FetchError, fetchPage } from "./fetcher.ts";
 import { ItemTooLargeError, serializeItem } from "./result_item.ts";
 import type { CrawlerSettings } from "./settings.ts";
 import type { FetchedPage, QueuedRequest, Spider } from "./spider.ts";
+import { CrawlerThrottle } from "./throttle.ts";
 
 /** What {@linkcode runCrawler} needs. */
 export interface CrawlerDeps {
@@ -45,6 +47,8 @@ export interface CrawlerDeps {
   readonly log: Logger;
   /** Host name in stats keys. */
   readonly host: string;
+  /** The throttle (live domain config and IP); default: the settings' defaults only. */
+  readonly throttle?: CrawlerThrottle;
   /** Called after each finished request (tests and benchmarks count with it). */
   readonly onDone?: (event: CrawlEvent) => void;
 }
@@ -77,6 +81,7 @@ class Crawler {
   readonly #d: CrawlerDeps;
   readonly #s: CrawlerSettings;
   readonly #spiderid: string;
+  readonly #throttle: CrawlerThrottle;
   readonly #inFlight = new Map<Lease, Promise<void>>();
   readonly #perDomain = new Map<string, number>();
   readonly #fetchAbort = new AbortController();
@@ -93,6 +98,7 @@ class Crawler {
     this.#d = deps;
     this.#s = deps.settings;
     this.#spiderid = deps.spider.name;
+    this.#throttle = deps.throttle ?? new CrawlerThrottle(deps.settings, deps.spider.name);
     this.#retryCodes = new Set(this.#s.RETRY_HTTP_CODES.map(Number));
     this.#statsCodes = new Set(this.#s.STATS_RESPONSE_CODES.map(Number));
     this.#stats = new StatsCollector(
@@ -123,6 +129,7 @@ class Crawler {
             perDomain: this.#s.CONCURRENT_REQUESTS_PER_DOMAIN,
             leaseMs,
             skipDomains: skip,
+            throttle: this.#throttle.spec,
           });
         } catch (err) {
           log.warn("Cannot pop requests (retrying): {error}", { error: err });
@@ -289,6 +296,7 @@ class Crawler {
       domainMaxPagesTtlSec: this.#s.DOMAIN_MAX_PAGE_TIMEOUT,
       globalPageLimit: this.#s.GLOBAL_PAGE_PER_DOMAIN_LIMIT,
       globalPageLimitTtlSec: this.#s.GLOBAL_PAGE_PER_DOMAIN_LIMIT_TIMEOUT,
+      blockedDomains: this.#throttle.droppedDomains,
     };
   }
 

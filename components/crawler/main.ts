@@ -13,7 +13,10 @@ import { getLog } from "../../lib/log.ts";
 import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/program.ts";
 import { closeRedis, connectRedis } from "../../lib/redis.ts";
 import { crawledFirehose } from "../../lib/topics.ts";
+import { checkZookeeper } from "../../lib/zookeeper.ts";
 import { runCrawler } from "./crawler.ts";
+import { startLiveConfig } from "./live_config.ts";
+import { CrawlerThrottle } from "./throttle.ts";
 import { CRAWLER_SETTINGS } from "./settings.ts";
 import { loadSpider } from "./spider_loader.ts";
 
@@ -47,6 +50,7 @@ if (import.meta.main) {
     const spider = await loadSpider(settings.SPIDER);
     const redis = await connectRedis(settings, `crawler-${spider.name}`);
     await checkKafka(settings.KAFKA_HOSTS);
+    await checkZookeeper(settings.ZOOKEEPER_HOSTS);
     const kafka = createKafka(settings.KAFKA_HOSTS, `crawler-${PROCESS_ID}`);
     await ensureTopics(kafka, [crawledFirehose(settings.KAFKA_TOPIC_PREFIX)]);
     const producer = new BatchingProducer(kafka, settings);
@@ -58,7 +62,9 @@ if (import.meta.main) {
       signal,
       onError: (err) => log.warn("Heartbeat failed: {error}", { error: err }),
     });
-    await runCrawler({ settings, redis, producer, spider, log, host }, { signal });
+    const throttle = new CrawlerThrottle(settings, spider.name);
+    await startLiveConfig(throttle, settings, log, signal);
+    await runCrawler({ settings, redis, producer, spider, log, host, throttle }, { signal });
     await producer.close();
     await closeRedis(redis);
   } catch (err) {

@@ -73,6 +73,40 @@ export const CRAWLER_SETTINGS = {
   IDLE_POLL_MS: int(200, "milliseconds between looks for work when the queues are empty", {
     min: 1,
   }),
+  THROTTLE_ENABLED: bool(
+    true,
+    "throttle pops per domain cluster-wide (false: no budget; for benchmarks and your own sites)",
+  ),
+  QUEUE_HITS: int(10, "pops per QUEUE_WINDOW per domain (per throttle key), cluster-wide", {
+    min: 0,
+  }),
+  QUEUE_WINDOW: float(60, "seconds of the throttle window", { exclusiveMin: 0 }),
+  QUEUE_MODERATED: bool(true, "spread a domain's pops evenly, one per QUEUE_WINDOW/QUEUE_HITS"),
+  SCHEDULER_TYPE_ENABLED: bool(true, "separate throttle budgets per spider type"),
+  SCHEDULER_IP_ENABLED: bool(true, "separate throttle budgets per crawler public IP"),
+  SCHEDULER_BACKLOG_BLACKLIST: bool(
+    true,
+    "keep requests of ZooKeeper-blacklisted domains queued (true) or drop them (false)",
+  ),
+  PUBLIC_IP_URL: str(
+    "",
+    "service answering with the crawler's public IP, e.g. http://ip.42.pl/raw (Scrapy " +
+      "Cluster's default); empty: no lookup, PUBLIC_IP is used",
+  ),
+  IP_ADDR_REGEX: str(
+    "(\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3})",
+    "regex finding the IP in the service's answer",
+  ),
+  PUBLIC_IP: str("127.0.0.1", "IP used until (or unless) PUBLIC_IP_URL answers", {
+    nonEmpty: true,
+  }),
+  ZOOKEEPER_HOSTS: str("localhost:2181", "ZooKeeper servers, comma separated", { nonEmpty: true }),
+  ZOOKEEPER_ASSIGN_PATH: str("/scrapy-cluster/crawler/", "ZooKeeper folder of the domain config", {
+    nonEmpty: true,
+  }),
+  ZOOKEEPER_ID: str("all", "node name of the domain config under ZOOKEEPER_ASSIGN_PATH", {
+    nonEmpty: true,
+  }),
   STATS_STATUS_CODES: bool(true, "count responses per status code"),
   STATS_RESPONSE_CODES: list(["200", "404", "403", "504"], "status codes counted in stats"),
 };

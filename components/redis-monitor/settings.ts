@@ -30,10 +30,12 @@ export const REDIS_MONITOR_SETTINGS = {
       stop_monitor: 200,
       expire_monitor: 300,
       stats_monitor: 400,
+      zookeeper_monitor: 500,
     },
     "job handlers → rank (lower ranks are matched first; null disables). Built-ins by name " +
-      "(info_monitor, stop_monitor, expire_monitor, stats_monitor; Scrapy Cluster's " +
-      "'plugins.info_monitor.InfoMonitor' also works), custom ones by module path",
+      "(info_monitor, stop_monitor, expire_monitor, stats_monitor, zookeeper_monitor; " +
+      "Scrapy Cluster's 'plugins.info_monitor.InfoMonitor' also works), custom ones by " +
+      "module path",
   ),
   KAFKA_APPID_TOPICS: bool(false, "also send answers to <prefix>.outbound_<appid>"),
   RETRY_FAILURES: bool(true, "retry a job whose handler failed"),

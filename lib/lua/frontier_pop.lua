@@ -1,33 +1,108 @@
 --[[
   frontier_pop: a crawler takes up to N requests from the ready domains of its spider, each
-  under a lease, in one atomic call. Domains are tried in index order (score = earliest pop
-  time in ms; a domain just served moves behind the others, so domains take turns).
+  under a lease, with the cluster-wide domain throttle checked and recorded, in ONE atomic call
+  (no race between crawlers, no lock, one round trip).
+  Throttle key <prefix><domain>:throttle_time holds the moderated schedule's last slot (epoch s).
 
-  KEYS[1]  <spiderid>:queue_index   domain -> earliest pop time (ms)
+  KEYS[1]  <spiderid>:queue_index   domain -> earliest time (ms) it may be popped again
   KEYS[2]  <spiderid>:leases        lease -> deadline (ms)
   KEYS[3]  <spiderid>:blacklist     stopped/expired crawls
   ARGV[1]  spiderid (prefix of the queue keys)
-  ARGV[2]  now (ms)
+  ARGV[2]  now (ms); 0 = the Redis server's clock (one clock for every crawler)
   ARGV[3]  max requests in total
   ARGV[4]  max requests per domain
   ARGV[5]  lease duration (ms)
   ARGV[6]  how many ready domains to look at
-  ARGV[7..] domains to skip (at this crawler's per-domain cap)
+  ARGV[7]  throttle, JSON ("" = no throttle, no blocked domains):
+             on        throttle pops per domain
+             w, h      default window (s) and hits (QUEUE_WINDOW, QUEUE_HITS)
+             mod       moderated: pops spread evenly, one per w/h seconds (QUEUE_MODERATED),
+                       elastic: the schedule advances by whole slots, so a pop that came late
+                       (up to half a slot late: a crawler polled after its slot) does not
+                       delay the next slot, so the domain still gets its h pops per window
+             prefix    throttle key prefix: "" / "<spiderid>:" / "<ip>:" / "<spiderid>:<ip>:"
+             ahead     may a throttled domain's index entry move into the future? (false when
+                       the budget is per crawler IP: other crawlers have budgets of their own)
+             domains   { domain: [window, hits] } from ZooKeeper (hits already scaled)
+             blocked   [ domain ] ZooKeeper blacklist: never popped
+  ARGV[8..] domains to skip (at this crawler's per-domain cap)
 
-  Every popped request leaves the info counters (backlog:<spiderid>:<appid>:counts).
-  A lease is "<domain>\n<score>\n<member>": enough to put the request back exactly where it
-  was (lease_return.lua). Requests of stopped crawls and expired requests (Scrapy Cluster only
-  checks expiry at enqueue, its issue #154) are dropped here instead of being crawled.
+  Throttle keys (Scrapy Cluster's): <prefix><domain>:throttle_window (sorted set of hit times)
+  and <prefix><domain>:throttle_time (last moderated pop). Unlike Scrapy Cluster, a hit is
+  recorded only when a request is actually popped, and hits = 0 pauses a domain (no division).
+
+  A domain that may not be popped yet gets its index score set to when it may, so a crawler
+  facing thousands of waiting domains looks only at ready ones. Every popped request leaves the
+  info counters (backlog:<spiderid>:<appid>:counts). A lease is "<domain>\n<score>\n<member>":
+  enough to put the request back where it was (lease_return.lua). Requests of stopped crawls
+  and expired requests (Scrapy Cluster only checks expiry at enqueue, its issue #154) are
+  dropped here instead of being crawled.
 
   Returns: { leases, dropped } - two arrays; dropped holds "<reason>\n<member>".
 ]]
 local spiderid = ARGV[1]
 local now = tonumber(ARGV[2])
+if now == 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local max_total = tonumber(ARGV[3])
 local per_domain = tonumber(ARGV[4])
 local deadline = now + tonumber(ARGV[5])
+local th = {}
+if ARGV[7] ~= '' then th = cjson.decode(ARGV[7]) end
+local overrides = type(th.domains) == 'table' and th.domains or {}
+local blocked = {}
+if type(th.blocked) == 'table' then for _, d in ipairs(th.blocked) do blocked[d] = true end end
 local skip = {}
-for i = 7, #ARGV do skip[ARGV[i]] = true end
+for i = 8, #ARGV do skip[ARGV[i]] = true end
+local now_s = now / 1000
+
+-- How many requests the throttle lets this domain give now, and (when none) the time in ms
+-- from which it might. Records nothing.
+local function allowance(domain)
+  if not th.on then return per_domain, nil end
+  local window, hits = tonumber(th.w), tonumber(th.h)
+  local o = overrides[domain]
+  if type(o) == 'table' then window, hits = tonumber(o[1]), tonumber(o[2]) end
+  if hits <= 0 then return 0, now + window * 1000 end -- paused (scale 0)
+  local tkey = th.prefix .. domain
+  local wkey = tkey .. ':throttle_window'
+  redis.call('ZREMRANGEBYSCORE', wkey, '-inf', '(' .. (now_s - window))
+  local count = redis.call('ZCARD', wkey)
+  if count >= hits then
+    local oldest = redis.call('ZRANGE', wkey, 0, 0, 'WITHSCORES')
+    return 0, math.floor((tonumber(oldest[2]) + window) * 1000) + 1
+  end
+  if th.mod and hits > 1 then
+    local interval = window / hits
+    local slot = tonumber(redis.call('GET', tkey .. ':throttle_time')) or 0
+    if now_s < slot + interval then return 0, math.ceil((slot + interval) * 1000) end
+    return 1, nil
+  end
+  return math.min(per_domain, hits - count), nil
+end
+
+local hit_seq = 0
+local function record_hit(domain)
+  local window, hits = tonumber(th.w), tonumber(th.h)
+  local o = overrides[domain]
+  if type(o) == 'table' then window, hits = tonumber(o[1]), tonumber(o[2]) end
+  local tkey = th.prefix .. domain
+  hit_seq = hit_seq + 1
+  local ttl = math.max(1, math.ceil(window * 2))
+  redis.call('ZADD', tkey .. ':throttle_window', now_s, now .. ':' .. hit_seq .. ':' .. math.random(1, 1000000000))
+  redis.call('EXPIRE', tkey .. ':throttle_window', ttl)
+  if th.mod and hits > 1 then
+    -- Elastic schedule: the next slot follows the previous one, not this (possibly late) pop,
+    -- but never lags more than one slot behind now.
+    local interval = window / hits
+    local tkey_time = tkey .. ':throttle_time'
+    local slot = tonumber(redis.call('GET', tkey_time))
+    if slot == nil then slot = now_s else slot = math.max(slot + interval, now_s - interval / 2) end
+    redis.call('SET', tkey_time, string.format('%.3f', slot), 'EX', ttl)
+  end
+end
 
 local scale = 68719476736 -- 2^36: score = -priority * scale + seq (see enqueue.lua)
 local function uncount(req, domain, score)
@@ -40,10 +115,14 @@ local leases, dropped = {}, {}
 local candidates = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[6]))
 for _, domain in ipairs(candidates) do
   if #leases >= max_total then break end
-  if not skip[domain] then
+  if blocked[domain] then
+    -- Kept as backlog until unblocked; looked at again in a few seconds.
+    redis.call('ZADD', KEYS[1], now + 5000, domain)
+  elseif not skip[domain] then
     local queue = spiderid .. ':' .. domain .. ':queue'
+    local allowed, ready_at = allowance(domain)
     local taken = 0
-    while taken < per_domain and #leases < max_total do
+    while taken < allowed and #leases < max_total do
       local popped = redis.call('ZPOPMIN', queue)
       if #popped == 0 then break end
       local member, score = popped[1], popped[2]
@@ -54,18 +133,27 @@ for _, domain in ipairs(candidates) do
         dropped[#dropped + 1] = 'invalid\n' .. member
       elseif redis.call('SISMEMBER', KEYS[3], tostring(req.appid) .. '||' .. tostring(req.crawlid)) == 1 then
         dropped[#dropped + 1] = 'stopped\n' .. member
-      elseif expires > 0 and now / 1000 >= expires then
+      elseif expires > 0 and now_s >= expires then
         dropped[#dropped + 1] = 'expired\n' .. member
       else
         local lease = domain .. '\n' .. score .. '\n' .. member
         redis.call('ZADD', KEYS[2], deadline, lease)
         leases[#leases + 1] = lease
         taken = taken + 1
+        if th.on then record_hit(domain) end
       end
+    end
+    if taken > 0 and th.on and th.ahead and redis.call('EXISTS', queue) == 1 then
+      -- Used up its allowance? Then it waits in the index until it may give again.
+      local again, next_at = allowance(domain)
+      if again == 0 then ready_at = next_at end
     end
     if redis.call('EXISTS', queue) == 0 then
       redis.call('ZREM', KEYS[1], domain)
-    elseif taken > 0 then
+    elseif ready_at and th.ahead then
+      redis.call('ZADD', KEYS[1], ready_at, domain)
+    elseif taken > 0 or ready_at then
+      -- Served (or throttled for this crawler only): behind the other ready domains.
       redis.call('ZADD', KEYS[1], now, domain)
     end
   end

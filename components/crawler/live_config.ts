@@ -1,0 +1,65 @@
+/**
+ * What a running crawler keeps up to date: the cluster-wide domain config from ZooKeeper
+ * (per-domain window/hits/scale and the blacklist, applied within moments, no restart) and its
+ * public IP (refreshed every `SCHEDULER_IP_REFRESH` seconds). When ZooKeeper is away the last
+ * good config stays in force; an unreadable config is logged and ignored.
+ *
+ * @module
+ */
+
+import type { Logger } from "@logtape/logtape";
+import { domainConfigPath, parseDomainConfig } from "../../lib/domain_config.ts";
+import { lookupPublicIp } from "../../lib/public_ip.ts";
+import { ZookeeperWatcher } from "../../lib/zookeeper_watcher.ts";
+import type { CrawlerSettings } from "./settings.ts";
+import type { CrawlerThrottle } from "./throttle.ts";
+
+/** Starts watching; everything stops when `signal` aborts. */
+export async function startLiveConfig(
+  throttle: CrawlerThrottle,
+  settings: CrawlerSettings,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  const path = domainConfigPath(settings.ZOOKEEPER_ASSIGN_PATH, settings.ZOOKEEPER_ID);
+  const watcher = new ZookeeperWatcher(settings.ZOOKEEPER_HOSTS, path, {
+    ensure: true,
+    log,
+    onConfig: (content) => {
+      try {
+        const config = parseDomainConfig(content);
+        throttle.setDomainConfig(config);
+        log.info("Domain config applied: {domains} domain(s), {blacklisted} blacklisted", {
+          domains: Object.keys(config.domains).length,
+          blacklisted: config.blacklist.length,
+        });
+      } catch (err) {
+        log.error("Domain config in ZooKeeper ignored (the last good one stays): {error}", {
+          error: err,
+          path,
+        });
+      }
+    },
+    onValid: (valid) => {
+      if (!valid) log.warn("ZooKeeper away: keeping the last domain config", { path });
+      else log.info("Watching the domain config at {path}", { path });
+    },
+    onError: (message) => log.warn("ZooKeeper: {message}", { message, path }),
+  });
+  await watcher.start();
+  signal.addEventListener("abort", () => watcher.stop().catch(() => {}), { once: true });
+
+  const refreshIp = async () => {
+    const ip = await lookupPublicIp({ url: settings.PUBLIC_IP_URL, regex: settings.IP_ADDR_REGEX });
+    if (ip === null) {
+      if (settings.PUBLIC_IP_URL) log.warn("Could not reach out to get public ip");
+      return;
+    }
+    if (ip !== throttle.ip) log.info("Public IP is now {ip}", { ip });
+    throttle.setIp(ip);
+  };
+  // The first lookup runs in the background: a slow service must not delay the start.
+  refreshIp();
+  const timer = setInterval(refreshIp, settings.SCHEDULER_IP_REFRESH * 1000);
+  signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+}

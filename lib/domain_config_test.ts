@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import {
+  type DomainConfig,
+  domainConfigPath,
+  effectiveHits,
+  emptyDomainConfig,
+  formatDomainConfig,
+  parseDomainConfig,
+  updateDomainConfig,
+} from "./domain_config.ts";
+
+// The three byte-exact documents of Scrapy Cluster's zookeeper monitor tests (reference §5.7).
+const AFTER_DOMAIN_UPDATE = "blacklist: []\ndomains:\n  cnn.com:\n    hits: 15\n    scale: 0.9\n" +
+  "    window: 60\n  dmoztools.net:\n    hits: 60\n    scale: 1.0\n    window: 60\n";
+const AFTER_BLACKLIST_UPDATE = "blacklist:\n- bingo.com\ndomains: {}\n";
+const EMPTY = "blacklist: []\ndomains: {}\n";
+
+Deno.test("formatDomainConfig() writes Scrapy Cluster's YAML byte for byte", () => {
+  const start = parseDomainConfig(
+    "blacklist: []\ndomains:\n  dmoztools.net:\n    hits: 60\n    scale: 1.0\n    window: 60\n",
+  );
+  const updated = updateDomainConfig(start, {
+    action: "domain-update",
+    domain: "cnn.com",
+    hits: 15,
+    window: 60,
+    scale: 0.9,
+  });
+  assert.equal(formatDomainConfig(updated), AFTER_DOMAIN_UPDATE);
+  const blacklisted = updateDomainConfig(emptyDomainConfig(), {
+    action: "blacklist-update",
+    domain: "bingo.com",
+  });
+  assert.equal(formatDomainConfig(blacklisted), AFTER_BLACKLIST_UPDATE);
+  const domainRemoved = updateDomainConfig(
+    parseDomainConfig("domains:\n  a.com: {hits: 1, window: 2}"),
+    {
+      action: "domain-remove",
+      domain: "a.com",
+    },
+  );
+  assert.equal(formatDomainConfig(domainRemoved), EMPTY);
+  const unblacklisted = updateDomainConfig(parseDomainConfig(AFTER_BLACKLIST_UPDATE), {
+    action: "blacklist-remove",
+    domain: "bingo.com",
+  });
+  assert.equal(formatDomainConfig(unblacklisted), EMPTY);
+});
+
+Deno.test("formatDomainConfig() writes floats, ints and odd domain names as PyYAML does", () => {
+  const config: DomainConfig = {
+    blacklist: ["yes", "[::1]", "123", "é.com", "a.b-c"],
+    domains: {
+      "b.com": { hits: 10, window: 1.5, scale: 0 },
+      "a.com": { hits: 3, window: 60, scale: 0.00001 },
+      "c.com": { hits: 7, window: 30 },
+    },
+  };
+  assert.equal(
+    formatDomainConfig(config),
+    "blacklist:\n- 'yes'\n- '[::1]'\n- '123'\n- \"\\xE9.com\"\n- a.b-c\ndomains:\n" +
+      "  a.com:\n    hits: 3\n    scale: 1.0e-05\n    window: 60\n" +
+      "  b.com:\n    hits: 10\n    scale: 0.0\n    window: 1.5\n" +
+      "  c.com:\n    hits: 7\n    window: 30\n",
+  );
+});
+
+Deno.test("formatDomainConfig() output parses back to the same config", () => {
+  const config: DomainConfig = {
+    blacklist: ["ebay.com", "yes", "[::1]"],
+    domains: { "dmoz.org": { hits: 60, window: 60, scale: 0.9 }, "x.com": { hits: 1, window: 5 } },
+  };
+  assert.deepEqual(parseDomainConfig(formatDomainConfig(config)), config);
+});
+
+Deno.test("parseDomainConfig() keeps only entries with positive window and hits, clamps scale", () => {
+  const config = parseDomainConfig(
+    [
+      "blacklist: [ebay.com, ebay.com, 42, {x: 1}]",
+      "domains:",
+      "  ok.com: {window: 60, hits: 10}",
+      "  scaled.com: {window: 60, hits: 10, scale: 0.5}",
+      "  big.com: {window: 60, hits: 10, scale: 7}",
+      "  negative.com: {window: 60, hits: 10, scale: -1}",
+      "  odd-scale.com: {window: 60, hits: 10, scale: lots}",
+      "  no-hits.com: {window: 60}",
+      "  no-window.com: {hits: 60}",
+      "  zero.com: {window: 0, hits: 10}",
+      "  text.com: {window: '60', hits: 10}",
+      "  scalar.com: 5",
+      "other: ignored",
+    ].join("\n"),
+  );
+  assert.deepEqual(config, {
+    blacklist: ["ebay.com", "42"],
+    domains: {
+      "ok.com": { window: 60, hits: 10 },
+      "scaled.com": { window: 60, hits: 10, scale: 0.5 },
+      "big.com": { window: 60, hits: 10, scale: 1 },
+      "negative.com": { window: 60, hits: 10, scale: 0 },
+      "odd-scale.com": { window: 60, hits: 10 },
+    },
+  });
+});
+
+Deno.test("parseDomainConfig() reads empty, missing and comment-only documents as empty", () => {
+  for (const text of [null, "", "  \n", "# nothing yet\n", "---\n", "blacklist:\ndomains:\n"]) {
+    assert.deepEqual(parseDomainConfig(text), { blacklist: [], domains: {} }, String(text));
+  }
+});
+
+Deno.test("parseDomainConfig() rejects invalid YAML and non-mapping documents clearly", () => {
+  assert.throws(
+    () => parseDomainConfig("domains: [a, b"),
+    /^Error: Cannot parse the domain config: /,
+  );
+  assert.throws(() => parseDomainConfig("blacklist: x\n  bad: indent: here"), /Cannot parse/);
+  assert.throws(() => parseDomainConfig("- a.com\n- b.com\n"), /expected a mapping.*got a list/);
+  assert.throws(() => parseDomainConfig("just text"), /expected a mapping.*got string/);
+});
+
+Deno.test("effectiveHits() is floor(hits × scale), and scale 0 pauses the domain", () => {
+  assert.equal(effectiveHits({ window: 60, hits: 60, scale: 0.9 }), 54);
+  assert.equal(effectiveHits({ window: 60, hits: 60 }), 60);
+  assert.equal(effectiveHits({ window: 60, hits: 15, scale: 0.5 }), 7);
+  assert.equal(effectiveHits({ window: 60, hits: 10, scale: 3 }), 10);
+  assert.equal(effectiveHits({ window: 60, hits: 60, scale: 0 }), 0);
+  assert.equal(effectiveHits({ window: 60, hits: 1, scale: 0.5 }), 0);
+  assert.equal(effectiveHits({ window: 60, hits: 100, scale: 0.29 }), 28); // as Python's int()
+  const paused = parseDomainConfig("domains:\n  p.com: {window: 60, hits: 10, scale: 0}\n");
+  assert.equal(effectiveHits(paused.domains["p.com"]), 0);
+});
+
+Deno.test("updateDomainConfig() replaces, removes, de-duplicates and leaves its input alone", () => {
+  const start: DomainConfig = {
+    blacklist: ["a.com"],
+    domains: { "d.com": { window: 10, hits: 5, scale: 0.5 } },
+  };
+  const frozen = structuredClone(start);
+  let next = updateDomainConfig(start, {
+    action: "domain-update",
+    domain: "d.com",
+    window: 60,
+    hits: 30,
+  });
+  assert.deepEqual(next.domains["d.com"], { window: 60, hits: 30 });
+  next = updateDomainConfig(next, { action: "blacklist-update", domain: "a.com" });
+  next = updateDomainConfig(next, { action: "blacklist-update", domain: "b.com" });
+  assert.deepEqual(next.blacklist, ["a.com", "b.com"]);
+  next = updateDomainConfig(next, { action: "blacklist-remove", domain: "nope.com" });
+  next = updateDomainConfig(next, { action: "domain-remove", domain: "nope.com" });
+  assert.deepEqual(next.blacklist, ["a.com", "b.com"]);
+  assert.deepEqual(start, frozen);
+});
+
+Deno.test("domainConfigPath() joins the assign path and id as Scrapy Cluster did", () => {
+  assert.equal(domainConfigPath("/scrapy-cluster/crawler/", "all"), "/scrapy-cluster/crawler/all");
+  assert.equal(domainConfigPath("/x/y", "all"), "/x/y/all");
+});
