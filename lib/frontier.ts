@@ -297,6 +297,20 @@ export async function reclaimExpiredLeases(
   return await returnLeases(redis, spiderid, expired.map(parseLease));
 }
 
+/**
+ * Makes domains ready again at once (their throttle config changed: a wait computed under the
+ * old budget must not hold). Only domains already in the index are touched.
+ */
+export async function wakeDomains(
+  redis: Redis,
+  spiderid: string,
+  domains: readonly string[],
+): Promise<void> {
+  if (domains.length === 0) return;
+  const args = domains.flatMap((d) => ["0", d]);
+  await redis.zadd(queueIndexKey(spiderid), "XX", ...args);
+}
+
 /** Domains of a spider that have pending requests, from the index. */
 export function indexedDomains(redis: Redis, spiderid: string): Promise<string[]> {
   return redis.zrange(queueIndexKey(spiderid), "0", "-1");

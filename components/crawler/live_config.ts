@@ -8,7 +8,9 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { domainConfigPath, parseDomainConfig } from "../../lib/domain_config.ts";
+import type { Redis } from "ioredis";
+import { wakeDomains } from "../../lib/frontier.ts";
+import { type DomainConfig, domainConfigPath, parseDomainConfig } from "../../lib/domain_config.ts";
 import { lookupPublicIp } from "../../lib/public_ip.ts";
 import { ZookeeperWatcher } from "../../lib/zookeeper_watcher.ts";
 import type { CrawlerSettings } from "./settings.ts";
@@ -18,6 +20,7 @@ import type { CrawlerThrottle } from "./throttle.ts";
 export async function startLiveConfig(
   throttle: CrawlerThrottle,
   settings: CrawlerSettings,
+  redis: Redis,
   log: Logger,
   signal: AbortSignal,
 ): Promise<void> {
@@ -28,7 +31,12 @@ export async function startLiveConfig(
     onConfig: (content) => {
       try {
         const config = parseDomainConfig(content);
+        const changed = changedDomains(throttle.domainConfig, config);
         throttle.setDomainConfig(config);
+        // A domain waiting under its old budget is looked at again under the new one.
+        wakeDomains(redis, throttle.spiderid, changed).catch((err) =>
+          log.warn("Cannot wake re-configured domains: {error}", { error: err })
+        );
         log.info("Domain config applied: {domains} domain(s), {blacklisted} blacklisted", {
           domains: Object.keys(config.domains).length,
           blacklisted: config.blacklist.length,
@@ -62,4 +70,16 @@ export async function startLiveConfig(
   refreshIp();
   const timer = setInterval(refreshIp, settings.SCHEDULER_IP_REFRESH * 1000);
   signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+}
+
+/** Domains whose throttle entry or blacklist status differs between two configs. */
+export function changedDomains(before: DomainConfig, after: DomainConfig): string[] {
+  const out = new Set<string>();
+  for (const d of new Set([...Object.keys(before.domains), ...Object.keys(after.domains)])) {
+    if (JSON.stringify(before.domains[d]) !== JSON.stringify(after.domains[d])) out.add(d);
+  }
+  const was = new Set(before.blacklist), now = new Set(after.blacklist);
+  for (const d of was) if (!now.has(d)) out.add(d);
+  for (const d of now) if (!was.has(d)) out.add(d);
+  return [...out];
 }

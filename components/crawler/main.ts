@@ -63,7 +63,7 @@ if (import.meta.main) {
       onError: (err) => log.warn("Heartbeat failed: {error}", { error: err }),
     });
     const throttle = new CrawlerThrottle(settings, spider.name);
-    await startLiveConfig(throttle, settings, log, signal);
+    await startLiveConfig(throttle, settings, redis, log, signal);
     await runCrawler({ settings, redis, producer, spider, log, host, throttle }, { signal });
     await producer.close();
     await closeRedis(redis);

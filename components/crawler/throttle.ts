@@ -20,7 +20,7 @@ export class CrawlerThrottle {
 
   constructor(
     private readonly settings: CrawlerSettings,
-    private readonly spiderid: string,
+    readonly spiderid: string,
   ) {
     this.#ip = settings.PUBLIC_IP;
     this.#spec = this.#build();
@@ -29,6 +29,11 @@ export class CrawlerThrottle {
   /** The spec to pop with (a new object after every change). */
   get spec(): ThrottleSpec {
     return this.#spec;
+  }
+
+  /** The domain config in force. */
+  get domainConfig(): DomainConfig {
+    return this.#config;
   }
 
   /** The public IP in use. */
