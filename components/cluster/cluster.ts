@@ -55,6 +55,7 @@ export const COMPONENTS: readonly ComponentSpec[] = [
   component("kafka-monitor", ["run"], CLIENT_PERMISSIONS),
   component("redis-monitor", ["run"], CLIENT_PERMISSIONS),
   component("crawler", ["run"], CLIENT_PERMISSIONS),
+  component("rest", ["run"], CLIENT_PERMISSIONS),
 ];
 
 /** The command line of `deno task cluster`. */
