@@ -45,6 +45,25 @@ const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
  * @returns The domain token, or null when no host can be found.
  */
 export function registeredDomain(urlOrHost: string): string | null {
+  // A crawl asks again and again for the same few hosts: remember the answers per authority.
+  const authority = AUTHORITY.exec(urlOrHost)?.[1];
+  if (authority !== undefined) {
+    const known = cache.get(authority);
+    if (known !== undefined) return known;
+    const domain = computeRegisteredDomain(urlOrHost);
+    if (cache.size >= CACHE_SIZE) cache.clear();
+    cache.set(authority, domain);
+    return domain;
+  }
+  return computeRegisteredDomain(urlOrHost);
+}
+
+// "http(s)://<authority>" of an ordinary URL; anything unusual takes the full path.
+const AUTHORITY = /^https?:\/\/([A-Za-z0-9.:\-[\]]+)(?:[/?#]|$)/;
+const CACHE_SIZE = 10_000;
+const cache = new Map<string, string | null>();
+
+function computeRegisteredDomain(urlOrHost: string): string | null {
   // Only the host matters, and only special schemes get host normalisation (punycode, case).
   const url = ensureScheme(urlOrHost).replace(SCHEME, "http://");
   let host: string;

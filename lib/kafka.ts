@@ -214,7 +214,12 @@ export class BatchingProducer {
   constructor(kafka: Kafka, s: KafkaSettings) {
     this.#producer = createProducer(kafka);
     this.#lingerMs = s.KAFKA_PRODUCER_BATCH_LINGER_MS;
-    this.#maxBatchBytes = s.KAFKA_PRODUCER_BUFFER_BYTES;
+    // One request must stay under the broker's message.max.bytes, which caps a record batch
+    // (about 1 MB by default): a bigger buffer would be refused as a whole.
+    this.#maxBatchBytes = Math.min(
+      s.KAFKA_PRODUCER_BUFFER_BYTES,
+      s.KAFKA_PRODUCER_MAX_REQUEST_SIZE,
+    );
     this.#maxMessageBytes = s.KAFKA_PRODUCER_MAX_REQUEST_SIZE;
   }
 
@@ -234,9 +239,13 @@ export class BatchingProducer {
         return Promise.reject(new MessageTooLargeError(exact, this.#maxMessageBytes, topic));
       }
     }
+    // Send what waits first if this message would take the batch over the limit.
+    if (this.#pendingBytes > 0 && this.#pendingBytes + bytes * 3 > this.#maxBatchBytes) {
+      this.#flushNow();
+    }
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ topic, value, key, resolve, reject });
-      this.#pendingBytes += bytes;
+      this.#pendingBytes += bytes * 3; // UTF-8 worst case: never over the limit
       if (this.#pendingBytes >= this.#maxBatchBytes) this.#flushNow();
       else this.#timer ??= setTimeout(() => this.#flushNow(), this.#lingerMs);
     });

@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts ignore
- * import { up } from "./cluster.ts";
+import { up } from "./cluster.ts";
  *
  * const stop = new AbortController();
  * Deno.addSignalListener("SIGINT", () => stop.abort());
@@ -17,6 +17,7 @@
  * @module
  */
 
+import { sleep } from "../../lib/async.ts";
 import type { ProgramSpec } from "../../lib/cli.ts";
 import { createKafka, ensureTopics } from "../../lib/kafka.ts";
 import { getLog } from "../../lib/log.ts";
@@ -201,7 +202,10 @@ export async function up(opts: UpOptions = {}): Promise<number> {
     if (!services) {
       // Still starting: kill what runs, then let the start fail and clean up its data folder.
       await stopAllServers(0);
-      const late = await Promise.race([starting.catch(() => null), _sleep(_FORCED_CLEANUP_MS)]);
+      const late = await Promise.race([
+        starting.catch(() => null),
+        sleep(_FORCED_CLEANUP_MS).then(() => null),
+      ]);
       if (late) services = late;
     }
     if (services) {
@@ -331,10 +335,6 @@ export function banner(
 const _FORCED: unique symbol = Symbol("forced");
 /** How long a forced stop waits for a half-started service set to clean up after itself. */
 const _FORCED_CLEANUP_MS = 3_000;
-
-function _sleep(ms: number): Promise<undefined> {
-  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
-}
 
 async function _stop(
   services: LocalServices,

@@ -18,6 +18,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
+import { sleep } from "../../lib/async.ts";
 import { registeredDomain } from "../../lib/domain.ts";
 import {
   ackLeases,
@@ -37,6 +38,7 @@ import { ItemTooLargeError, serializeItem } from "./result_item.ts";
 import type { CrawlerSettings } from "./settings.ts";
 import type { FetchedPage, QueuedRequest, Spider } from "./spider.ts";
 import { CrawlerThrottle } from "./throttle.ts";
+import { RecentlySent } from "./recently_sent.ts";
 
 /** What {@linkcode runCrawler} needs. */
 export interface CrawlerDeps {
@@ -60,17 +62,6 @@ export type CrawlEvent =
   | { kind: "gave_up"; url: string; reason: string }
   | { kind: "dropped"; url: string; reason: string };
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-
 /** Runs until `signal` aborts; resolves once in-flight work is finished or handed back. */
 export async function runCrawler(deps: CrawlerDeps, opts: { signal: AbortSignal }): Promise<void> {
   const crawler = new Crawler(deps);
@@ -93,12 +84,15 @@ class Crawler {
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #acksInFlight = new Set<Promise<void>>();
   #wake: (() => void) | null = null;
+  readonly #recentlySent: RecentlySent;
 
   constructor(deps: CrawlerDeps) {
     this.#d = deps;
     this.#s = deps.settings;
     this.#spiderid = deps.spider.name;
     this.#throttle = deps.throttle ?? new CrawlerThrottle(deps.settings, deps.spider.name);
+    // Half the dupefilter's lifetime: Redis surely still holds what was sent within it.
+    this.#recentlySent = new RecentlySent(200_000, this.#s.DUPEFILTER_TIMEOUT * 500);
     this.#retryCodes = new Set(this.#s.RETRY_HTTP_CODES.map(Number));
     this.#statsCodes = new Set(this.#s.STATS_RESPONSE_CODES.map(Number));
     this.#stats = new StatsCollector(
@@ -303,7 +297,10 @@ class Crawler {
   async #enqueueChildren(parent: QueuedRequest, children: QueuedRequest[]): Promise<void> {
     if (children.length === 0) return;
     const entries: EnqueueEntry[] = [];
+    const sent: string[] = [];
     for (const child of children) {
+      const memo = child.dont_filter ? null : `${parent.crawlid}\t${child.url}`;
+      if (memo !== null && this.#recentlySent.has(memo)) continue; // Redis has it already
       const domain = registeredDomain(child.url);
       if (domain === null) continue;
       let fingerprint: string | null = null;
@@ -321,8 +318,10 @@ class Crawler {
         priority: child.priority,
         member: JSON.stringify(child),
       });
+      if (memo !== null) sent.push(memo);
     }
     await enqueueRequests(this.#d.redis, this.#crawlOf(parent), entries);
+    for (const memo of sent) this.#recentlySent.add(memo);
   }
 
   async #produce(json: string, appid: string): Promise<void> {

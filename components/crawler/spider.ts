@@ -22,26 +22,14 @@
  * @module
  */
 
+import type { CrawlRequest } from "../../lib/validation.ts";
+
 /**
  * A request as it sits in a Redis queue: the validated crawl request (every field of
- * `schemas/scraper.json`) plus the crawler's own bookkeeping fields.
+ * `schemas/scraper.json`; any other field passes through untouched, Scrapy Cluster's meta
+ * passthrough) plus the crawler's own bookkeeping fields.
  */
-export interface QueuedRequest {
-  url: string;
-  appid: string;
-  crawlid: string;
-  spiderid: string;
-  priority: number;
-  maxdepth: number;
-  domain_max_pages: number | null;
-  allowed_domains: string[] | null;
-  allow_regex: string[] | null;
-  deny_regex: string[] | null;
-  deny_extensions: string[] | null;
-  expires: number;
-  useragent: string | null;
-  cookie: string | null;
-  attrs: Record<string, unknown> | null;
+export interface QueuedRequest extends CrawlRequest {
   /** Link depth from the seed (absent on seeds: 0). */
   curdepth?: number;
   /** Download attempts that failed so far (absent: 0). */
@@ -50,8 +38,6 @@ export interface QueuedRequest {
   dont_filter?: boolean;
   /** Wandering spider: hops taken so far. */
   step?: number;
-  /** Any other field passes through untouched (Scrapy Cluster's meta passthrough). */
-  [field: string]: unknown;
 }
 
 /** A downloaded page, as a spider sees it. */

@@ -10,6 +10,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
+import { sleep } from "../../lib/async.ts";
 import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/heartbeat.ts";
 import {
   dueJobs,
@@ -45,17 +46,6 @@ export type JobEvent =
   | { kind: "handled"; key: string; plugin: string; answer: Answer | null }
   | { kind: "retry"; key: string; plugin: string; failures: number; error: string }
   | { kind: "dropped"; key: string; plugin: string; error: string };
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 
 /** Runs until `signal` aborts. */
 export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSignal }) {

@@ -1,0 +1,434 @@
+/**
+ * The crawler benchmark: the real programs as subprocesses — a kafka-monitor and one crawler,
+ * with the permissions of their deno tasks — against the synthetic site (its own process), one
+ * crawl request fed through Kafka, results counted on the firehose. Also the baseline run
+ * (`bare_crawl.ts`) against a fresh site process.
+ *
+ * @module
+ */
+
+import { Redis } from "ioredis";
+import {
+  createConsumer,
+  createKafka,
+  ensureTopics,
+  type Kafka,
+  produceOnce,
+} from "../../lib/kafka.ts";
+import { dupefilterKey, leasesKey, queueIndexKey, queueKey } from "../../lib/keys.ts";
+import { crawledFirehose } from "../../lib/topics.ts";
+import type { BareResult } from "./bare_crawl.ts";
+import { perfAvailable, type PerfSummary, startPerf, summarisePerf } from "./perf.ts";
+import {
+  allProcessCpu,
+  type Child,
+  cpuSeconds,
+  peakRssMb,
+  schedSeconds,
+  sleep,
+  spawnChild,
+  type SystemCpu,
+  systemCpu,
+  systemCpuDelta,
+  threadCpu,
+  threadCpuDelta,
+  topProcesses,
+} from "./proc.ts";
+
+/** What every benchmark needs. */
+export interface BenchContext {
+  /** REDIS_URL, KAFKA_HOSTS, ZOOKEEPER_HOSTS. */
+  env: { REDIS_URL: string; KAFKA_HOSTS: string; ZOOKEEPER_HOSTS: string };
+  /** Pages to crawl (the site has exactly this many). */
+  pages: number;
+  concurrency: number;
+  linksPerPage: number;
+  pageBytes: number;
+  /** KAFKA_PRODUCER_BUFFER_BYTES of the crawler. */
+  producerBufferBytes: number;
+  /** More settings for the crawler and kafka-monitor. */
+  extraEnv: Record<string, string>;
+  /** Give up a run after this long without a new page. */
+  stallMs: number;
+  /** Pids of service processes whose CPU is reported (Redis, Kafka). */
+  services: { name: string; pid: number }[];
+  /** Progress lines. */
+  say: (line: string) => void;
+}
+
+/** Figures of one run (crawler or baseline). */
+export interface RunFigures {
+  pages: number;
+  seconds: number;
+  pagesPerSec: number;
+  cpuSec: number;
+  cpuMsPerPage: number;
+  peakRssMb: number;
+  /** CPU of the site process during the run. */
+  siteCpuSec: number;
+  /** Complete: all pages arrived. */
+  complete: boolean;
+  /** The whole machine's CPU during the run (every process, all CPUs). */
+  machine: SystemCpu;
+  /** The processes that used most CPU during the run: `name[pid]`, seconds. */
+  topProcesses: [string, number][];
+}
+
+/** The crawler run's extra figures. */
+export interface CrawlerFigures extends RunFigures {
+  /** CPU of this (counting) process during the run. */
+  counterCpuSec: number;
+  /** Redis commands per page (from all clients; commands run inside Lua scripts included). */
+  redisCallsPerPage: [string, number][];
+  /** CPU of Redis and Kafka during the run. */
+  serviceCpuSec: Record<string, number>;
+  /** Time the crawler's main thread was runnable but waited for a CPU (contention). */
+  mainThreadWaitingSec: number;
+  /** The crawler's CPU by thread name. */
+  threads: [string, number][];
+  /** The `.cpuprofile` written (profiled runs). */
+  profilePath?: string;
+  /** The on-CPU profile (profiled runs, when `perf` is installed). */
+  perf?: PerfSummary;
+}
+
+const PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-sys=hostname,osRelease",
+];
+const here = (path: string) => new URL(path, import.meta.url).pathname;
+
+/** A random loopback address: its own frontier queue (the domain) in a shared Redis. */
+function _loopbackHost(): string {
+  const b = () => 1 + Math.floor(Math.random() * 254);
+  return `127.${b()}.${b()}.${b()}`;
+}
+
+/** Starts the synthetic site in its own process; resolves with it and its origin. */
+export async function startSiteProcess(
+  ctx: BenchContext,
+): Promise<{ site: Child; origin: string }> {
+  const site = spawnChild("site", [
+    "run",
+    "--allow-net",
+    here("site_server.ts"),
+    "--pages",
+    String(ctx.pages),
+    "--links",
+    String(ctx.linksPerPage),
+    "--bytes",
+    String(ctx.pageBytes),
+    "--hostname",
+    _loopbackHost(),
+  ]);
+  const [, origin] = await site.waitForLine(/^LISTENING (\S+)/, 60_000);
+  return { site, origin };
+}
+
+/** Counts messages on a topic (bodies are never decoded); `count` and arrival times. */
+class _Counter {
+  count = 0;
+  firstAt = 0;
+  /** When the count reached the target. */
+  doneAt = 0;
+  lastAt = 0;
+  readonly done = Promise.withResolvers<void>();
+  readonly #target: number;
+  readonly #consumer;
+
+  constructor(kafka: Kafka, readonly topic: string, target: number) {
+    this.#target = target;
+    this.#consumer = createConsumer(kafka, {
+      groupId: `bench-counter-${crypto.randomUUID().slice(0, 8)}`,
+      allowAutoTopicCreation: false,
+      maxBytes: 50 * 2 ** 20,
+      maxBytesPerPartition: 20 * 2 ** 20,
+    });
+  }
+
+  async start(): Promise<void> {
+    const ready = Promise.withResolvers<void>();
+    let joined = false;
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => joined = true);
+    this.#consumer.on(this.#consumer.events.FETCH, () => joined && ready.resolve());
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => {
+        const now = performance.now();
+        if (this.count === 0 && batch.messages.length > 0) this.firstAt = now;
+        this.count += batch.messages.length;
+        this.lastAt = now;
+        if (this.count >= this.#target && this.doneAt === 0) {
+          this.doneAt = now;
+          this.done.resolve();
+        }
+        return Promise.resolve();
+      },
+    });
+    await ready.promise;
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer.disconnect().catch(() => {});
+  }
+}
+
+/** Waits until `counter` reaches its target or stalls for `stallMs`; logs progress. */
+async function _awaitPages(counter: _Counter, ctx: BenchContext, what: string): Promise<boolean> {
+  let last = -1;
+  let lastChange = performance.now();
+  for (;;) {
+    const finished = await Promise.race([counter.done.promise.then(() => true), sleep(2_000)]);
+    if (finished) return true;
+    if (counter.count !== last) {
+      last = counter.count;
+      lastChange = performance.now();
+      ctx.say(`${what}: ${counter.count}/${ctx.pages} pages`);
+    } else if (performance.now() - lastChange > ctx.stallMs) {
+      ctx.say(`${what}: stalled at ${counter.count}/${ctx.pages} pages; giving up`);
+      return false;
+    }
+  }
+}
+
+/** Calls per Redis command so far (`INFO commandstats`; commands inside scripts included). */
+async function _redisCalls(redis: Redis): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const info = await redis.info("commandstats").catch(() => "");
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1], Number(m[2]));
+  return out;
+}
+
+/** Readable names of the processes we know, by pid. */
+function _names(ctx: BenchContext, children: Child[]): Map<number, string> {
+  const names = new Map<number, string>([[Deno.pid, "bench"]]);
+  for (const s of ctx.services) names.set(s.pid, s.name);
+  for (const c of children) names.set(c.pid, c.name);
+  return names;
+}
+
+/** Waits for a crawler heartbeat key that is not in `before`. */
+async function _awaitHeartbeat(redis: Redis, before: Set<string>, crawler: Child) {
+  const deadline = performance.now() + 60_000;
+  let exited = false;
+  crawler.exited.then(() => exited = true);
+  while (performance.now() < deadline && !exited) {
+    const keys = await redis.keys("stats:crawler:*:link:*");
+    if (keys.some((k) => !before.has(k))) return;
+    await sleep(50);
+  }
+  throw new Error(`Cannot start the crawler: no heartbeat\n${crawler.tail()}`);
+}
+
+/** Options of {@linkcode crawlerBench}. */
+export interface CrawlerBenchOptions {
+  /** Profile the crawler, writing the profile to this folder. */
+  profileDir?: string;
+  /**
+   * How: `perf` samples on-CPU time with Linux perf (falls back to `v8` when perf is
+   * missing); `v8` runs the crawler with `--cpu-prof` (wall-clock samples of the JS thread).
+   * The two are never combined: V8's sampling signals would show up in perf's samples.
+   * @default {"perf"}
+   */
+  profiler?: "perf" | "v8";
+}
+
+/** Runs the crawler benchmark once. */
+export async function crawlerBench(
+  ctx: BenchContext,
+  opts: CrawlerBenchOptions = {},
+): Promise<CrawlerFigures> {
+  const prefix = `bench-${crypto.randomUUID().slice(0, 8)}`;
+  const crawlid = `crawl-${crypto.randomUUID().slice(0, 8)}`;
+  const env = {
+    REDIS_URL: ctx.env.REDIS_URL,
+    KAFKA_HOSTS: ctx.env.KAFKA_HOSTS,
+    ZOOKEEPER_HOSTS: ctx.env.ZOOKEEPER_HOSTS,
+    ZOOKEEPER_ASSIGN_PATH: `/${prefix}/crawler/`,
+    // One local site at full speed: no cluster-wide per-domain budget (its default is 10 pops
+    // a minute); `--set THROTTLE_ENABLED=true --set QUEUE_HITS=...` measures the throttled pop.
+    THROTTLE_ENABLED: "false",
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
+    KAFKA_GROUP: `${prefix}-group`,
+    CONCURRENT_REQUESTS: String(ctx.concurrency),
+    CONCURRENT_REQUESTS_PER_DOMAIN: String(ctx.concurrency),
+    MAXDEPTH_LIMIT: "50",
+    // Workaround: BatchingProducer sends up to KAFKA_PRODUCER_BUFFER_BYTES (4 MB by default)
+    // in one record batch, and the broker rejects batches over message.max.bytes (~1 MB) with
+    // MESSAGE_TOO_LARGE; with ~25 KB pages the crawl then stalls on unacknowledged leases.
+    KAFKA_PRODUCER_BUFFER_BYTES: String(ctx.producerBufferBytes),
+    LOG_LEVEL: "WARNING",
+    LOG_STDOUT: "true",
+    ...ctx.extraEnv,
+  };
+  const kafka = createKafka(ctx.env.KAFKA_HOSTS, "bench");
+  const firehose = crawledFirehose(prefix);
+  await ensureTopics(kafka, [firehose, env.KAFKA_INCOMING_TOPIC]);
+  const redis = new Redis(ctx.env.REDIS_URL);
+  const counter = new _Counter(kafka, firehose, ctx.pages);
+  const { site, origin } = await startSiteProcess(ctx);
+  const children: Child[] = [site];
+  try {
+    await counter.start();
+    const monitor = spawnChild("kafka-monitor", [
+      "run",
+      ...PERMISSIONS,
+      here("../../components/kafka-monitor/main.ts"),
+      "run",
+    ], { env });
+    children.push(monitor);
+    const before = new Set(await redis.keys("stats:crawler:*:link:*"));
+    const usePerf = opts.profileDir !== undefined && opts.profiler !== "v8" &&
+      await perfAvailable();
+    const useV8 = opts.profileDir !== undefined && !usePerf;
+    const profile = usePerf
+      ? ["--v8-flags=--perf-basic-prof"]
+      : useV8
+      ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`, "--cpu-prof-name=crawler.cpuprofile"]
+      : [];
+    const crawler = spawnChild("crawler", [
+      "run",
+      ...PERMISSIONS,
+      ...profile,
+      here("../../components/crawler/main.ts"),
+      "run",
+    ], { env });
+    children.push(crawler);
+    await _awaitHeartbeat(redis, before, crawler);
+    const names = _names(ctx, children);
+    await sleep(300); // let start-up work (JIT of the loop, first idle polls) settle
+
+    const cpu0 = cpuSeconds(crawler.pid);
+    const threads0 = threadCpu(crawler.pid);
+    const sched0 = schedSeconds(crawler.pid);
+    const machine0 = systemCpu();
+    const procs0 = allProcessCpu();
+    const redis0 = await _redisCalls(redis);
+    const site0 = cpuSeconds(site.pid);
+    const self0 = cpuSeconds("self");
+    const services0 = ctx.services.map((s) => cpuSeconds(s.pid));
+    const seed = JSON.stringify({
+      url: `${origin}/p/0`,
+      appid: "bench",
+      crawlid,
+      maxdepth: 50,
+    });
+    const perfFile = `${opts.profileDir}/crawler.perf`;
+    const perf = usePerf ? startPerf(crawler.pid, perfFile) : undefined;
+    if (perf) await sleep(500); // perf attaches
+    await produceOnce(kafka, env.KAFKA_INCOMING_TOPIC, seed, 10_000);
+    const what = opts.profileDir ? "profiled crawler" : "crawler";
+    const complete = await _awaitPages(counter, ctx, what);
+    if (!complete) {
+      const domain = new URL(origin).hostname;
+      const [queued, leased] = await Promise.all([
+        redis.zcard(queueKey("link", domain)),
+        redis.zcard(leasesKey("link")),
+      ]);
+      ctx.say(`${what}: ${queued} request(s) queued, ${leased} leased; its last lines:`);
+      ctx.say(crawler.tail() || "(none)");
+    }
+    const cpu = cpuSeconds(crawler.pid) - cpu0;
+    const threads = threadCpuDelta(threads0, threadCpu(crawler.pid));
+    const sched1 = schedSeconds(crawler.pid);
+    const machine = systemCpuDelta(machine0, systemCpu());
+    const top = topProcesses(procs0, allProcessCpu(), names);
+    const rss = peakRssMb(crawler.pid);
+    const redis1 = await _redisCalls(redis);
+    const pagesDone = Math.max(1, Math.min(counter.count, ctx.pages));
+    const redisCallsPerPage = [...redis1]
+      .map(([cmd, n]) => [cmd, (n - (redis0.get(cmd) ?? 0)) / pagesDone] as [string, number])
+      .filter(([, n]) => n >= 0.01).sort((a, b) => b[1] - a[1]);
+    const siteCpu = cpuSeconds(site.pid) - site0;
+    const selfCpu = cpuSeconds("self") - self0;
+    const serviceCpuSec: Record<string, number> = {};
+    ctx.services.forEach((s, i) => serviceCpuSec[s.name] = cpuSeconds(s.pid) - services0[i]);
+    const end = counter.doneAt || counter.lastAt;
+    const seconds = (end - counter.firstAt) / 1000;
+    const pages = Math.min(counter.count, ctx.pages);
+    await perf?.stop(10_000, "SIGINT");
+    const code = await crawler.stop();
+    if (code !== 0) ctx.say(`crawler exited with code ${code}:\n${crawler.tail()}`);
+    let perfSummary: PerfSummary | undefined;
+    if (perf) {
+      perfSummary = await summarisePerf(perfFile, crawler.pid);
+      // The JIT symbol map V8 wrote for perf.
+      if (!Deno.env.get("BENCH_KEEP_PERF_MAP")) {
+        await Deno.remove(`/tmp/perf-${crawler.pid}.map`).catch(() => {});
+      }
+    }
+    return {
+      pages,
+      seconds,
+      pagesPerSec: pages > 1 ? (pages - 1) / seconds : 0,
+      cpuSec: cpu,
+      cpuMsPerPage: 1000 * cpu / Math.max(pages, 1),
+      peakRssMb: rss,
+      siteCpuSec: siteCpu,
+      complete,
+      machine,
+      topProcesses: top,
+      redisCallsPerPage,
+      counterCpuSec: selfCpu,
+      serviceCpuSec,
+      threads,
+      mainThreadWaitingSec: sched1.waiting - sched0.waiting,
+      ...(useV8 ? { profilePath: `${opts.profileDir}/crawler.cpuprofile` } : {}),
+      ...(perfSummary ? { perf: perfSummary } : {}),
+    };
+  } finally {
+    await Promise.allSettled(children.reverse().map((c) => c.stop(5_000)));
+    await counter.stop();
+    const domain = new URL(origin).hostname;
+    await redis.del(queueKey("link", domain), dupefilterKey("link", crawlid)).catch(() => {});
+    await redis.zrem(queueIndexKey("link"), domain).catch(() => {});
+    await redis.quit().catch(() => {});
+  }
+}
+
+/** Runs the baseline (`bare_crawl.ts`) once against a fresh site process. */
+export async function bareBench(ctx: BenchContext): Promise<RunFigures> {
+  const { site, origin } = await startSiteProcess(ctx);
+  try {
+    const bare = spawnChild("bare", [
+      "run",
+      "--allow-all", // Deno grants /proc/self only to --allow-all
+      here("bare_crawl.ts"),
+      "--seed",
+      `${origin}/p/0`,
+      "--pages",
+      String(ctx.pages),
+      "--concurrency",
+      String(ctx.concurrency),
+    ]);
+    const site0 = cpuSeconds(site.pid);
+    const machine0 = systemCpu();
+    const procs0 = allProcessCpu();
+    const [line] = await bare.waitForLine(/^\{.*\}$/, ctx.stallMs + 600_000);
+    const siteCpu = cpuSeconds(site.pid) - site0;
+    const machine = systemCpuDelta(machine0, systemCpu());
+    const top = topProcesses(procs0, allProcessCpu(), _names(ctx, [site, bare]));
+    await bare.exited;
+    const r = JSON.parse(line) as BareResult;
+    if (r.errors > 0) ctx.say(`bare: ${r.errors} fetch error(s)`);
+    return {
+      pages: r.pages,
+      seconds: r.seconds,
+      pagesPerSec: r.pagesPerSec,
+      cpuSec: r.cpuSec,
+      cpuMsPerPage: 1000 * r.cpuSec / Math.max(r.pages, 1),
+      peakRssMb: r.peakRssMb,
+      siteCpuSec: siteCpu,
+      complete: r.pages >= ctx.pages,
+      machine,
+      topProcesses: top,
+    };
+  } finally {
+    await site.stop(5_000);
+  }
+}

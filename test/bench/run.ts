@@ -1,0 +1,324 @@
+/**
+ * `deno task bench`: starts Redis, ZooKeeper and Kafka (or uses `REDIS_URL`, `KAFKA_HOSTS`,
+ * `ZOOKEEPER_HOSTS`), runs the benchmarks and prints a table and one JSON line of figures.
+ * Never fails on timing: the targets are reported, not enforced.
+ *
+ * ```sh
+ * deno task bench                          # crawler, then the bare baseline
+ * deno task bench --pages 2000 --concurrency 32
+ * deno task bench --only crawler           # or: bare, profile, cpuprof, steps (comma-separated)
+ * deno task bench --profile                # also a crawler run under perf, summarised
+ * deno task bench --only crawler --set SPIDER=$PWD/test/bench/dedup_link_spider.ts
+ * ```
+ *
+ * Read `CPU ms/page` first: pages/s depends on what else the machine runs (the report shows
+ * the machine's busy/idle/stolen time and the top processes of each run).
+ *
+ * Flags: `--pages N` (5000), `--concurrency N` (64), `--links N` (40 per page), `--page-kb N`
+ * (20), `--only LIST`, `--profile`, `--stall-sec N` (60: give up a run without progress),
+ * `--producer-buffer-bytes N` (900000: the crawler's KAFKA_PRODUCER_BUFFER_BYTES; its 4 MB
+ * default makes the broker reject batches of large pages, see crawler_bench.ts),
+ * `--set NAME=VALUE` (a setting for the crawler and kafka-monitor, repeatable).
+ *
+ * @module
+ */
+
+import { type LocalServices, startLocalServices } from "../../lib/local_infra/mod.ts";
+import {
+  bareBench,
+  type BenchContext,
+  crawlerBench,
+  type CrawlerFigures,
+  type RunFigures,
+} from "./crawler_bench.ts";
+import { formatPerf } from "./perf.ts";
+import { formatSummary, summariseProfile } from "./profile.ts";
+import { formatSteps, measureSteps, type StepFigure } from "./steps.ts";
+import { stopAllChildren } from "./proc.ts";
+
+/** What the report compares against (reported, never enforced). */
+export const TARGETS = { ratio: 0.6, peakRssMb: 250, pagesPerSec: 1500 } as const;
+
+/**
+ * `crawler` and `bare` are the measured runs; `profile` is a crawler run under Linux perf
+ * (on-CPU samples; `cpuprof` when perf is missing), `cpuprof` one under V8's `--cpu-prof`,
+ * `steps` the in-process cost of each per-page step (steps.ts).
+ */
+const BENCHMARKS = ["crawler", "bare", "profile", "cpuprof", "steps"] as const;
+type Benchmark = typeof BENCHMARKS[number];
+
+/** The parsed command line. */
+export interface BenchFlags {
+  pages: number;
+  concurrency: number;
+  links: number;
+  pageKb: number;
+  only: Benchmark[];
+  stallSec: number;
+  /** KAFKA_PRODUCER_BUFFER_BYTES for the crawler (below the broker's ~1 MB batch limit). */
+  producerBufferBytes: number;
+  /** Extra settings for the crawler and kafka-monitor (`--set NAME=VALUE`, repeatable). */
+  crawlerEnv: Record<string, string>;
+}
+
+/** Parses the command line; throws one line for a bad flag. */
+export function parseFlags(args: string[]): BenchFlags {
+  const flags: BenchFlags = {
+    pages: 5000,
+    concurrency: 64,
+    links: 40,
+    pageKb: 20,
+    only: ["crawler", "bare"],
+    stallSec: 60,
+    producerBufferBytes: 900_000,
+    crawlerEnv: {},
+  };
+  const numeric = { pages: "pages", concurrency: "concurrency", links: "links" } as const;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const [name, inline] = arg.startsWith("--") ? arg.slice(2).split("=", 2) : [arg];
+    const value = () => inline ?? args[++i];
+    if (name === "set") {
+      const pair = String(value());
+      const eq = pair.indexOf("=");
+      if (eq <= 0) throw new Error(`Cannot run: --set is ${pair}, not NAME=VALUE`);
+      flags.crawlerEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+    } else if (name === "profile") {
+      if (!flags.only.includes("profile")) flags.only.push("profile");
+    } else if (name === "only") {
+      const list = String(value()).split(",").map((s) => s.trim());
+      const bad = list.find((b) => !(BENCHMARKS as readonly string[]).includes(b));
+      if (bad !== undefined) {
+        throw new Error(`Cannot run: --only is ${bad}, not one of ${BENCHMARKS.join(", ")}`);
+      }
+      flags.only = list as Benchmark[];
+    } else if (
+      name in numeric || name === "page-kb" || name === "stall-sec" ||
+      name === "producer-buffer-bytes"
+    ) {
+      const raw = value();
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new Error(`Cannot run: --${name} is ${raw}, not a positive integer`);
+      }
+      if (name === "page-kb") flags.pageKb = n;
+      else if (name === "stall-sec") flags.stallSec = n;
+      else if (name === "producer-buffer-bytes") flags.producerBufferBytes = n;
+      else flags[numeric[name as keyof typeof numeric]] = n;
+    } else {
+      throw new Error(`Cannot run: unknown argument ${arg} (see test/bench/run.ts)`);
+    }
+  }
+  return flags;
+}
+
+const fmt = (n: number | undefined, digits = 1) =>
+  n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits);
+
+/** The report table. */
+export function reportTable(
+  runs: [string, RunFigures][],
+  ratio: number | undefined,
+): string {
+  const head = ["run", "pages", "seconds", "pages/s", "CPU s", "CPU ms/page", "peak RSS MB"];
+  const rows = runs.map(([name, r]) => [
+    name + (r.complete ? "" : " (incomplete)"),
+    String(r.pages),
+    fmt(r.seconds, 2),
+    fmt(r.pagesPerSec, 0),
+    fmt(r.cpuSec, 2),
+    fmt(r.cpuMsPerPage, 2),
+    fmt(r.peakRssMb, 0),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ");
+  const out = [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
+  const crawler = runs.find(([n]) => n === "crawler")?.[1];
+  if (crawler) {
+    const mark = (ok: boolean) => ok ? "met" : "MISSED";
+    out.push("");
+    out.push(
+      `targets: pages/s ≥ ${TARGETS.pagesPerSec}: ${
+        mark(crawler.pagesPerSec >= TARGETS.pagesPerSec)
+      }; ` +
+        `peak RSS < ${TARGETS.peakRssMb} MB: ${mark(crawler.peakRssMb < TARGETS.peakRssMb)}` +
+        (ratio === undefined
+          ? ""
+          : `; crawler/bare ≥ ${TARGETS.ratio * 100} %: ${mark(ratio >= TARGETS.ratio)} (${
+            fmt(ratio * 100, 0)
+          } %)`),
+    );
+  }
+  for (const [name, r] of runs) {
+    const m = r.machine;
+    out.push(
+      `machine during ${name}: busy ${fmt(m.busy)} s, idle ${fmt(m.idle)} s, stolen by the ` +
+        `hypervisor ${fmt(m.steal)} s (CPU seconds over all CPUs); top processes: ` +
+        r.topProcesses.map(([p, c]) => `${p} ${fmt(c)} s`).join(", "),
+    );
+  }
+  return out.join("\n");
+}
+
+function _details(name: string, r: CrawlerFigures): string {
+  const services = Object.entries(r.serviceCpuSec).map(([s, c]) => `${s} ${fmt(c, 2)} s`);
+  return `${name}: site process ${fmt(r.siteCpuSec, 2)} s CPU, bench (counter) process ` +
+    `${fmt(r.counterCpuSec, 2)} s, ${services.join(", ")}\n` +
+    `${name} CPU by thread: ${r.threads.map(([t, s]) => `${t} ${fmt(s, 2)} s`).join(", ")}; ` +
+    `main thread runnable but waiting for a CPU ${fmt(r.mainThreadWaitingSec, 2)} s\n` +
+    `${name} Redis commands per page (inside scripts included): ` +
+    r.redisCallsPerPage.map(([c, n]) => `${c} ${fmt(n, 2)}`).join(", ");
+}
+
+/** Stands in for the services when only `bare` or `steps` run. */
+function _noServices(): LocalServices {
+  return {
+    env: { REDIS_URL: "", KAFKA_HOSTS: "", ZOOKEEPER_HOSTS: "" },
+    processes: [],
+    dataDir: "",
+    stop: () => Promise.resolve(),
+  };
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const say = (line: string) => console.error(`[bench] ${line}`);
+  let flags: BenchFlags;
+  try {
+    flags = parseFlags(Deno.args);
+  } catch (err) {
+    console.error((err as Error).message);
+    return 2;
+  }
+  // Ctrl-C stops our children and the services (while they start, local_infra's exit hook
+  // kills them when we exit).
+  const started_: { services?: LocalServices } = {};
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    say("interrupted: stopping everything");
+    stopAllChildren(2_000).finally(() => started_.services?.stop()).finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const needServices = flags.only.some((b) => b !== "bare" && b !== "steps");
+  const services = needServices ? await startLocalServices({ log: say }) : _noServices();
+  started_.services = services;
+  if (interrupted) {
+    await services.stop();
+    return 130;
+  }
+  const profileDir = flags.only.includes("profile") || flags.only.includes("cpuprof")
+    ? await Deno.makeTempDir({ prefix: "crawl-bench-prof-" })
+    : undefined;
+  try {
+    const ctx: BenchContext = {
+      env: services.env,
+      pages: flags.pages,
+      concurrency: flags.concurrency,
+      linksPerPage: flags.links,
+      pageBytes: flags.pageKb * 1024,
+      stallMs: flags.stallSec * 1000,
+      producerBufferBytes: flags.producerBufferBytes,
+      extraEnv: flags.crawlerEnv,
+      services: services.processes.filter((p) => p.name !== "ZooKeeper")
+        .map((p) => ({ name: p.name, pid: p.pid })),
+      say,
+    };
+    say(
+      `site: ${flags.pages} pages of ~${flags.pageKb} KB, ${flags.links} links each; ` +
+        `concurrency ${flags.concurrency}; ${navigator.hardwareConcurrency} CPU(s)`,
+    );
+    const runs: [string, RunFigures][] = [];
+    let crawler: CrawlerFigures | undefined;
+    let profiled: CrawlerFigures | undefined;
+    let bare: RunFigures | undefined;
+    if (flags.only.includes("crawler")) {
+      crawler = await crawlerBench(ctx);
+      runs.push(["crawler", crawler]);
+    }
+    if (flags.only.includes("bare")) {
+      bare = await bareBench(ctx);
+      runs.push(["bare", bare]);
+    }
+    let cpuprofiled: CrawlerFigures | undefined;
+    if (profileDir && flags.only.includes("profile")) {
+      profiled = await crawlerBench(ctx, { profileDir, profiler: "perf" });
+      runs.push([profiled.perf ? "crawler under perf" : "crawler --cpu-prof", profiled]);
+    }
+    if (profileDir && flags.only.includes("cpuprof")) {
+      cpuprofiled = await crawlerBench(ctx, { profileDir, profiler: "v8" });
+      runs.push(["crawler --cpu-prof", cpuprofiled]);
+    }
+    let steps: StepFigure[] | undefined;
+    if (flags.only.includes("steps")) {
+      steps = await measureSteps("http://127.0.0.1:8000", {
+        links: flags.links,
+        bytes: flags.pageKb * 1024,
+      });
+    }
+    const ratio = crawler && bare && bare.pagesPerSec > 0
+      ? crawler.pagesPerSec / bare.pagesPerSec
+      : undefined;
+    const totalSec = (performance.now() - started) / 1000;
+    console.log("");
+    console.log(reportTable(runs, ratio));
+    if (crawler) console.log(_details("crawler", crawler));
+    if (profiled?.perf) {
+      console.log("");
+      console.log(formatPerf(profiled.perf, profiled.cpuMsPerPage));
+    }
+    for (const p of [profiled, cpuprofiled]) {
+      if (!p?.profilePath) continue;
+      console.log("");
+      console.log(`V8 profile of the crawler (${p.profilePath}):`);
+      const text = await Deno.readTextFile(p.profilePath);
+      const main = p.threads.find(([t]) => t === "deno")?.[1] ?? p.cpuSec;
+      console.log(formatSummary(summariseProfile(text, 20), 1000 * main / p.pages));
+    }
+    if (steps) {
+      console.log("");
+      console.log("per-page steps in-process, no I/O (steps.ts):");
+      console.log(formatSteps(steps));
+    }
+    console.log(`total ${totalSec.toFixed(1)} s`);
+    console.log(JSON.stringify({
+      bench: "crawler",
+      pages: flags.pages,
+      concurrency: flags.concurrency,
+      linksPerPage: flags.links,
+      pageKb: flags.pageKb,
+      settings: flags.crawlerEnv,
+      cpus: navigator.hardwareConcurrency,
+      crawler,
+      bare,
+      profiled,
+      cpuprofiled,
+      steps,
+      ratio,
+      targets: TARGETS,
+      totalSec,
+    }));
+    // Keep the folder only for a V8 profile (its path is printed, for Chrome DevTools).
+    if (profileDir && !cpuprofiled?.profilePath && !profiled?.profilePath) {
+      await Deno.remove(profileDir, { recursive: true }).catch(() => {});
+    }
+    return 0;
+  } finally {
+    await stopAllChildren();
+    await services.stop();
+  }
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main();
+  } catch (err) {
+    console.error(`[bench] failed: ${(err as Error).message}`);
+    code = 1;
+  }
+  Deno.exit(code);
+}
