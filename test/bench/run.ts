@@ -6,7 +6,7 @@
  * ```sh
  * deno task bench                          # crawler, then the bare baseline
  * deno task bench --pages 2000 --concurrency 32
- * deno task bench --only crawler           # or: bare, profile, cpuprof, steps (comma-separated)
+ * deno task bench --only crawler           # or: bare, frontier, profile, cpuprof, steps
  * deno task bench --profile                # also a crawler run under perf, summarised
  * deno task bench --only crawler --set SPIDER=$PWD/test/bench/dedup_link_spider.ts
  * ```
@@ -32,6 +32,7 @@ import {
   type RunFigures,
 } from "./crawler_bench.ts";
 import { formatPerf } from "./perf.ts";
+import { formatFrontier, frontierBench, type FrontierFigures } from "./frontier_bench.ts";
 import { formatSummary, summariseProfile } from "./profile.ts";
 import { formatSteps, measureSteps, type StepFigure } from "./steps.ts";
 import { stopAllChildren } from "./proc.ts";
@@ -44,7 +45,7 @@ export const TARGETS = { ratio: 0.6, peakRssMb: 250, pagesPerSec: 1500 } as cons
  * (on-CPU samples; `cpuprof` when perf is missing), `cpuprof` one under V8's `--cpu-prof`,
  * `steps` the in-process cost of each per-page step (steps.ts).
  */
-const BENCHMARKS = ["crawler", "bare", "profile", "cpuprof", "steps"] as const;
+const BENCHMARKS = ["crawler", "bare", "profile", "cpuprof", "steps", "frontier"] as const;
 type Benchmark = typeof BENCHMARKS[number];
 
 /** The parsed command line. */
@@ -68,7 +69,7 @@ export function parseFlags(args: string[]): BenchFlags {
     concurrency: 64,
     links: 40,
     pageKb: 20,
-    only: ["crawler", "bare"],
+    only: ["crawler", "bare", "frontier"],
     stallSec: 60,
     producerBufferBytes: 900_000,
     crawlerEnv: {},
@@ -252,6 +253,10 @@ async function main(): Promise<number> {
       cpuprofiled = await crawlerBench(ctx, { profileDir, profiler: "v8" });
       runs.push(["crawler --cpu-prof", cpuprofiled]);
     }
+    let frontier: FrontierFigures | undefined;
+    if (flags.only.includes("frontier")) {
+      frontier = await frontierBench(services.env.REDIS_URL, { say });
+    }
     let steps: StepFigure[] | undefined;
     if (flags.only.includes("steps")) {
       steps = await measureSteps("http://127.0.0.1:8000", {
@@ -283,6 +288,10 @@ async function main(): Promise<number> {
       console.log("per-page steps in-process, no I/O (steps.ts):");
       console.log(formatSteps(steps));
     }
+    if (frontier) {
+      console.log("");
+      console.log(formatFrontier(frontier));
+    }
     console.log(`total ${totalSec.toFixed(1)} s`);
     console.log(JSON.stringify({
       bench: "crawler",
@@ -297,6 +306,7 @@ async function main(): Promise<number> {
       profiled,
       cpuprofiled,
       steps,
+      frontier,
       ratio,
       targets: TARGETS,
       totalSec,
