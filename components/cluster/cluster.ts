@@ -326,6 +326,7 @@ export function banner(
     `  ${envPrefix}deno task feed '{"url": "http://example.com", "appid": "testapp", ` +
     `"crawlid": "abc123"}'`,
     `  ${envPrefix}deno task dump -t ${topics[0]} -b -p`,
+    ...(components.some((c) => c.name === "rest") ? ["  curl localhost:5343"] : []),
     "",
     "Ctrl-C stops the cluster (a second Ctrl-C kills everything at once).",
     "",

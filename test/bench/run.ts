@@ -6,7 +6,7 @@
  * ```sh
  * deno task bench                          # crawler, then the bare baseline
  * deno task bench --pages 2000 --concurrency 32
- * deno task bench --only crawler           # or: bare, frontier, profile, cpuprof, steps
+ * deno task bench --only crawler           # or: bare, frontier, rest, profile, cpuprof, steps
  * deno task bench --profile                # also a crawler run under perf, summarised
  * deno task bench --only crawler --set SPIDER=$PWD/test/bench/dedup_link_spider.ts
  * ```
@@ -33,6 +33,7 @@ import {
 } from "./crawler_bench.ts";
 import { formatPerf } from "./perf.ts";
 import { formatFrontier, frontierBench, type FrontierFigures } from "./frontier_bench.ts";
+import { formatRest, restBench, type RestFigures } from "./rest_bench.ts";
 import { formatSummary, summariseProfile } from "./profile.ts";
 import { formatSteps, measureSteps, type StepFigure } from "./steps.ts";
 import { stopAllChildren } from "./proc.ts";
@@ -45,7 +46,7 @@ export const TARGETS = { ratio: 0.6, peakRssMb: 250, pagesPerSec: 1500 } as cons
  * (on-CPU samples; `cpuprof` when perf is missing), `cpuprof` one under V8's `--cpu-prof`,
  * `steps` the in-process cost of each per-page step (steps.ts).
  */
-const BENCHMARKS = ["crawler", "bare", "profile", "cpuprof", "steps", "frontier"] as const;
+const BENCHMARKS = ["crawler", "bare", "profile", "cpuprof", "steps", "frontier", "rest"] as const;
 type Benchmark = typeof BENCHMARKS[number];
 
 /** The parsed command line. */
@@ -69,7 +70,7 @@ export function parseFlags(args: string[]): BenchFlags {
     concurrency: 64,
     links: 40,
     pageKb: 20,
-    only: ["crawler", "bare", "frontier"],
+    only: ["crawler", "bare", "frontier", "rest"],
     stallSec: 60,
     producerBufferBytes: 900_000,
     crawlerEnv: {},
@@ -257,6 +258,8 @@ async function main(): Promise<number> {
     if (flags.only.includes("frontier")) {
       frontier = await frontierBench(services.env.REDIS_URL, { say });
     }
+    let rest: RestFigures | undefined;
+    if (flags.only.includes("rest")) rest = await restBench(services.env, { say });
     let steps: StepFigure[] | undefined;
     if (flags.only.includes("steps")) {
       steps = await measureSteps("http://127.0.0.1:8000", {
@@ -292,6 +295,7 @@ async function main(): Promise<number> {
       console.log("");
       console.log(formatFrontier(frontier));
     }
+    if (rest) console.log(formatRest(rest));
     console.log(`total ${totalSec.toFixed(1)} s`);
     console.log(JSON.stringify({
       bench: "crawler",
@@ -307,6 +311,7 @@ async function main(): Promise<number> {
       cpuprofiled,
       steps,
       frontier,
+      rest,
       ratio,
       targets: TARGETS,
       totalSec,

@@ -1,0 +1,253 @@
+/**
+ * Answers of the redis-monitor, as the rest service sees them: ONE consumer of
+ * `<prefix>.outbound_firehose` per process, in a consumer group of its own so every instance
+ * sees every answer. An answer whose uuid a `/feed` call is waiting for resolves that call
+ * (the uuid is registered before the request is produced, so a fast answer is never missed);
+ * any other answer with a uuid is stored at `rest:poll:<uuid>` for `/poll`, on whichever
+ * instance a load balancer sends it to. Answers without a uuid (expiry notices) are ignored.
+ *
+ * Waiting costs nothing: each waiting call holds a promise that the consumer resolves.
+ *
+ * @module
+ */
+
+import type { Logger } from "@logtape/logtape";
+import { createConsumer, type Kafka } from "../../lib/kafka.ts";
+
+/** One registered wait for an answer. */
+export interface Expectation {
+  /** The answer as JSON text, once it arrives (never rejects; may never resolve). */
+  readonly answer: Promise<string>;
+  /** Stops waiting: an answer arriving later is stored for `/poll` instead. */
+  cancel(): void;
+}
+
+/** Where `/feed` waits for answers. */
+export interface AnswerSource {
+  /** Whether answers are being consumed now (health). */
+  readonly connected: boolean;
+  /** Registers a wait for the answer to `uuid`; call it before producing the request. */
+  expect(uuid: string): Expectation;
+}
+
+/** The calls waiting for answers, by uuid; one answer resolves every call waiting for it. */
+export class AnswerWaiters {
+  readonly #waiting = new Map<string, Set<(json: string) => void>>();
+
+  /** Registers a wait for `uuid`. */
+  expect(uuid: string): Expectation {
+    const { promise, resolve } = Promise.withResolvers<string>();
+    let set = this.#waiting.get(uuid);
+    if (set === undefined) this.#waiting.set(uuid, set = new Set());
+    set.add(resolve);
+    const waiting = set;
+    return {
+      answer: promise,
+      cancel: () => {
+        waiting.delete(resolve);
+        if (waiting.size === 0 && this.#waiting.get(uuid) === waiting) this.#waiting.delete(uuid);
+      },
+    };
+  }
+
+  /** Hands an answer to the calls waiting for `uuid`; false when none is. */
+  deliver(uuid: string, json: string): boolean {
+    const set = this.#waiting.get(uuid);
+    if (set === undefined) return false;
+    this.#waiting.delete(uuid);
+    for (const resolve of set) resolve(json);
+    return true;
+  }
+
+  /** How many uuids are waited for. */
+  get size(): number {
+    return this.#waiting.size;
+  }
+}
+
+/** What {@linkcode routeAnswer} did with a message, and the answer's uuid. */
+export type Routed =
+  | { routed: "delivered" | "stored"; uuid: string }
+  | { routed: "ignored"; uuid?: undefined };
+
+/**
+ * Routes one message of the outbound firehose: to the calls waiting for its uuid, else to
+ * `store` (for `/poll`). Messages that are not JSON objects with a string `uuid` are ignored.
+ */
+export function routeAnswer(
+  value: string | null,
+  waiters: AnswerWaiters,
+  store: (uuid: string, json: string) => void,
+): Routed {
+  const ignored = { routed: "ignored" } as const;
+  if (value === null) return ignored;
+  let answer: unknown;
+  try {
+    answer = JSON.parse(value);
+  } catch {
+    return ignored;
+  }
+  if (typeof answer !== "object" || answer === null || Array.isArray(answer)) return ignored;
+  const uuid = (answer as Record<string, unknown>).uuid;
+  if (typeof uuid !== "string" || uuid === "") return ignored;
+  if (waiters.deliver(uuid, value)) return { routed: "delivered", uuid };
+  store(uuid, value);
+  return { routed: "stored", uuid };
+}
+
+/** Options of {@linkcode KafkaAnswers}. */
+export interface KafkaAnswersOptions {
+  /** The client (from `createKafka`). */
+  kafka: Kafka;
+  /** `<prefix>.outbound_firehose`. */
+  topic: string;
+  /** Stores an answer nobody waits for (`RedisPolls.put`). */
+  store: (uuid: string, json: string) => Promise<void>;
+  log: Logger;
+  /**
+   * Start from the topic's first message (KAFKA_CONSUMER_AUTO_OFFSET_RESET=earliest).
+   * @default {false}
+   */
+  fromBeginning?: boolean;
+  /** Largest fetch per partition (KAFKA_CONSUMER_FETCH_MESSAGE_MAX_BYTES). */
+  maxBytesPerPartition?: number;
+  /**
+   * Without a fetch for this long the consumer counts as disconnected (it fetches about every
+   * 100 ms when idle).
+   * @default {10_000}
+   */
+  staleMs?: number;
+  /**
+   * The consumer group; unique per instance so every instance sees every answer.
+   * @default {`rest-answers-<random uuid>`}
+   */
+  groupId?: string;
+  /** Called for each answer with a uuid once it is delivered, or stored in Redis. */
+  onAnswer?: (event: Routed) => void;
+}
+
+/**
+ * The shared answer consumer. Restarts itself with backoff when kafkajs gives up on it (kafkajs
+ * already restarts after retriable errors); offsets are committed under its own group, so a
+ * restart resumes where it stopped and answers that came meanwhile still reach `/poll`.
+ */
+export class KafkaAnswers implements AnswerSource {
+  readonly waiters: AnswerWaiters = new AnswerWaiters();
+  readonly groupId: string;
+  readonly #opts: KafkaAnswersOptions;
+  readonly #stop = new AbortController();
+  readonly #ready = Promise.withResolvers<void>();
+  readonly #stores = new Set<Promise<void>>();
+  #running = false;
+  #lastFetch = 0;
+  #loop: Promise<void> | null = null;
+
+  constructor(opts: KafkaAnswersOptions) {
+    this.#opts = opts;
+    this.groupId = opts.groupId ?? `rest-answers-${crypto.randomUUID()}`;
+  }
+
+  /** Starts consuming; resolves once the consumer joined its group and fetched (its start). */
+  start(): Promise<void> {
+    this.#loop ??= this.#run();
+    return this.#ready.promise;
+  }
+
+  get connected(): boolean {
+    return this.#running && Date.now() - this.#lastFetch < (this.#opts.staleMs ?? 10_000);
+  }
+
+  expect(uuid: string): Expectation {
+    return this.waiters.expect(uuid);
+  }
+
+  /** Stops consuming and waits for answers being stored. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+    await Promise.allSettled([...this.#stores]);
+  }
+
+  #route(value: string | null): void {
+    const { log, onAnswer } = this.#opts;
+    const event = routeAnswer(value, this.waiters, (uuid, json) => {
+      const stored = this.#opts.store(uuid, json).then(
+        () => onAnswer?.({ routed: "stored", uuid }),
+        (err) => log.warn("Cannot store the answer for {uuid}: {error}", { uuid, error: err }),
+      );
+      this.#stores.add(stored);
+      stored.finally(() => this.#stores.delete(stored));
+    });
+    log.debug("Answer from the outbound firehose {routed}", { ...event });
+    if (event.routed === "delivered") onAnswer?.(event);
+  }
+
+  async #run(): Promise<void> {
+    const { kafka, topic, log } = this.#opts;
+    const signal = this.#stop.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      const consumer = createConsumer(kafka, {
+        groupId: this.groupId,
+        ...(this.#opts.maxBytesPerPartition
+          ? { maxBytesPerPartition: this.#opts.maxBytesPerPartition }
+          : {}),
+      });
+      const ended = Promise.withResolvers<Error | null>();
+      const onAbort = () => ended.resolve(null);
+      signal.addEventListener("abort", onAbort, { once: true });
+      let joined = false;
+      consumer.on(consumer.events.GROUP_JOIN, () => joined = true);
+      consumer.on(consumer.events.FETCH, () => {
+        this.#lastFetch = Date.now();
+        if (!joined) return;
+        failures = 0;
+        this.#ready.resolve();
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        log.warn("Answer consumer crashed ({action}): {error}", {
+          action: payload.restart ? "kafkajs restarts it" : "restarting it",
+          error: payload.error.message,
+        });
+        if (!payload.restart) ended.resolve(payload.error);
+      });
+      const decoder = new TextDecoder();
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: this.#opts.fromBeginning ?? false });
+        await consumer.run({
+          autoCommit: true,
+          eachMessage: ({ message }) => {
+            this.#route(message.value === null ? null : decoder.decode(message.value));
+            return Promise.resolve();
+          },
+        });
+        this.#running = true;
+        const err = await ended.promise;
+        if (err) throw err;
+      } catch (err) {
+        if (!signal.aborted) {
+          log.warn("Answer consumer stopped: {error}", { error: (err as Error).message });
+        }
+      } finally {
+        this.#running = false;
+        signal.removeEventListener("abort", onAbort);
+        await consumer.disconnect().catch(() => {});
+      }
+      if (signal.aborted) break;
+      await _sleep(Math.min(500 * 2 ** failures++, 10_000), signal);
+    }
+  }
+}
+
+function _sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

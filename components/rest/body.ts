@@ -1,0 +1,100 @@
+/**
+ * Reading a JSON request body under the service's limits: the content type must be JSON
+ * (`application/json` or `application/*+json`, as Flask's `is_json`), the body at most
+ * `maxBytes` (checked against `Content-Length` first, then counted while reading), valid UTF-8
+ * and valid JSON. Every refusal is an {@linkcode HttpError}.
+ *
+ * @module
+ */
+
+import { HttpError, MESSAGES } from "./errors.ts";
+
+/** Whether a `Content-Type` header names JSON. */
+export function isJsonContentType(header: string | null): boolean {
+  if (header === null) return false;
+  const mime = header.split(";", 1)[0].trim().toLowerCase();
+  return mime === "application/json" || (mime.startsWith("application/") && mime.endsWith("+json"));
+}
+
+/** A parsed JSON body and its text. */
+export interface JsonBody {
+  text: string;
+  value: unknown;
+}
+
+/**
+ * Reads and parses the body of `req`.
+ *
+ * @throws {HttpError} 400 for a wrong content type, invalid UTF-8 or invalid JSON (nesting too
+ *   deep for the parser included), 413 for a body over `maxBytes`, 408 when `signal` aborts
+ *   while the body arrives.
+ */
+export async function readJsonBody(
+  req: Request,
+  opts: { maxBytes: number; signal: AbortSignal },
+): Promise<JsonBody> {
+  if (!isJsonContentType(req.headers.get("content-type"))) {
+    throw new HttpError(400, MESSAGES.invalidJson, { detail: "Content-Type must be JSON" });
+  }
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > opts.maxBytes) throw _tooLarge(opts.maxBytes);
+  const bytes = await _readLimited(req.body, opts.maxBytes, opts.signal);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, MESSAGES.invalidJson, { detail: "the body is not valid UTF-8" });
+  }
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch {
+    // SyntaxError, or RangeError for nesting deeper than the parser goes.
+    throw new HttpError(400, MESSAGES.invalidJson);
+  }
+}
+
+function _tooLarge(maxBytes: number): HttpError {
+  return new HttpError(413, MESSAGES.tooLarge, { detail: `the limit is ${maxBytes} bytes` });
+}
+
+async function _readLimited(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array();
+  const reader = body.getReader();
+  const onAbort = () => reader.cancel().catch(() => {});
+  signal.addEventListener("abort", onAbort, { once: true });
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      if (signal.aborted) throw new HttpError(408, MESSAGES.bodyTimeout);
+      const { done, value } = await reader.read();
+      if (signal.aborted) throw new HttpError(408, MESSAGES.bodyTimeout);
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw _tooLarge(maxBytes);
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    if (signal.aborted) throw new HttpError(408, MESSAGES.bodyTimeout);
+    throw err;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    reader.releaseLock();
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}

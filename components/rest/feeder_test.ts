@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { getLog } from "../../lib/log.ts";
+import { MessageTooLargeError } from "../../lib/kafka.ts";
+import { KafkaFeeder, KafkaUnavailableError } from "./feeder.ts";
+
+function feeder(opts: { send: () => Promise<void>; probe: () => Promise<void> }) {
+  return new KafkaFeeder({
+    send: opts.send,
+    topic: "t.incoming",
+    timeoutMs: 50,
+    probe: opts.probe,
+    log: getLog("rest", "test"),
+    probeDelayMs: 5,
+  });
+}
+
+Deno.test("`KafkaFeeder` marks Kafka down on a failed send and up after a good probe", async () => {
+  let sendFails = true;
+  let probes = 0;
+  const reachable = Promise.withResolvers<void>();
+  const f = feeder({
+    send: () => sendFails ? Promise.reject(new Error("broker down")) : Promise.resolve(),
+    probe: () => {
+      if (++probes < 3) return Promise.reject(new Error("still down"));
+      reachable.resolve();
+      return Promise.resolve();
+    },
+  });
+  try {
+    assert.ok(f.connected);
+    await assert.rejects(f.send("{}"), /broker down/);
+    assert.equal(f.connected, false);
+    // Fails fast while down.
+    await assert.rejects(f.send("{}"), KafkaUnavailableError);
+    sendFails = false;
+    await reachable.promise;
+    await new Promise((r) => setTimeout(r, 0));
+    assert.ok(f.connected);
+    assert.equal(probes, 3);
+    await f.send("{}");
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("`KafkaFeeder` times out a send without acknowledgement", async () => {
+  const f = feeder({ send: () => new Promise(() => {}), probe: () => new Promise(() => {}) });
+  try {
+    await assert.rejects(f.send("{}"), /no acknowledgement within 50 ms/);
+    assert.equal(f.connected, false);
+  } finally {
+    await f.close().catch(() => {});
+  }
+});
+
+Deno.test("`KafkaFeeder` keeps Kafka up when a message is only too large", async () => {
+  const f = feeder({
+    send: () => Promise.reject(new MessageTooLargeError(10, 5, "t.incoming")),
+    probe: () => Promise.resolve(),
+  });
+  await assert.rejects(f.send("{}"), MessageTooLargeError);
+  assert.ok(f.connected);
+  await f.close();
+});

@@ -1,0 +1,44 @@
+/**
+ * Answers kept for `POST /poll` at `rest:poll:<uuid>`: written by whichever rest instance
+ * consumed an answer nobody waited for, taken (GET and DEL in one GETDEL, Redis ≥ 6.2) by the
+ * instance that is asked for it. With `POLL_TTL` they expire; Scrapy Cluster kept them forever.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { restPollKey } from "../../lib/keys.ts";
+
+/** Where `/poll` finds late answers. */
+export interface PollStore {
+  /** Whether Redis is reachable now (health, and `/poll` fails fast when not). */
+  readonly connected: boolean;
+  /** The stored answer (JSON text), removed in the same step; null when there is none. */
+  take(pollId: string): Promise<string | null>;
+}
+
+/** A {@linkcode PollStore} on Redis that also stores answers. */
+export class RedisPolls implements PollStore {
+  /**
+   * @param redis the client (ioredis reconnects by itself)
+   * @param ttlSec seconds a stored answer lives; 0 keeps it forever
+   */
+  constructor(readonly redis: Redis, readonly ttlSec: number) {}
+
+  get connected(): boolean {
+    return this.redis.status === "ready";
+  }
+
+  take(pollId: string): Promise<string | null> {
+    return this.redis.getdel(restPollKey(pollId));
+  }
+
+  /**
+   * Stores an answer. While Redis is away the command waits in ioredis's offline queue and is
+   * sent after the reconnect.
+   */
+  async put(uuid: string, answerJson: string): Promise<void> {
+    if (this.ttlSec > 0) await this.redis.set(restPollKey(uuid), answerJson, "EX", this.ttlSec);
+    else await this.redis.set(restPollKey(uuid), answerJson);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The rest service wired to the real Redis and Kafka: connects (failing early with one line
+ * when either is unreachable), creates the topics, starts the shared answer consumer, the
+ * heartbeat `stats:rest:self:<host>:<id>` every `SLEEP_TIME` and the request counters, and
+ * returns the handler. `main.ts` serves it; end-to-end tests call it directly.
+ *
+ * @module
+ */
+
+import type { Logger } from "@logtape/logtape";
+import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/heartbeat.ts";
+import { BatchingProducer, checkKafka, createKafka, ensureTopics } from "../../lib/kafka.ts";
+import { heartbeatKey } from "../../lib/keys.ts";
+import { closeRedis, connectRedis } from "../../lib/redis.ts";
+import { windowsFromNames } from "../../lib/stats_collector.ts";
+import { outboundFirehose } from "../../lib/topics.ts";
+import { KafkaAnswers, type Routed } from "./answers.ts";
+import { createApp, type RestHandler } from "./app.ts";
+import { KafkaFeeder } from "./feeder.ts";
+import { RedisPolls } from "./polls.ts";
+import type { RestSettings } from "./settings.ts";
+import { RestStats } from "./stats.ts";
+
+/** A started rest service. */
+export interface RestService {
+  /** The HTTP handler. */
+  readonly handler: RestHandler;
+  /** This instance's id (`my_id`, heartbeat key). */
+  readonly id: string;
+  /** Stops the consumer, flushes the producer and counters, removes the heartbeat. */
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode startRestService}. */
+export interface RestServiceOptions {
+  log: Logger;
+  /** @default {PROCESS_ID} (tests running two instances in one process pass their own) */
+  id?: string;
+  /**
+   * How long the answer consumer may take to join its group at start.
+   * @default {30_000}
+   */
+  readyTimeoutMs?: number;
+  /** Called for each answer delivered to a waiting call or stored for `/poll` (tests). */
+  onAnswer?: (event: Routed) => void;
+}
+
+/** Connects everything and returns the handler. */
+export async function startRestService(
+  settings: RestSettings,
+  opts: RestServiceOptions,
+): Promise<RestService> {
+  const { log } = opts;
+  const id = opts.id ?? PROCESS_ID;
+  if (settings.REQUEST_TIMEOUT <= settings.WAIT_FOR_RESPONSE_TIME + settings.KAFKA_FEED_TIMEOUT) {
+    log.warn(
+      "REQUEST_TIMEOUT ({timeout} s) is not above WAIT_FOR_RESPONSE_TIME + KAFKA_FEED_TIMEOUT: " +
+        "slow requests may get 503 instead of a poll_id",
+      { timeout: settings.REQUEST_TIMEOUT },
+    );
+  }
+  const redis = await connectRedis(settings, "rest");
+  const cleanups: (() => Promise<unknown>)[] = [() => closeRedis(redis)];
+  let closing: Promise<void> | null = null;
+  const cleanup = () =>
+    closing ??= (async () => {
+      for (const fn of [...cleanups].reverse()) await fn().catch(() => {});
+    })();
+  try {
+    const feedTimeoutMs = settings.KAFKA_FEED_TIMEOUT * 1000;
+    await checkKafka(settings.KAFKA_HOSTS, feedTimeoutMs);
+    const kafka = createKafka(settings.KAFKA_HOSTS, `rest-${id}`);
+    const answersTopic = outboundFirehose(settings.KAFKA_TOPIC_PREFIX);
+    await ensureTopics(kafka, [settings.KAFKA_INCOMING_TOPIC, answersTopic]);
+
+    const producer = new BatchingProducer(kafka, settings);
+    await producer.connect();
+    cleanups.push(() => producer.close());
+
+    const polls = new RedisPolls(redis, settings.POLL_TTL);
+    const answers = new KafkaAnswers({
+      kafka,
+      topic: answersTopic,
+      store: (uuid, json) => polls.put(uuid, json),
+      log,
+      fromBeginning: settings.KAFKA_CONSUMER_AUTO_OFFSET_RESET === "earliest",
+      maxBytesPerPartition: settings.KAFKA_CONSUMER_FETCH_MESSAGE_MAX_BYTES,
+      groupId: `rest-answers-${id}-${crypto.randomUUID().slice(0, 8)}`,
+      onAnswer: opts.onAnswer,
+    });
+    cleanups.push(() => answers.close());
+    await _within(
+      answers.start(),
+      opts.readyTimeoutMs ?? 30_000,
+      `Cannot start: the consumer of ${answersTopic} did not join its group in time`,
+    );
+
+    const feeder = new KafkaFeeder({
+      send: (topic, value) => producer.send(topic, value),
+      topic: settings.KAFKA_INCOMING_TOPIC,
+      timeoutMs: feedTimeoutMs,
+      probe: () => checkKafka(settings.KAFKA_HOSTS, feedTimeoutMs),
+      log,
+    });
+    cleanups.push(() => feeder.close());
+
+    const stats = new RestStats(redis, {
+      windows: windowsFromNames(
+        settings.STATS_TIMES,
+        (name) => log.warn("Unknown STATS_TIMES entry {name} skipped", { name }),
+      ),
+      total: settings.STATS_TOTAL,
+      endpoints: settings.STATS_PLUGINS,
+    });
+    cleanups.push(() => stats.close());
+
+    const heartbeat = new AbortController();
+    await startHeartbeat(redis, heartbeatKey("rest", hostName(), id), {
+      ttlSec: settings.HEARTBEAT_TIMEOUT,
+      intervalMs: settings.SLEEP_TIME * 1000,
+      signal: heartbeat.signal,
+      onError: (err) => log.warn("Heartbeat failed: {error}", { error: (err as Error).message }),
+    });
+    cleanups.push(() => Promise.resolve(heartbeat.abort()));
+
+    const handler = createApp({ settings, feeder, answers, polls, stats, log, id });
+    log.info("Rest service ready: feeding {incoming}, answers from {answers}", {
+      incoming: settings.KAFKA_INCOMING_TOPIC,
+      answers: answersTopic,
+    });
+    return { handler, id, close: cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+async function _within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

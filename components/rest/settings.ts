@@ -1,0 +1,77 @@
+/**
+ * The rest service's settings: Scrapy Cluster's names and defaults where it had them
+ * (`WAIT_FOR_RESPONSE_TIME`, `SLEEP_TIME`, `HEARTBEAT_TIMEOUT`; its `FLASK_PORT` is our
+ * `REST_PORT`), plus the limits a service exposed to a network needs.
+ *
+ * @module
+ */
+
+import {
+  float,
+  int,
+  KAFKA_SETTINGS,
+  list,
+  logSettings,
+  oneOf,
+  REDIS_SETTINGS,
+  type SettingsOf,
+  STATS_SETTINGS,
+  str,
+} from "../../lib/settings.ts";
+
+/** Every setting of the rest service. */
+export const REST_SETTINGS = {
+  ...REDIS_SETTINGS,
+  ...KAFKA_SETTINGS,
+  ...logSettings("rest", "rest_service.log"),
+  ...STATS_SETTINGS,
+  KAFKA_CONSUMER_AUTO_OFFSET_RESET: oneOf(
+    ["earliest", "latest"],
+    "latest",
+    "where the answer consumer starts (latest: only answers produced after the start)",
+  ),
+  REST_HOST: str(
+    "127.0.0.1",
+    "address to listen on (0.0.0.0 for every interface: then set REST_API_KEYS)",
+    { nonEmpty: true },
+  ),
+  REST_PORT: int(5343, "port to listen on (Scrapy Cluster's FLASK_PORT; 0 = any free port)", {
+    min: 0,
+    max: 65535,
+  }),
+  WAIT_FOR_RESPONSE_TIME: float(
+    5,
+    "seconds /feed waits for an answer before it returns a poll_id",
+    { min: 0 },
+  ),
+  POLL_TTL: int(
+    3600,
+    "seconds an answer nobody waited for is kept at rest:poll:<uuid> (0 = forever)",
+    { min: 0 },
+  ),
+  MAX_BODY_BYTES: int(1024 * 1024, "largest request body in bytes; larger ones get 413", {
+    min: 1,
+  }),
+  REQUEST_TIMEOUT: float(
+    30,
+    "seconds one request may take (408 while the body arrives, 503 after)",
+    { exclusiveMin: 0 },
+  ),
+  CORS_ALLOWED_ORIGINS: list(
+    [],
+    "origins browsers may call from (e.g. https://ui.example.com, or *); empty = CORS off",
+  ),
+  REST_API_KEYS: list(
+    [],
+    "accepted API keys (X-Api-Key or Authorization: Bearer); empty = no authentication",
+  ),
+  MAXDEPTH_LIMIT: int(3, "highest maxdepth a crawl request may ask for (as the kafka-monitor)", {
+    min: 0,
+  }),
+  SLEEP_TIME: float(5, "seconds between heartbeats (stats:rest:self:<host>:<id>)", {
+    exclusiveMin: 0,
+  }),
+};
+
+/** The loaded rest settings. */
+export type RestSettings = SettingsOf<typeof REST_SETTINGS>;
