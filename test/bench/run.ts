@@ -8,7 +8,7 @@
  * deno task bench --pages 2000 --concurrency 32
  * deno task bench --only crawler           # or: bare, frontier, rest, profile, cpuprof, steps
  * deno task bench --profile                # also a crawler run under perf, summarised
- * deno task bench --only crawler --set SPIDER=$PWD/test/bench/dedup_link_spider.ts
+ * deno task bench --only crawler --set CONCURRENT_REQUESTS=32   # any crawler setting
  * ```
  *
  * Read `CPU ms/page` first: pages/s depends on what else the machine runs (the report shows
