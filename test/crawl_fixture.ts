@@ -21,25 +21,11 @@ import type { QueuedRequest, Spider } from "../components/crawler/spider.ts";
 import { dumpTopic } from "../components/kafkadump/dump.ts";
 import { deleteKeysContaining, eventually, randomName, serviceEnv, testRedis } from "./harness.ts";
 import { startTestSite, type TestSite, type TestSiteOptions } from "./site.ts";
+import { crawlRequest } from "./requests.ts";
 
 /** A crawl request with every scraper-schema default, as the kafka-monitor stores it. */
 export function seedRequest(over: Partial<QueuedRequest> & { url: string; spiderid: string }) {
-  return {
-    appid: "testapp",
-    crawlid: "crawl1",
-    priority: 1,
-    maxdepth: 0,
-    domain_max_pages: null,
-    allowed_domains: null,
-    allow_regex: null,
-    deny_regex: null,
-    deny_extensions: null,
-    expires: 0,
-    useragent: null,
-    cookie: null,
-    attrs: null,
-    ...over,
-  } as QueuedRequest;
+  return crawlRequest(over);
 }
 
 /** A running crawler inside the test process. */

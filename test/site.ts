@@ -20,6 +20,8 @@
  * @module
  */
 
+import { sleep } from "../lib/async.ts";
+
 /** One request the site received. */
 export interface SiteRequestLogEntry {
   /** Path and query, e.g. `/a?x=1`. */
@@ -130,7 +132,7 @@ export function startTestSite(opts: TestSiteOptions = {}): Promise<TestSite> {
       return new Response(NOT_FOUND_BODY, { status: 404, headers: { "content-type": HTML } });
     }
     if (typeof route === "function") return await route(req, { hits, signal: closing.signal });
-    if (route.delayMs) await _delay(route.delayMs, closing.signal);
+    if (route.delayMs) await sleep(route.delayMs, closing.signal);
     if (route.redirect !== undefined) {
       return new Response(null, {
         status: route.status ?? 302,
@@ -181,20 +183,6 @@ function _pathOf(url: string): string {
   if (start < 0) return "/";
   const hash = url.indexOf("#", start);
   return hash < 0 ? url.slice(start) : url.slice(start, hash);
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function _delay(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }
 
 // --- The link graph ------------------------------------------------------------------------

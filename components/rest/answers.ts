@@ -11,6 +11,7 @@
  * @module
  */
 
+import { sleep } from "../../lib/async.ts";
 import type { Logger } from "@logtape/logtape";
 import { createConsumer, type Kafka } from "../../lib/kafka.ts";
 
@@ -235,19 +236,7 @@ export class KafkaAnswers implements AnswerSource {
         await consumer.disconnect().catch(() => {});
       }
       if (signal.aborted) break;
-      await _sleep(Math.min(500 * 2 ** failures++, 10_000), signal);
+      await sleep(Math.min(500 * 2 ** failures++, 10_000), signal);
     }
   }
-}
-
-function _sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

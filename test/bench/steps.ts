@@ -11,6 +11,7 @@
  * @module
  */
 
+import { crawlRequest } from "../requests.ts";
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import crc32C from "kafkajs/src/protocol/recordBatch/crc32C/index.js";
@@ -89,22 +90,15 @@ async function _fixture(origin: string, opts: { links: number; bytes: number }) 
     contentType: "text/html",
   };
   const request: QueuedRequest = {
-    url,
-    appid: "bench",
-    crawlid: "crawl-1234abcd",
-    spiderid: "link",
+    ...crawlRequest({
+      url,
+      appid: "bench",
+      crawlid: "crawl-1234abcd",
+      spiderid: "link",
+      maxdepth: 50,
+    }),
     priority: -19,
-    maxdepth: 50,
     curdepth: 2,
-    domain_max_pages: null,
-    allowed_domains: null,
-    allow_regex: null,
-    deny_regex: null,
-    deny_extensions: null,
-    expires: 0,
-    useragent: null,
-    cookie: null,
-    attrs: null,
   };
   return { page, request };
 }

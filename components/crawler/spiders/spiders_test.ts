@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { crawlRequest } from "../../../test/requests.ts";
 import type { FetchedPage, QueuedRequest, Spider } from "../spider.ts";
 import linkSpider, { requestLinks } from "./link.ts";
 import wanderingSpider, { createWanderingSpider } from "./wandering.ts";
@@ -32,23 +33,11 @@ function page(overrides: Partial<FetchedPage> = {}): FetchedPage {
 }
 
 function request(overrides: Partial<QueuedRequest> = {}): QueuedRequest {
+  // Children may carry priorities below the schema's minimum: set after validation.
+  const { priority, ...fields } = overrides;
   return {
-    url: "http://example.com/start",
-    appid: "testapp",
-    crawlid: "crawl1",
-    spiderid: "link",
-    priority: 70,
-    maxdepth: 2,
-    domain_max_pages: null,
-    allowed_domains: null,
-    allow_regex: null,
-    deny_regex: null,
-    deny_extensions: null,
-    expires: 0,
-    useragent: null,
-    cookie: null,
-    attrs: null,
-    ...overrides,
+    ...crawlRequest({ url: "http://example.com/start", spiderid: "link", maxdepth: 2, ...fields }),
+    priority: priority ?? 70,
   };
 }
 
