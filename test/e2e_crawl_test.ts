@@ -7,7 +7,7 @@ import { createKafka, ensureTopics } from "../lib/kafka.ts";
 import { crawledFirehose } from "../lib/topics.ts";
 import { dumpTopic } from "../components/kafkadump/dump.ts";
 import { eventually, randomName, serviceEnv } from "./harness.ts";
-import { EXPECTED_DEPTH_1, startTestSite } from "./site.ts";
+import { EXPECTED_DEPTH_1, EXPECTED_DEPTH_2, startTestSite } from "./site.ts";
 import { componentCommand, startComponent } from "./processes.ts";
 
 Deno.test("a crawl fed through Kafka arrives on the firehose, each page once", async () => {
@@ -68,5 +68,55 @@ Deno.test("a crawl fed through Kafka arrives on the firehose, each page once", a
     await dumping;
     await site.close();
     assert.deepEqual(codes, [0, 0], "both exit 0 on SIGTERM");
+  }
+});
+
+Deno.test("two crawler processes share one crawl and fetch no page twice", async () => {
+  const site = await startTestSite();
+  const prefix = randomName("e2e2");
+  const env = {
+    ...serviceEnv(),
+    KAFKA_TOPIC_PREFIX: prefix,
+    KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
+    KAFKA_GROUP: randomName("group"),
+    DOWNLOAD_TIMEOUT: "1",
+    RETRY_TIMES: "0",
+    IDLE_POLL_MS: "20",
+    THROTTLE_ENABLED: "false",
+    CONCURRENT_REQUESTS: "2",
+    LOG_LEVEL: "WARNING",
+  };
+  const kafka = createKafka(env.KAFKA_HOSTS, "e2e2");
+  await ensureTopics(kafka, [crawledFirehose(prefix), env.KAFKA_INCOMING_TOPIC]);
+  const components = [
+    startComponent("kafka-monitor", ["run"], env),
+    startComponent("crawler", ["run"], env),
+    startComponent("crawler", ["run"], env),
+  ];
+  try {
+    const fed = await componentCommand("kafka-monitor", [
+      "feed",
+      JSON.stringify({
+        url: site.url("/"),
+        appid: "testapp",
+        crawlid: randomName("crawl"),
+        maxdepth: 2,
+        allowed_domains: ["127.0.0.1"],
+      }),
+    ], env).output();
+    assert.equal(fed.code, 0);
+    // The whole graph, /redirect's target /d included; /slow times out (no retry).
+    const expected = [...EXPECTED_DEPTH_2, "/d"].sort();
+    await eventually(() => new Set(site.requests.map((r) => r.path)).size === expected.length, {
+      what: "every page requested",
+      timeoutMs: 30_000,
+    });
+    await new Promise((r) => setTimeout(r, 500)); // nothing more may come
+    const paths = site.requests.map((r) => r.path).sort();
+    assert.deepEqual(paths, expected, "each page exactly once");
+  } finally {
+    const codes = await Promise.all(components.map((c) => c.stop()));
+    await site.close();
+    assert.deepEqual(codes, [0, 0, 0]);
   }
 });
