@@ -1,7 +1,8 @@
 /**
  * Link extraction for the link and wandering spiders: Scrapy's `LxmlLinkExtractor` as Scrapy
  * Cluster configures it (tags `a` and `area`, attribute `href`, canonicalised, unique), with the
- * request's `allowed_domains` / `allow_regex` / `deny_regex` / `deny_extensions` filters.
+ * request's `allowed_domains` / `allow_regex` / `deny_regex` / `deny_extensions` filters, which
+ * live in `link_filter.ts` and are re-exported here.
  *
  * The page is read with htmlparser2's streaming tokenizer, not a DOM: the extractor runs on every
  * page. Differences from Scrapy, all deliberate:
@@ -12,12 +13,10 @@
  *   4,096 characters and needs a quoted value);
  * - filters see the canonical URL (Scrapy runs them before canonicalising, so a deny regex on a
  *   `#fragment` or on the original query order has no equivalent here);
- * - `allowedDomains` compares host names, so a port does not defeat it (Scrapy compared the
- *   netloc, port included), and IDN entries are compared in punycode;
- * - `denyExtensions` entries are lower-cased and may carry a leading dot (Scrapy compared the
- *   lower-cased URL extension with the list as given, so `"PDF"` never matched);
  * - the link text is the element's text content with ASCII whitespace collapsed and trimmed;
  * - non-ASCII characters in a query are UTF-8 percent-encoded whatever the page encoding.
+ *
+ * The filters' own differences from Scrapy are listed in `link_filter.ts`.
  *
  * @module
  */
@@ -25,44 +24,9 @@
 import { Tokenizer } from "htmlparser2";
 import { canonicalizeUrl } from "../../lib/url.ts";
 import type { PageLink } from "./spider.ts";
+import { _filterParts } from "./link_filter.ts";
 
-/**
- * File extensions that are not followed by default: Scrapy's `IGNORED_EXTENSIONS`
- * (`scrapy/linkextractors/__init__.py`, Scrapy 2.13), in its order. Like in Scrapy, the
- * extension is the last one of the URL path (`/a.tar.gz` → `gz`), so `"tar.gz"` never matches
- * on its own; `gz` files are followed.
- */
-// deno-fmt-ignore
-export const IGNORED_EXTENSIONS: readonly string[] = Object.freeze([
-  // archives
-  "7z", "7zip", "bz2", "rar", "tar", "tar.gz", "xz", "zip",
-  // images
-  "mng", "pct", "bmp", "gif", "jpg", "jpeg", "png", "pst", "psp", "tif", "tiff", "ai", "drw",
-  "dxf", "eps", "ps", "svg", "cdr", "ico", "webp",
-  // audio
-  "mp3", "wma", "ogg", "wav", "ra", "aac", "mid", "au", "aiff",
-  // video
-  "3gp", "asf", "asx", "avi", "mov", "mp4", "mpg", "qt", "rm", "swf", "wmv", "m4a", "m4v", "flv",
-  "webm",
-  // office suites
-  "xls", "xlsm", "xlsx", "xltm", "xltx", "potm", "potx", "ppt", "pptm", "pptx", "pps", "doc",
-  "docb", "docm", "docx", "dotm", "dotx", "odt", "ods", "odg", "odp",
-  // other
-  "css", "pdf", "exe", "bin", "rss", "dmg", "iso", "apk", "jar", "sh", "rb", "js", "hta", "bat",
-  "cpl", "msi", "msp", "py",
-]);
-
-/** The link filters of a crawl request (its `allowed_domains`, `allow_regex`, ... fields). */
-export interface LinkFilter {
-  /** A host matches when it equals a domain or ends with `.` + domain; null or [] allows all. */
-  allowedDomains: string[] | null;
-  /** Regexes searched in the canonical URL; any match allows; null or [] allows all. */
-  allowRegex: string[] | null;
-  /** Regexes searched in the canonical URL; any match denies, before `allowRegex`. */
-  denyRegex: string[] | null;
-  /** Denied path extensions, without the dot; null → {@linkcode IGNORED_EXTENSIONS}. */
-  denyExtensions: string[] | null;
-}
+export { compileLinkFilter, IGNORED_EXTENSIONS, type LinkFilter } from "./link_filter.ts";
 
 /** Options for {@linkcode extractLinks}. */
 export interface ExtractLinksOptions {
@@ -74,10 +38,6 @@ export interface ExtractLinksOptions {
   filter?: (url: URL) => boolean;
 }
 
-const FILTER_CACHE_MAX = 1024;
-const _filterCache = new Map<string, _CompiledFilter>();
-const PARTS = Symbol("parts");
-const NEVER = /(?!)/;
 // Path and query characters that canonicalizeUrl leaves as they are.
 const SIMPLE_PATH = /^[A-Za-z0-9\-._~:/@!$&'()*+,;=|[\]]*$/;
 // Root-relative paths the URL parser would leave as they are (no escapes, no dot segments).
@@ -87,48 +47,6 @@ const SIMPLE_QUERY_WORD = /^[A-Za-z0-9\-._~+]*$/;
 const ASCII_WS = /[\t\n\f\r ]+/g;
 const TRIM_WS = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
 const NEEDS_COLLAPSE = /[\t\n\f\r]| {2}|^ | $/;
-
-/**
- * Compiles a {@linkcode LinkFilter} into a predicate over canonical URLs. Compiled filters are
- * cached per distinct filter, so every page of a crawl reuses one set of compiled regexes.
- *
- * Regexes are JavaScript regexes without flags, as the kafka-monitor validates them. One that
- * does not compile (which validation should have rejected) matches nothing: a bad `denyRegex`
- * denies nothing, a bad `allowRegex` allows nothing unless another allow regex matches.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { compileLinkFilter } from "./link_extractor.ts";
- *
- * const allowed = compileLinkFilter({
- *   allowedDomains: ["example.com"],
- *   allowRegex: null,
- *   denyRegex: ["/private/"],
- *   denyExtensions: null,
- * });
- * assert.equal(allowed(new URL("http://www.example.com/a")), true);
- * assert.equal(allowed(new URL("http://www.example.com/private/a")), false);
- * assert.equal(allowed(new URL("http://www.example.com/a.pdf")), false);
- * assert.equal(allowed(new URL("http://notexample.com/a")), false);
- * ```
- *
- * @param f The filter fields of a request.
- * @returns A predicate that is true for URLs to keep.
- */
-export function compileLinkFilter(f: LinkFilter): (url: URL) => boolean {
-  const key = JSON.stringify([f.allowedDomains, f.allowRegex, f.denyRegex, f.denyExtensions]);
-  let compiled = _filterCache.get(key);
-  if (compiled === undefined) {
-    compiled = _compile(f);
-    if (_filterCache.size >= FILTER_CACHE_MAX) {
-      // Maps iterate in insertion order: drop the oldest entry.
-      _filterCache.delete(_filterCache.keys().next().value!);
-    }
-    _filterCache.set(key, compiled);
-  }
-  return compiled;
-}
 
 /**
  * Extracts the links of an HTML page: `href` of `a` and `area` elements, resolved against the
@@ -163,9 +81,7 @@ export function extractLinks(
   const resolveBase = _resolveBase(base, baseUrl);
   if (resolveBase === null) return [];
   const filter = opts.filter;
-  const parts = filter !== undefined && PARTS in filter
-    ? (filter as _CompiledFilter)[PARTS]
-    : undefined;
+  const parts = filter === undefined ? undefined : _filterParts(filter);
   // Root-relative and same-origin links are resolved without the URL parser when simple.
   const origin = _isSimpleBase(resolveBase) ? `${resolveBase.protocol}//${resolveBase.host}` : null;
   const baseHostname = resolveBase.hostname;
@@ -522,70 +438,4 @@ function _pathOf(url: string): string {
 
 function _collapse(text: string): string {
   return NEEDS_COLLAPSE.test(text) ? text.replace(ASCII_WS, " ").replace(TRIM_WS, "") : text;
-}
-
-/** A compiled filter, with an entry point that needs no URL object. */
-interface _CompiledFilter {
-  (url: URL): boolean;
-  [PARTS]: (href: string, hostname: string, pathname: string) => boolean;
-}
-
-function _compile(f: LinkFilter): _CompiledFilter {
-  const domains = f.allowedDomains?.length ? f.allowedDomains.map(_normaliseDomain) : null;
-  const suffixes = domains?.map((d) => `.${d}`) ?? [];
-  const allow = f.allowRegex?.length ? f.allowRegex.map(_regex) : null;
-  const deny = f.denyRegex?.length ? f.denyRegex.map(_regex) : null;
-  const extensions = new Set(
-    (f.denyExtensions ?? IGNORED_EXTENSIONS).map((e) =>
-      `.${e.startsWith(".") ? e.slice(1) : e}`.toLowerCase()
-    ),
-  );
-  const parts = (href: string, host: string, pathname: string): boolean => {
-    if (domains !== null && !domains.some((d, i) => host === d || host.endsWith(suffixes[i]))) {
-      return false;
-    }
-    if (deny !== null && deny.some((r) => r.test(href))) return false;
-    if (allow !== null && !allow.some((r) => r.test(href))) return false;
-    if (extensions.size > 0) {
-      const ext = _pathExtension(pathname);
-      if (ext !== "" && extensions.has(ext)) return false;
-    }
-    return true;
-  };
-  const compiled = (url: URL): boolean => parts(url.href, url.hostname, url.pathname);
-  return Object.assign(compiled, { [PARTS]: parts });
-}
-
-/** Lower-cases a domain and, when it is a valid host, puts it in punycode. */
-function _normaliseDomain(domain: string): string {
-  const lower = domain.trim().toLowerCase();
-  try {
-    const host = new URL(`http://${lower}/`).hostname;
-    return host === "" ? lower : host;
-  } catch {
-    return lower;
-  }
-}
-
-/** A regex without flags; one that does not compile matches nothing. */
-function _regex(source: string): RegExp {
-  try {
-    return new RegExp(source);
-  } catch {
-    return NEVER;
-  }
-}
-
-/**
- * The lower-cased extension of a path with its dot, as Python's `posixpath.splitext` finds it:
- * the last `.` of the last segment, unless that segment is only leading dots before it.
- */
-function _pathExtension(path: string): string {
-  const dot = path.lastIndexOf(".");
-  const slash = path.lastIndexOf("/");
-  if (dot <= slash + 1) return "";
-  for (let i = slash + 1; i < dot; i++) {
-    if (path[i] !== ".") return path.slice(dot).toLowerCase();
-  }
-  return "";
 }
