@@ -17,7 +17,7 @@ say(`services ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
 const args = Deno.args.length > 0 ? Deno.args : [];
 const child = new Deno.Command(Deno.execPath(), {
-  args: ["test", "--allow-all", "--no-check=remote", ...args],
+  args: ["test", "--allow-all", "--doc", "--no-check=remote", ...args],
   env: { ...services.env, CRAWL_CLUSTER_TEST: "1" },
   stdin: "null",
 }).spawn();
