@@ -1,23 +1,7 @@
 import assert from "node:assert/strict";
 import { canonicalizeUrl } from "../../lib/url.ts";
-import { compileLinkFilter, extractLinks, type LinkFilter } from "./link_extractor.ts";
-
-const PAGE = "http://www.example.com/dir/page.html";
-const NO_FILTER: LinkFilter = {
-  allowedDomains: null,
-  allowRegex: null,
-  denyRegex: null,
-  denyExtensions: [],
-};
-
-function urls(html: string, base = PAGE, filter?: Partial<LinkFilter>): string[] {
-  const opts = filter ? { filter: compileLinkFilter({ ...NO_FILTER, ...filter }) } : {};
-  return extractLinks(html, base, opts).map((link) => link.url);
-}
-
-function anchors(...hrefs: string[]): string {
-  return hrefs.map((href) => `<a href="${href}">x</a>`).join("\n");
-}
+import { extractLinks } from "./link_extractor.ts";
+import { anchors, PAGE, urls } from "./testdata/links.ts";
 
 Deno.test("`extractLinks()` resolves relative, absolute and protocol-relative links", () => {
   const cases: [string, string][] = [

@@ -1,23 +1,7 @@
 import assert from "node:assert/strict";
-import { extractLinks } from "./link_extractor.ts";
 import { compileLinkFilter, IGNORED_EXTENSIONS, type LinkFilter } from "./link_filter.ts";
+import { anchors, NO_FILTER, PAGE, urls } from "./testdata/links.ts";
 
-const PAGE = "http://www.example.com/dir/page.html";
-const NO_FILTER: LinkFilter = {
-  allowedDomains: null,
-  allowRegex: null,
-  denyRegex: null,
-  denyExtensions: [],
-};
-
-function urls(html: string, base = PAGE, filter?: Partial<LinkFilter>): string[] {
-  const opts = filter ? { filter: compileLinkFilter({ ...NO_FILTER, ...filter }) } : {};
-  return extractLinks(html, base, opts).map((link) => link.url);
-}
-
-function anchors(...hrefs: string[]): string {
-  return hrefs.map((href) => `<a href="${href}">x</a>`).join("\n");
-}
 Deno.test("`compileLinkFilter()` applies allowedDomains to the host and its subdomains", () => {
   const html = anchors(
     "http://foxnews.com/a",
