@@ -33,7 +33,8 @@ export interface MonitorDeps {
   readonly settings: RedisMonitorSettings;
   readonly redis: Redis;
   readonly plugins: readonly RankedPlugin[];
-  readonly producer: BatchingProducer;
+  /** Where answers go (a BatchingProducer; only `send` is used). */
+  readonly producer: Pick<BatchingProducer, "send">;
   readonly log: Logger;
   /** Called after each job (tests wait with it). */
   readonly onJob?: (event: JobEvent) => void;
@@ -136,16 +137,27 @@ async function processJob(
       return;
     }
     await count(deps, stats, ["total", plugin.name]);
+    let answer: Answer | null;
     try {
-      const answer = await plugin.handle(key, value, now());
-      if (answer) await publish(deps, answer);
-      await finishJob(redis, key);
-      await redis.del(lockFailuresKey(key));
-      deps.onJob?.({ kind: "handled", key, plugin: plugin.name, answer });
+      answer = await plugin.handle(key, value, now());
     } catch (err) {
       await count(deps, stats, ["fail"]);
-      await recordFailure(deps, plugin, key, err, now);
+      return await recordFailure(deps, plugin, key, err, now);
     }
+    try {
+      if (answer) await publish(deps, answer);
+    } catch (err) {
+      // Kafka away is not the plugin's fault: keep the job (handling it again is harmless, the
+      // built-in jobs are idempotent) and try again shortly, without spending its retries.
+      deps.log.warn("Cannot publish the answer to {key} (will retry): {error}", {
+        key,
+        error: err,
+      });
+      return await postponeJob(redis, key, now() + 2);
+    }
+    await finishJob(redis, key);
+    await redis.del(lockFailuresKey(key));
+    deps.onJob?.({ kind: "handled", key, plugin: plugin.name, answer });
   } finally {
     await lock.release().catch(() => {});
   }

@@ -3,7 +3,11 @@ import { type EnqueueEntry, enqueueRequests } from "../../lib/frontier.ts";
 import { blacklistKey, queueKey, timeoutKey } from "../../lib/keys.ts";
 import { ApiFixture } from "../../test/api_fixture.ts";
 import { eventually, randomName } from "../../test/harness.ts";
-import { globToRegExp } from "./plugin.ts";
+import { Redis } from "ioredis";
+import { BatchingProducer } from "../../lib/kafka.ts";
+import { getLog } from "../../lib/log.ts";
+import { type JobEvent, runRedisMonitor } from "./monitor.ts";
+import { globToRegExp, loadPlugins } from "./plugin.ts";
 
 /** Queues `n` requests of a crawl on `domain` with `priority`, as the frontier does. */
 async function queue(
@@ -256,4 +260,37 @@ Deno.test("bad job values and job keys written by other tools are handled", asyn
     await f.feed({ action: "info", appid: "testapp", uuid: "still-alive", spiderid: spider });
     await f.answer((a) => a.uuid === "still-alive");
   }, { redisMonitor: { RETRY_FAILURES_MAX: 1, JOB_SCAN_INTERVAL: 1 } });
+});
+
+Deno.test("an answer Kafka does not take is retried without spending the job's retries", async () => {
+  await withApi(async (f, spider) => {
+    const settings = f.redisMonitorSettings({ RETRY_FAILURES_MAX: 0 });
+    const redis = new Redis(f.redisUrl);
+    const producer = new BatchingProducer(f.kafka, settings);
+    await producer.connect();
+    let refusals = 2;
+    const flaky = {
+      send: (topic: string, value: string) =>
+        refusals-- > 0 ? Promise.reject(new Error("broker away")) : producer.send(topic, value),
+    };
+    const events: JobEvent[] = [];
+    const stop = new AbortController();
+    const log = getLog("redis-monitor", "test");
+    const plugins = await loadPlugins(settings.PLUGINS, { settings, redis, log });
+    const running = runRedisMonitor(
+      { settings, redis, plugins, producer: flaky, log, onJob: (e) => events.push(e) },
+      { signal: stop.signal },
+    );
+    try {
+      await f.feed({ action: "info", appid: "testapp", uuid: "late", spiderid: spider });
+      await f.answer((a) => a.uuid === "late");
+      assert.equal(refusals, -1, "published on the third try");
+      assert.deepEqual(events.map((e) => e.kind), ["handled"]);
+    } finally {
+      stop.abort();
+      await running;
+      await producer.close();
+      await redis.quit();
+    }
+  }, { redisMonitors: 0 });
 });
