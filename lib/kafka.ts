@@ -290,3 +290,21 @@ export class BatchingProducer {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * What a component that publishes does at start: fail early if Kafka does not answer, create
+ * the topics it writes to, and connect a {@linkcode BatchingProducer}.
+ */
+export async function connectProducer(
+  s: KafkaSettings,
+  clientId: string,
+  topics: string[],
+  opts: { checkTimeoutMs?: number } = {},
+): Promise<{ kafka: Kafka; producer: BatchingProducer }> {
+  await checkKafka(s.KAFKA_HOSTS, opts.checkTimeoutMs);
+  const kafka = createKafka(s.KAFKA_HOSTS, clientId);
+  await ensureTopics(kafka, topics);
+  const producer = new BatchingProducer(kafka, s);
+  await producer.connect();
+  return { kafka, producer };
+}

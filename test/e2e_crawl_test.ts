@@ -10,21 +10,27 @@ import { eventually, randomName, serviceEnv } from "./harness.ts";
 import { EXPECTED_DEPTH_1, EXPECTED_DEPTH_2, startTestSite } from "./site.ts";
 import { componentCommand, startComponent } from "./processes.ts";
 
-Deno.test("a crawl fed through Kafka arrives on the firehose, each page once", async () => {
-  const site = await startTestSite();
+/** Random topics and group for one crawl, no throttle, quick failures; topics created. */
+async function crawlSetup(extra: Record<string, string>) {
   const prefix = randomName("e2e");
-  const env = {
+  const env: Record<string, string> = {
     ...serviceEnv(),
     KAFKA_TOPIC_PREFIX: prefix,
     KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
     KAFKA_GROUP: randomName("group"),
     DOWNLOAD_TIMEOUT: "1",
     RETRY_TIMES: "0",
-    IDLE_POLL_MS: "50",
     THROTTLE_ENABLED: "false",
+    ...extra,
   };
   const kafka = createKafka(env.KAFKA_HOSTS, "e2e");
   await ensureTopics(kafka, [crawledFirehose(prefix), env.KAFKA_INCOMING_TOPIC]);
+  return { prefix, env, kafka };
+}
+
+Deno.test("a crawl fed through Kafka arrives on the firehose, each page once", async () => {
+  const site = await startTestSite();
+  const { prefix, env, kafka } = await crawlSetup({ IDLE_POLL_MS: "50" });
   const results: Record<string, unknown>[] = [];
   const stopDump = new AbortController();
   const ready = Promise.withResolvers<void>();
@@ -73,21 +79,11 @@ Deno.test("a crawl fed through Kafka arrives on the firehose, each page once", a
 
 Deno.test("two crawler processes share one crawl and fetch no page twice", async () => {
   const site = await startTestSite();
-  const prefix = randomName("e2e2");
-  const env = {
-    ...serviceEnv(),
-    KAFKA_TOPIC_PREFIX: prefix,
-    KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
-    KAFKA_GROUP: randomName("group"),
-    DOWNLOAD_TIMEOUT: "1",
-    RETRY_TIMES: "0",
+  const { env } = await crawlSetup({
     IDLE_POLL_MS: "20",
-    THROTTLE_ENABLED: "false",
     CONCURRENT_REQUESTS: "2",
     LOG_LEVEL: "WARNING",
-  };
-  const kafka = createKafka(env.KAFKA_HOSTS, "e2e2");
-  await ensureTopics(kafka, [crawledFirehose(prefix), env.KAFKA_INCOMING_TOPIC]);
+  });
   const components = [
     startComponent("kafka-monitor", ["run"], env),
     startComponent("crawler", ["run"], env),

@@ -12,18 +12,12 @@ import { closeZookeeper, connectZookeeper, create, setData } from "../lib/zookee
 import { dumpTopic } from "../components/kafkadump/dump.ts";
 import { eventually, isolatedRedisUrl, randomName, serviceEnv } from "./harness.ts";
 import { type RunningComponent, startComponent } from "./processes.ts";
-import { startTestSite, type TestSite } from "./site.ts";
+import { fanOutRoutes, startTestSite, type TestSite } from "./site.ts";
 
 const DB = 12;
 
-function linkedSite(pages: number, prefix = "p"): Promise<TestSite> {
-  const routes: Record<string, { body: string }> = {
-    "/": {
-      body: Array.from({ length: pages }, (_, i) => `<a href="/${prefix}${i}">${i}</a>`).join(""),
-    },
-  };
-  for (let i = 0; i < pages; i++) routes[`/${prefix}${i}`] = { body: `page ${i}` };
-  return startTestSite({ routes });
+function linkedSite(pages: number): Promise<TestSite> {
+  return startTestSite({ routes: fanOutRoutes(pages) });
 }
 
 Deno.test("domain-update and blacklist through the Kafka API apply to a running crawler", async () => {

@@ -381,6 +381,23 @@ export const EXPECTED_DEPTH_2: readonly string[] = Object.freeze(
   ].sort(),
 );
 
+/**
+ * A fan-out site: `/` links to `/p0` … `/p<pages-1>`; each page answers `body(i)` (default
+ * "page i", no links) after `delayMs`.
+ */
+export function fanOutRoutes(
+  pages: number,
+  opts: { delayMs?: number; body?: (i: number) => string } = {},
+): Record<string, Route> {
+  const routes: Record<string, Route> = {
+    "/": { body: Array.from({ length: pages }, (_, i) => `<a href="/p${i}">p${i}</a>`).join("") },
+  };
+  for (let i = 0; i < pages; i++) {
+    routes[`/p${i}`] = { body: opts.body?.(i) ?? `page ${i}`, delayMs: opts.delayMs ?? 0 };
+  }
+  return routes;
+}
+
 // --- The synthetic site --------------------------------------------------------------------
 
 /** Options for {@linkcode syntheticSiteHandler}. */

@@ -5,6 +5,7 @@ import {
   EXPECTED_DEPTH_0,
   EXPECTED_DEPTH_1,
   EXPECTED_DEPTH_2,
+  fanOutRoutes,
   LATIN1_TEXT,
   REDIRECTS,
 } from "../../test/site.ts";
@@ -155,14 +156,8 @@ Deno.test("two crawlers share one crawl and fetch no page twice", async () => {
 });
 
 Deno.test("a crawler stopped mid-crawl loses nothing: another finishes the crawl", async () => {
-  const slowRoutes: Record<string, { body: string; delayMs: number }> = {};
   const pages = 30;
-  slowRoutes["/"] = {
-    body: Array.from({ length: pages }, (_, i) => `<a href="/p${i}">p${i}</a>`).join(""),
-    delayMs: 0,
-  };
-  for (let i = 0; i < pages; i++) slowRoutes[`/p${i}`] = { body: `page ${i}`, delayMs: 150 };
-  const f = await CrawlFixture.start({ routes: slowRoutes });
+  const f = await CrawlFixture.start({ routes: fanOutRoutes(pages, { delayMs: 150 }) });
   try {
     const first = await f.startCrawler(link, { CONCURRENT_REQUESTS: 4, DOWNLOAD_TIMEOUT: 5 });
     await f.seed(seedRequest({ url: f.site.url("/"), spiderid: f.spiderName, maxdepth: 1 }));
@@ -183,16 +178,9 @@ Deno.test("a crawler stopped mid-crawl loses nothing: another finishes the crawl
 });
 
 Deno.test("a crawl stopped mid-way crawls nothing more and enqueues no children", async () => {
-  const routes: Record<string, { body: string; delayMs: number }> = {};
   const pages = 40;
-  routes["/"] = {
-    body: Array.from({ length: pages }, (_, i) => `<a href="/p${i}">p${i}</a>`).join(""),
-    delayMs: 0,
-  };
   // Every page links onwards, so in-flight pages would add children if allowed.
-  for (let i = 0; i < pages; i++) {
-    routes[`/p${i}`] = { body: `<a href="/q${i}">next</a>`, delayMs: 100 };
-  }
+  const routes = fanOutRoutes(pages, { delayMs: 100, body: (i) => `<a href="/q${i}">next</a>` });
   const f = await CrawlFixture.start({ routes });
   try {
     const crawler = await f.startCrawler(link, { CONCURRENT_REQUESTS: 3, DOWNLOAD_TIMEOUT: 5 });

@@ -8,7 +8,7 @@
 import type { ProgramSpec } from "../../lib/cli.ts";
 import { crawlerHeartbeatKey } from "../../lib/keys.ts";
 import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/heartbeat.ts";
-import { BatchingProducer, checkKafka, createKafka, ensureTopics } from "../../lib/kafka.ts";
+import { connectProducer } from "../../lib/kafka.ts";
 import { getLog } from "../../lib/log.ts";
 import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/program.ts";
 import { closeRedis, connectRedis } from "../../lib/redis.ts";
@@ -49,12 +49,10 @@ if (import.meta.main) {
   try {
     const spider = await loadSpider(settings.SPIDER);
     const redis = await connectRedis(settings, `crawler-${spider.name}`);
-    await checkKafka(settings.KAFKA_HOSTS);
     await checkZookeeper(settings.ZOOKEEPER_HOSTS);
-    const kafka = createKafka(settings.KAFKA_HOSTS, `crawler-${PROCESS_ID}`);
-    await ensureTopics(kafka, [crawledFirehose(settings.KAFKA_TOPIC_PREFIX)]);
-    const producer = new BatchingProducer(kafka, settings);
-    await producer.connect();
+    const { producer } = await connectProducer(settings, `crawler-${PROCESS_ID}`, [
+      crawledFirehose(settings.KAFKA_TOPIC_PREFIX),
+    ]);
     const host = hostName();
     await startHeartbeat(redis, crawlerHeartbeatKey(host, spider.name, PROCESS_ID), {
       ttlSec: settings.SCHEDULER_IP_REFRESH * 2,

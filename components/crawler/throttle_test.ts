@@ -9,7 +9,7 @@ import { requestFingerprint } from "../../lib/url.ts";
 import { scanKeys } from "../../lib/stats_reader.ts";
 import { eventually, isolatedRedisUrl, randomName, serviceEnv } from "../../test/harness.ts";
 import { startComponent } from "../../test/processes.ts";
-import { startTestSite, type TestSite } from "../../test/site.ts";
+import { fanOutRoutes, startTestSite, type TestSite } from "../../test/site.ts";
 
 const DB = 11;
 const PAGES = 80;
@@ -17,11 +17,7 @@ const PAGES = 80;
 const JITTER_MS = 250;
 
 function linkedSite(): Promise<TestSite> {
-  const routes: Record<string, { body: string }> = {
-    "/": { body: Array.from({ length: PAGES }, (_, i) => `<a href="/p${i}">${i}</a>`).join("") },
-  };
-  for (let i = 0; i < PAGES; i++) routes[`/p${i}`] = { body: `page ${i}` };
-  return startTestSite({ routes });
+  return startTestSite({ routes: fanOutRoutes(PAGES) });
 }
 
 /** The most requests that arrived within any `spanMs` (sliding over the arrival times). */

@@ -6,7 +6,7 @@
  */
 
 import type { ProgramSpec } from "../../lib/cli.ts";
-import { BatchingProducer, checkKafka, createKafka, ensureTopics } from "../../lib/kafka.ts";
+import { connectProducer } from "../../lib/kafka.ts";
 import { PROCESS_ID } from "../../lib/heartbeat.ts";
 import { getLog } from "../../lib/log.ts";
 import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/program.ts";
@@ -33,11 +33,9 @@ if (import.meta.main) {
   const signal = shutdownSignal();
   try {
     const redis = await connectRedis(settings, "redis-monitor");
-    await checkKafka(settings.KAFKA_HOSTS);
-    const kafka = createKafka(settings.KAFKA_HOSTS, `redis-monitor-${PROCESS_ID}`);
-    await ensureTopics(kafka, [outboundFirehose(settings.KAFKA_TOPIC_PREFIX)]);
-    const producer = new BatchingProducer(kafka, settings);
-    await producer.connect();
+    const { producer } = await connectProducer(settings, `redis-monitor-${PROCESS_ID}`, [
+      outboundFirehose(settings.KAFKA_TOPIC_PREFIX),
+    ]);
     const plugins = await loadPlugins(settings.PLUGINS, { settings, redis, log });
     await runRedisMonitor({ settings, redis, plugins, producer, log }, { signal });
     await producer.close();

@@ -9,7 +9,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/heartbeat.ts";
-import { BatchingProducer, checkKafka, createKafka, ensureTopics } from "../../lib/kafka.ts";
+import { checkKafka, connectProducer } from "../../lib/kafka.ts";
 import { heartbeatKey } from "../../lib/keys.ts";
 import { closeRedis, connectRedis } from "../../lib/redis.ts";
 import { windowsFromNames } from "../../lib/stats_collector.ts";
@@ -68,13 +68,13 @@ export async function startRestService(
     })();
   try {
     const feedTimeoutMs = settings.KAFKA_FEED_TIMEOUT * 1000;
-    await checkKafka(settings.KAFKA_HOSTS, feedTimeoutMs);
-    const kafka = createKafka(settings.KAFKA_HOSTS, `rest-${id}`);
     const answersTopic = outboundFirehose(settings.KAFKA_TOPIC_PREFIX);
-    await ensureTopics(kafka, [settings.KAFKA_INCOMING_TOPIC, answersTopic]);
-
-    const producer = new BatchingProducer(kafka, settings);
-    await producer.connect();
+    const { kafka, producer } = await connectProducer(
+      settings,
+      `rest-${id}`,
+      [settings.KAFKA_INCOMING_TOPIC, answersTopic],
+      { checkTimeoutMs: feedTimeoutMs },
+    );
     cleanups.push(() => producer.close());
 
     const polls = new RedisPolls(redis, settings.POLL_TTL);
