@@ -7,10 +7,10 @@
  */
 
 import { Redis } from "ioredis";
-import { getLog } from "../lib/log.ts";
-import { BatchingProducer, createKafka, ensureTopics, produceOnce } from "../lib/kafka.ts";
-import { loadSettings } from "../lib/settings.ts";
-import { outboundFirehose } from "../lib/topics.ts";
+import { getLog } from "../lib/config/log.ts";
+import { BatchingProducer, createKafka, ensureTopics, produceOnce } from "../lib/services/kafka.ts";
+import { loadSettings } from "../lib/config/settings.ts";
+import { outboundFirehose } from "../lib/api/topics.ts";
 import { runKafkaMonitor } from "../components/kafka-monitor/monitor.ts";
 import { loadPlugins as loadKafkaPlugins } from "../components/kafka-monitor/plugin.ts";
 import { KAFKA_MONITOR_SETTINGS } from "../components/kafka-monitor/settings.ts";

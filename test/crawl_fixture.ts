@@ -7,14 +7,14 @@
  */
 
 import type { Redis } from "ioredis";
-import { getLog } from "../lib/log.ts";
-import { enqueueRequests, popLeased } from "../lib/frontier.ts";
-import { BatchingProducer, createKafka, ensureTopics } from "../lib/kafka.ts";
-import { leasesKey, queueIndexKey } from "../lib/keys.ts";
-import { loadSettings } from "../lib/settings.ts";
-import { crawledFirehose } from "../lib/topics.ts";
-import { requestFingerprint } from "../lib/url.ts";
-import { registeredDomain } from "../lib/domain.ts";
+import { getLog } from "../lib/config/log.ts";
+import { enqueueRequests, popLeased } from "../lib/frontier/queue.ts";
+import { BatchingProducer, createKafka, ensureTopics } from "../lib/services/kafka.ts";
+import { leasesKey, queueIndexKey } from "../lib/frontier/keys.ts";
+import { loadSettings } from "../lib/config/settings.ts";
+import { crawledFirehose } from "../lib/api/topics.ts";
+import { requestFingerprint } from "../lib/web/url.ts";
+import { registeredDomain } from "../lib/web/domain.ts";
 import { type CrawlEvent, runCrawler } from "../components/crawler/crawler.ts";
 import { CRAWLER_SETTINGS, type CrawlerSettings } from "../components/crawler/settings.ts";
 import type { QueuedRequest, Spider } from "../components/crawler/spider.ts";

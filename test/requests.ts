@@ -7,7 +7,7 @@
  */
 
 import type { QueuedRequest } from "../components/crawler/spider.ts";
-import { createValidator, loadSchema } from "../lib/validation.ts";
+import { createValidator, loadSchema } from "../lib/api/validation.ts";
 
 const API_FIELDS = new Set(Object.keys(loadSchema("scraper").properties as object));
 

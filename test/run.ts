@@ -7,7 +7,7 @@
  * @module
  */
 
-import { startLocalServices } from "../lib/local_infra/mod.ts";
+import { startLocalServices } from "../lib/services/local/mod.ts";
 
 const started = performance.now();
 const say = (line: string) => console.error(`[test] ${line}`);

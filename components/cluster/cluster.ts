@@ -17,17 +17,17 @@ import { up } from "./cluster.ts";
  * @module
  */
 
-import { sleep } from "../../lib/async.ts";
-import type { ProgramSpec } from "../../lib/cli.ts";
-import { createKafka, ensureTopics } from "../../lib/kafka.ts";
-import { getLog } from "../../lib/log.ts";
+import { sleep } from "../../lib/async/sleep.ts";
+import type { ProgramSpec } from "../../lib/config/cli.ts";
+import { createKafka, ensureTopics } from "../../lib/services/kafka.ts";
+import { getLog } from "../../lib/config/log.ts";
 import {
   type LocalServices,
   type ServicePorts,
   startLocalServices,
   stopAllServers,
-} from "../../lib/local_infra/mod.ts";
-import { KAFKA_SETTINGS, loadSettings, logSettings } from "../../lib/settings.ts";
+} from "../../lib/services/local/mod.ts";
+import { KAFKA_SETTINGS, loadSettings, logSettings } from "../../lib/config/settings.ts";
 import {
   type ComponentSpec,
   DEFAULT_STOP_GRACE_MS,

@@ -18,8 +18,8 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
-import { sleep } from "../../lib/async.ts";
-import { registeredDomain } from "../../lib/domain.ts";
+import { sleep } from "../../lib/async/sleep.ts";
+import { registeredDomain } from "../../lib/web/domain.ts";
 import {
   ackLeases,
   type EnqueueEntry,
@@ -28,11 +28,11 @@ import {
   popLeased,
   reclaimExpiredLeases,
   returnLeases,
-} from "../../lib/frontier.ts";
-import type { BatchingProducer } from "../../lib/kafka.ts";
-import { StatsCollector, windowsFromNames } from "../../lib/stats_collector.ts";
-import { crawledAppTopic, crawledFirehose } from "../../lib/topics.ts";
-import { ensureScheme, requestFingerprint } from "../../lib/url.ts";
+} from "../../lib/frontier/queue.ts";
+import type { BatchingProducer } from "../../lib/services/kafka.ts";
+import { StatsCollector, windowsFromNames } from "../../lib/stats/collector.ts";
+import { crawledAppTopic, crawledFirehose } from "../../lib/api/topics.ts";
+import { ensureScheme, requestFingerprint } from "../../lib/web/url.ts";
 import { FetchError, fetchPage } from "./fetcher.ts";
 import { ItemTooLargeError, serializeItem } from "./result_item.ts";
 import type { CrawlerSettings } from "./settings.ts";

@@ -22,7 +22,7 @@
  */
 
 import { Tokenizer } from "htmlparser2";
-import { canonicalizeUrl } from "../../lib/url.ts";
+import { canonicalizeUrl } from "../../lib/web/url.ts";
 import type { PageLink } from "./spider.ts";
 import { _filterParts } from "./link_filter.ts";
 

@@ -9,10 +9,14 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
-import { wakeDomains } from "../../lib/frontier.ts";
-import { type DomainConfig, domainConfigPath, parseDomainConfig } from "../../lib/domain_config.ts";
-import { lookupPublicIp } from "../../lib/public_ip.ts";
-import { ZookeeperWatcher } from "../../lib/zookeeper_watcher.ts";
+import { wakeDomains } from "../../lib/frontier/queue.ts";
+import {
+  type DomainConfig,
+  domainConfigPath,
+  parseDomainConfig,
+} from "../../lib/api/domain_config.ts";
+import { lookupPublicIp } from "./public_ip.ts";
+import { ZookeeperWatcher } from "./zookeeper_watcher.ts";
 import type { CrawlerSettings } from "./settings.ts";
 import type { CrawlerThrottle } from "./throttle.ts";
 

@@ -5,15 +5,15 @@
  * @module
  */
 
-import type { ProgramSpec } from "../../lib/cli.ts";
-import { crawlerHeartbeatKey } from "../../lib/keys.ts";
-import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/heartbeat.ts";
-import { connectProducer } from "../../lib/kafka.ts";
-import { getLog } from "../../lib/log.ts";
-import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/program.ts";
-import { closeRedis, connectRedis } from "../../lib/redis.ts";
-import { crawledFirehose } from "../../lib/topics.ts";
-import { checkZookeeper } from "../../lib/zookeeper.ts";
+import type { ProgramSpec } from "../../lib/config/cli.ts";
+import { crawlerHeartbeatKey } from "../../lib/stats/keys.ts";
+import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/heartbeat.ts";
+import { connectProducer } from "../../lib/services/kafka.ts";
+import { getLog } from "../../lib/config/log.ts";
+import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/config/program.ts";
+import { closeRedis, connectRedis } from "../../lib/services/redis.ts";
+import { crawledFirehose } from "../../lib/api/topics.ts";
+import { checkZookeeper } from "../../lib/services/zookeeper.ts";
 import { runCrawler } from "./crawler.ts";
 import { startLiveConfig } from "./live_config.ts";
 import { CrawlerThrottle } from "./throttle.ts";

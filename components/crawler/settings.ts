@@ -16,7 +16,7 @@ import {
   type SettingsOf,
   STATS_SETTINGS,
   str,
-} from "../../lib/settings.ts";
+} from "../../lib/config/settings.ts";
 
 /** Every setting of the crawler. */
 export const CRAWLER_SETTINGS = {

@@ -22,7 +22,7 @@
  * @module
  */
 
-import type { CrawlRequest } from "../../lib/validation.ts";
+import type { CrawlRequest } from "../../lib/api/validation.ts";
 
 /**
  * A request as it sits in a Redis queue: the validated crawl request (every field of

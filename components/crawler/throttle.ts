@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { ThrottleSpec } from "../../lib/frontier.ts";
-import { type DomainConfig, effectiveHits } from "../../lib/domain_config.ts";
+import type { ThrottleSpec } from "../../lib/frontier/queue.ts";
+import { type DomainConfig, effectiveHits } from "../../lib/api/domain_config.ts";
 import type { CrawlerSettings } from "./settings.ts";
 
 /** The throttle of one spider type, updated by the ZooKeeper watcher and the IP refresh. */

@@ -5,10 +5,10 @@
  * @module
  */
 
-import type { ProgramSpec } from "../../lib/cli.ts";
-import { getLog } from "../../lib/log.ts";
-import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/program.ts";
-import { closeRedis, connectRedis } from "../../lib/redis.ts";
+import type { ProgramSpec } from "../../lib/config/cli.ts";
+import { getLog } from "../../lib/config/log.ts";
+import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/config/program.ts";
+import { closeRedis, connectRedis } from "../../lib/services/redis.ts";
 import { feed } from "./feed.ts";
 import { runKafkaMonitor } from "./monitor.ts";
 import { loadPlugins } from "./plugin.ts";

@@ -10,23 +10,23 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { ChainableCommander, Redis } from "ioredis";
-import { heartbeatKey } from "../../lib/keys.ts";
-import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/heartbeat.ts";
+import { heartbeatKey } from "../../lib/stats/keys.ts";
+import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/heartbeat.ts";
 import {
   checkKafka,
   createConsumer,
   createKafka,
   ensureTopics,
   type KafkaMessage,
-} from "../../lib/kafka.ts";
-import { StatsCollector, windowsFromNames } from "../../lib/stats_collector.ts";
-import { startStatsDump } from "../../lib/stats_dump.ts";
+} from "../../lib/services/kafka.ts";
+import { StatsCollector, windowsFromNames } from "../../lib/stats/collector.ts";
+import { startStatsDump } from "../../lib/stats/dump.ts";
 import {
   createValidator,
   parseJsonMessage,
   REQUEST_KINDS,
   type RequestKind,
-} from "../../lib/validation.ts";
+} from "../../lib/api/validation.ts";
 import { type RankedPlugin, RequestRejected } from "./plugin.ts";
 import type { KafkaMonitorSettings } from "./settings.ts";
 

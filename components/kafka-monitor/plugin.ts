@@ -10,7 +10,7 @@
 
 import type { ChainableCommander, Redis } from "ioredis";
 import type { Logger } from "@logtape/logtape";
-import { loadRankedPlugins, type Ranked } from "../../lib/plugin_loader.ts";
+import { loadRankedPlugins, type Ranked } from "../../lib/config/plugin_loader.ts";
 import type { KafkaMonitorSettings } from "./settings.ts";
 
 /** What a plugin gets at setup. */

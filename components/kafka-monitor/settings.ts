@@ -13,7 +13,7 @@ import {
   REDIS_SETTINGS,
   type SettingsOf,
   STATS_SETTINGS,
-} from "../../lib/settings.ts";
+} from "../../lib/config/settings.ts";
 
 /** Every setting of the kafka-monitor. */
 export const KAFKA_MONITOR_SETTINGS = {

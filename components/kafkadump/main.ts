@@ -5,10 +5,10 @@
  * @module
  */
 
-import type { ProgramSpec } from "../../lib/cli.ts";
-import { checkKafka, createKafka } from "../../lib/kafka.ts";
-import { getLog } from "../../lib/log.ts";
-import { finish, shutdownSignal, startProgram } from "../../lib/program.ts";
+import type { ProgramSpec } from "../../lib/config/cli.ts";
+import { checkKafka, createKafka } from "../../lib/services/kafka.ts";
+import { getLog } from "../../lib/config/log.ts";
+import { finish, shutdownSignal, startProgram } from "../../lib/config/program.ts";
 import { dumpTopic, listTopicsText } from "./dump.ts";
 import { KAFKADUMP_SETTINGS } from "./settings.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { KAFKA_SETTINGS, logSettings, type SettingsOf } from "../../lib/settings.ts";
+import { KAFKA_SETTINGS, logSettings, type SettingsOf } from "../../lib/config/settings.ts";
 
 /** Every setting of kafkadump. */
 export const KAFKADUMP_SETTINGS = {

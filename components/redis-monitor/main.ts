@@ -5,13 +5,13 @@
  * @module
  */
 
-import type { ProgramSpec } from "../../lib/cli.ts";
-import { connectProducer } from "../../lib/kafka.ts";
-import { PROCESS_ID } from "../../lib/heartbeat.ts";
-import { getLog } from "../../lib/log.ts";
-import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/program.ts";
-import { closeRedis, connectRedis } from "../../lib/redis.ts";
-import { outboundFirehose } from "../../lib/topics.ts";
+import type { ProgramSpec } from "../../lib/config/cli.ts";
+import { connectProducer } from "../../lib/services/kafka.ts";
+import { PROCESS_ID } from "../../lib/stats/heartbeat.ts";
+import { getLog } from "../../lib/config/log.ts";
+import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/config/program.ts";
+import { closeRedis, connectRedis } from "../../lib/services/redis.ts";
+import { outboundFirehose } from "../../lib/api/topics.ts";
 import { runRedisMonitor } from "./monitor.ts";
 import { loadPlugins } from "./plugin.ts";
 import { REDIS_MONITOR_SETTINGS } from "./settings.ts";

@@ -10,8 +10,8 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
-import { sleep } from "../../lib/async.ts";
-import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/heartbeat.ts";
+import { sleep } from "../../lib/async/sleep.ts";
+import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/heartbeat.ts";
 import {
   dueJobs,
   finishJob,
@@ -19,12 +19,13 @@ import {
   indexUnlistedJobs,
   postponeJob,
   tryLock,
-} from "../../lib/jobs.ts";
-import type { BatchingProducer } from "../../lib/kafka.ts";
-import { heartbeatKey, lockFailuresKey } from "../../lib/keys.ts";
-import { StatsCollector, windowsFromNames } from "../../lib/stats_collector.ts";
-import { startStatsDump } from "../../lib/stats_dump.ts";
-import { outboundAppTopic, outboundFirehose } from "../../lib/topics.ts";
+} from "../../lib/api/jobs.ts";
+import type { BatchingProducer } from "../../lib/services/kafka.ts";
+import { heartbeatKey } from "../../lib/stats/keys.ts";
+import { lockFailuresKey } from "../../lib/api/job_keys.ts";
+import { StatsCollector, windowsFromNames } from "../../lib/stats/collector.ts";
+import { startStatsDump } from "../../lib/stats/dump.ts";
+import { outboundAppTopic, outboundFirehose } from "../../lib/api/topics.ts";
 import { type Answer, globToRegExp, type RankedPlugin, type RedisMonitorPlugin } from "./plugin.ts";
 import type { RedisMonitorSettings } from "./settings.ts";
 

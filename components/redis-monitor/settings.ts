@@ -15,7 +15,7 @@ import {
   type SettingsOf,
   STATS_SETTINGS,
   str,
-} from "../../lib/settings.ts";
+} from "../../lib/config/settings.ts";
 
 /** Every setting of the redis-monitor. */
 export const REDIS_MONITOR_SETTINGS = {

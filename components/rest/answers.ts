@@ -11,9 +11,9 @@
  * @module
  */
 
-import { sleep } from "../../lib/async.ts";
+import { sleep } from "../../lib/async/sleep.ts";
 import type { Logger } from "@logtape/logtape";
-import { createConsumer, type Kafka } from "../../lib/kafka.ts";
+import { createConsumer, type Kafka } from "../../lib/services/kafka.ts";
 
 /** One registered wait for an answer. */
 export interface Expectation {

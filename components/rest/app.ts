@@ -31,10 +31,10 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { PROCESS_ID } from "../../lib/heartbeat.ts";
-import { MessageTooLargeError } from "../../lib/kafka.ts";
-import { getLog } from "../../lib/log.ts";
-import { createValidator, REQUEST_KINDS, type RequestKind } from "../../lib/validation.ts";
+import { PROCESS_ID } from "../../lib/stats/heartbeat.ts";
+import { MessageTooLargeError } from "../../lib/services/kafka.ts";
+import { getLog } from "../../lib/config/log.ts";
+import { createValidator, REQUEST_KINDS, type RequestKind } from "../../lib/api/validation.ts";
 import type { AnswerSource, Expectation } from "./answers.ts";
 import { apiKeyCheck } from "./auth.ts";
 import { readJsonBody } from "./body.ts";

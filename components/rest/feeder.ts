@@ -8,7 +8,7 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { MessageTooLargeError } from "../../lib/kafka.ts";
+import { MessageTooLargeError } from "../../lib/services/kafka.ts";
 
 /** Where `/feed` sends requests. */
 export interface Feeder {

@@ -7,7 +7,11 @@
  */
 
 import type { Redis } from "ioredis";
-import { restPollKey } from "../../lib/keys.ts";
+
+/** An answer kept for `POST /poll`. */
+export function restPollKey(uuid: string): string {
+  return `rest:poll:${uuid}`;
+}
 
 /** Where `/poll` finds late answers. */
 export interface PollStore {

@@ -8,12 +8,12 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/heartbeat.ts";
-import { checkKafka, connectProducer } from "../../lib/kafka.ts";
-import { heartbeatKey } from "../../lib/keys.ts";
-import { closeRedis, connectRedis } from "../../lib/redis.ts";
-import { windowsFromNames } from "../../lib/stats_collector.ts";
-import { outboundFirehose } from "../../lib/topics.ts";
+import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/heartbeat.ts";
+import { checkKafka, connectProducer } from "../../lib/services/kafka.ts";
+import { heartbeatKey } from "../../lib/stats/keys.ts";
+import { closeRedis, connectRedis } from "../../lib/services/redis.ts";
+import { windowsFromNames } from "../../lib/stats/collector.ts";
+import { outboundFirehose } from "../../lib/api/topics.ts";
 import { KafkaAnswers, type Routed } from "./answers.ts";
 import { createApp, type RestHandler } from "./app.ts";
 import { KafkaFeeder } from "./feeder.ts";

@@ -17,7 +17,7 @@ import {
   type SettingsOf,
   STATS_SETTINGS,
   str,
-} from "../../lib/settings.ts";
+} from "../../lib/config/settings.ts";
 
 /** Every setting of the rest service. */
 export const REST_SETTINGS = {

@@ -8,7 +8,7 @@
  */
 
 import type { Redis } from "ioredis";
-import { StatsCollector } from "../../lib/stats_collector.ts";
+import { StatsCollector } from "../../lib/stats/collector.ts";
 
 /** Counts answered requests. */
 export interface RequestCounter {

@@ -14,9 +14,9 @@ import {
   ensureTopics,
   type Kafka,
   produceOnce,
-} from "../../lib/kafka.ts";
-import { dupefilterKey, leasesKey, queueIndexKey, queueKey } from "../../lib/keys.ts";
-import { crawledFirehose } from "../../lib/topics.ts";
+} from "../../lib/services/kafka.ts";
+import { dupefilterKey, leasesKey, queueIndexKey, queueKey } from "../../lib/frontier/keys.ts";
+import { crawledFirehose } from "../../lib/api/topics.ts";
 import type { BareResult } from "./bare_crawl.ts";
 import { perfAvailable, type PerfSummary, startPerf, summarisePerf } from "./perf.ts";
 import {

@@ -12,11 +12,11 @@
  */
 
 import { Redis } from "ioredis";
-import { enqueueRequests, popLeased, type ThrottleSpec } from "../../lib/frontier.ts";
-import { queueKey } from "../../lib/keys.ts";
-import { StatsCollector } from "../../lib/stats_collector.ts";
+import { enqueueRequests, popLeased, type ThrottleSpec } from "../../lib/frontier/queue.ts";
+import { queueKey } from "../../lib/frontier/keys.ts";
+import { StatsCollector } from "../../lib/stats/collector.ts";
 import infoMonitor from "../../components/redis-monitor/plugins/info_monitor.ts";
-import { getLog } from "../../lib/log.ts";
+import { getLog } from "../../lib/config/log.ts";
 import type { RedisMonitorSettings } from "../../components/redis-monitor/settings.ts";
 
 /** The figures of {@linkcode frontierBench}. */

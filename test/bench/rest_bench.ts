@@ -6,7 +6,7 @@
  */
 
 import { benchFeed, type BenchFeedFigures } from "../../components/rest/bench.ts";
-import { freePort } from "../../lib/local_infra/paths.ts";
+import { freePort } from "../../lib/services/local/paths.ts";
 import { startComponent } from "../processes.ts";
 
 /** Figures of one `/feed` load run. */

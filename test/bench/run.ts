@@ -23,7 +23,7 @@
  * @module
  */
 
-import { type LocalServices, startLocalServices } from "../../lib/local_infra/mod.ts";
+import { type LocalServices, startLocalServices } from "../../lib/services/local/mod.ts";
 import {
   bareBench,
   type BenchContext,

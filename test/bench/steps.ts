@@ -23,8 +23,8 @@ import {
   followRequest,
   type QueuedRequest,
 } from "../../components/crawler/spider.ts";
-import { registeredDomain } from "../../lib/domain.ts";
-import { requestFingerprint } from "../../lib/url.ts";
+import { registeredDomain } from "../../lib/web/domain.ts";
+import { requestFingerprint } from "../../lib/web/url.ts";
 import { syntheticSiteHandler } from "../site.ts";
 
 /** One measured step: µs per page. */

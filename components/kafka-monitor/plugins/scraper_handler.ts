@@ -8,13 +8,13 @@
  * @module
  */
 
-import { registeredDomain } from "../../../lib/domain.ts";
-import { timeoutKey } from "../../../lib/keys.ts";
-import { enqueueInPipeline } from "../../../lib/frontier.ts";
-import { addJob } from "../../../lib/jobs.ts";
-import { registerScripts } from "../../../lib/lua.ts";
-import { ensureScheme, requestFingerprint } from "../../../lib/url.ts";
-import type { CrawlRequest } from "../../../lib/validation.ts";
+import { registeredDomain } from "../../../lib/web/domain.ts";
+import { timeoutKey } from "../../../lib/frontier/keys.ts";
+import { enqueueInPipeline } from "../../../lib/frontier/queue.ts";
+import { addJob } from "../../../lib/api/jobs.ts";
+import { registerScripts } from "../../../lib/frontier/scripts.ts";
+import { ensureScheme, requestFingerprint } from "../../../lib/web/url.ts";
+import type { CrawlRequest } from "../../../lib/api/validation.ts";
 import { type PluginFactory, RequestRejected } from "../plugin.ts";
 
 const scraperHandler: PluginFactory = ({ redis, settings }) => {

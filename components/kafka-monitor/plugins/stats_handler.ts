@@ -5,8 +5,8 @@
  * @module
  */
 
-import { addJob } from "../../../lib/jobs.ts";
-import { statsRequestKey } from "../../../lib/keys.ts";
+import { addJob } from "../../../lib/api/jobs.ts";
+import { statsRequestKey } from "../../../lib/api/job_keys.ts";
 import type { PluginFactory } from "../plugin.ts";
 
 const statsHandler: PluginFactory = () => ({

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { addJob } from "../../../lib/jobs.ts";
-import { zookeeperJobKey } from "../../../lib/keys.ts";
+import { addJob } from "../../../lib/api/jobs.ts";
+import { zookeeperJobKey } from "../../../lib/api/job_keys.ts";
 import { type PluginFactory, RequestRejected } from "../plugin.ts";
 
 const zookeeperHandler: PluginFactory = () => ({

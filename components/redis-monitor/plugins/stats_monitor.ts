@@ -12,7 +12,7 @@ import {
   machineStats,
   queueStats,
   spiderStats,
-} from "../../../lib/stats_reader.ts";
+} from "../../../lib/stats/reader.ts";
 import type { PluginFactory } from "../plugin.ts";
 
 const statsMonitor: PluginFactory = ({ redis, log }) => {

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { finishJob } from "../../../lib/jobs.ts";
-import { purgeCrawl } from "../../../lib/crawl_purge.ts";
-import { timeoutKey } from "../../../lib/keys.ts";
+import { finishJob } from "../../../lib/api/jobs.ts";
+import { purgeCrawl } from "../../../lib/frontier/purge.ts";
+import { timeoutKey } from "../../../lib/frontier/keys.ts";
 import type { PluginFactory } from "../plugin.ts";
 
 const stopMonitor: PluginFactory = ({ redis, log }) => ({

@@ -39,7 +39,7 @@ import {
   formatDomainConfig,
   parseDomainConfig,
   updateDomainConfig,
-} from "../../../lib/domain_config.ts";
+} from "../../../lib/api/domain_config.ts";
 import {
   type Client,
   closeZookeeper,
@@ -49,7 +49,7 @@ import {
   isZookeeperError,
   type NodeData,
   setData,
-} from "../../../lib/zookeeper.ts";
+} from "../../../lib/services/zookeeper.ts";
 import type { Answer, PluginFactory } from "../plugin.ts";
 
 /** Scrapy Cluster's error when the config cannot be read. */

@@ -1,0 +1,109 @@
+/**
+ * The frontier's Redis key names, in Scrapy Cluster's formats (so existing dashboards and
+ * scripts keep working), plus our additions, which never collide with them:
+ *
+ * | key | type | added by us |
+ * |---|---|---|
+ * | `<spiderid>:<domain>:queue` | sorted set of JSON requests | |
+ * | `<spiderid>:queue_index` | sorted set: domains with pending requests → earliest pop time (ms) | yes |
+ * | `<spiderid>:queue_seq` | counter giving FIFO order among equal priorities | yes |
+ * | `<spiderid>:leases` | sorted set: requests being crawled → lease deadline (ms) | yes |
+ * | `backlog:<spiderid>:<appid>:counts` | hash: `<crawlid>\t<domain>\t<priority>` → pending | yes |
+ * | `<spiderid>:dupefilter:<crawlid>` | set of request fingerprints | |
+ * | `<spiderid>:blacklist` | set of `<appid>\|\|<crawlid>` | |
+ * | `timeout:<spiderid>:<appid>:<crawlid>` | expiry epoch seconds | |
+ * | `[<spiderid>:][<ip>:]<domain>:throttle_window` / `:throttle_time` | throttle state | |
+ *
+ * The other packages name their own keys: job keys in `lib/api/job_keys.ts`, statistics in
+ * `lib/stats/keys.ts`, REST polls in `components/rest/polls.ts`. Ids never contain `:` or `*`
+ * (the request schemas reject them), so every key parses back.
+ *
+ * @module
+ */
+
+/** Pending requests of one spider type and registered domain. */
+export function queueKey(spiderid: string, domain: string): string {
+  return `${spiderid}:${domain}:queue`;
+}
+
+/** Splits a queue key back into spider id and domain; null when it is not a queue key. */
+export function parseQueueKey(key: string): { spiderid: string; domain: string } | null {
+  const first = key.indexOf(":");
+  if (first <= 0 || !key.endsWith(":queue")) return null;
+  const domain = key.slice(first + 1, -":queue".length);
+  return domain ? { spiderid: key.slice(0, first), domain } : null;
+}
+
+/** The per-spider index of domains that have pending requests (no key-space scans). */
+export function queueIndexKey(spiderid: string): string {
+  return `${spiderid}:queue_index`;
+}
+
+/** The per-spider counter that orders requests of equal priority first in, first out. */
+export function queueSeqKey(spiderid: string): string {
+  return `${spiderid}:queue_seq`;
+}
+
+/** Requests taken by crawlers and not yet acknowledged, scored by their lease deadline. */
+export function leasesKey(spiderid: string): string {
+  return `${spiderid}:leases`;
+}
+
+/**
+ * Pending requests of an application per `<crawlid>\t<domain>\t<priority>` (kept by the
+ * frontier scripts), so info answers never scan queues. It ends in `:counts` so it can never
+ * look like a `*:*:queue` key, whatever the appid.
+ */
+export function backlogKey(spiderid: string, appid: string): string {
+  return `backlog:${spiderid}:${appid}:counts`;
+}
+
+/** The field of {@linkcode backlogKey} for one crawl, domain and priority. */
+export function backlogField(crawlid: string, domain: string, priority: number): string {
+  return `${crawlid}\t${domain}\t${priority}`;
+}
+
+/** Fingerprints of the requests a crawl has already seen. */
+export function dupefilterKey(spiderid: string, crawlid: string): string {
+  return `${spiderid}:dupefilter:${crawlid}`;
+}
+
+/** Crawls that were stopped or expired, as `<appid>||<crawlid>` members. */
+export function blacklistKey(spiderid: string): string {
+  return `${spiderid}:blacklist`;
+}
+
+/** The member of {@linkcode blacklistKey} for one crawl. */
+export function blacklistMember(appid: string, crawlid: string): string {
+  return `${appid}||${crawlid}`;
+}
+
+/** When a crawl expires (epoch seconds). */
+export function timeoutKey(spiderid: string, appid: string, crawlid: string): string {
+  return `timeout:${spiderid}:${appid}:${crawlid}`;
+}
+
+/** Pages crawled per domain and crawl, for `domain_max_pages`. */
+export function domainMaxPageKey(spiderid: string, domain: string, crawlid: string): string {
+  return `${spiderid}:domain_max_page_filter:${domain}:${crawlid}`;
+}
+
+/** Pages crawled per domain and crawl, for `GLOBAL_PAGE_PER_DOMAIN_LIMIT`. */
+export function globalPageCountKey(spiderid: string, domain: string, crawlid: string): string {
+  return `${spiderid}:global_page_count_filter:${domain}:${crawlid}`;
+}
+
+/** The throttle key prefix for a domain, per throttle style (`[spider:][ip:]domain`). */
+export function throttleKey(domain: string, opts: { spiderid?: string; ip?: string } = {}): string {
+  return [opts.spiderid, opts.ip, domain].filter((part) => part).join(":");
+}
+
+/** Hits of the current throttle window. */
+export function throttleWindowKey(throttle: string): string {
+  return `${throttle}:throttle_window`;
+}
+
+/** Time of the last moderated hit. */
+export function throttleTimeKey(throttle: string): string {
+  return `${throttle}:throttle_time`;
+}

@@ -1,0 +1,44 @@
+/**
+ * Lua scripts as files, registered on an ioredis client with `defineCommand`: ioredis sends
+ * EVALSHA and falls back to EVAL once on NOSCRIPT, so each script travels once per connection.
+ * Each package that owns scripts (the frontier, the job locks) declares them with
+ * {@linkcode luaScripts} next to its `lua/` folder.
+ *
+ * @example
+ * ```ts
+ * import { luaScripts } from "./lua.ts";
+ *
+ * // lua/ holds frontier_pop.lua; it takes 3 KEYS.
+ * const register = luaScripts(new URL("../frontier/lua/", import.meta.url), { frontier_pop: 3 });
+ * if (typeof register !== "function") throw new Error("unexpected");
+ * ```
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+
+/**
+ * Declares the scripts `<name>.lua` of folder `dir` (script name → number of KEYS) and returns
+ * a function that registers them on a client (idempotent; sources are read once, on first use).
+ */
+export function luaScripts(
+  dir: URL,
+  numberOfKeys: Readonly<Record<string, number>>,
+): (client: Redis) => void {
+  const registered = new WeakSet<Redis>();
+  let sources: Map<string, string> | undefined;
+  return (client) => {
+    if (registered.has(client)) return;
+    sources ??= new Map(
+      Object.keys(numberOfKeys).map((name) => [
+        name,
+        Deno.readTextFileSync(new URL(`${name}.lua`, dir)),
+      ]),
+    );
+    for (const [name, keys] of Object.entries(numberOfKeys)) {
+      client.defineCommand(name, { numberOfKeys: keys, lua: sources.get(name)! });
+    }
+    registered.add(client);
+  };
+}

@@ -1,0 +1,300 @@
+/**
+ * The read side of the statistics, for the redis-monitor's Stats API: Scrapy Cluster's
+ * StatsMonitor answers (`_get_plugin_stats`, spider, machine and queue stats) in the same
+ * shapes, computed from the representation of `stats_collector.ts` (bucket hashes for rolling
+ * windows, integers for `lifetime`). Keys are found with SCAN, never KEYS, and all values of an
+ * answer are read in one pipeline; queues are found through the per-spider queue index instead
+ * of a scan of the whole key space.
+ *
+ * A key without data is absent from the answers, as in Scrapy Cluster (whose emptied sorted
+ * sets disappeared): that includes a rolling window whose buckets all fell out of the window.
+ *
+ * @example
+ * ```ts ignore
+ * const stats = await componentStats(redis, "kafka-monitor", Date.now() / 1000);
+ * // { total: { "900": 2, lifetime: 51 }, plugins: { ScraperHandler: { ... } }, nodes: { ... } }
+ * ```
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { queueIndexKey, queueKey } from "../frontier/keys.ts";
+
+/**
+ * Events of a rolling window from its bucket hash (field = bucket start, epoch seconds): the sum
+ * of the buckets whose start is at or after `nowSec − windowSec`. Granularity is one bucket
+ * (`ceil(windowSec / 60)` s): events in the bucket straddling the window's start are left out,
+ * so the count covers between `windowSec − bucket` and `windowSec` seconds. Buckets ahead of
+ * `nowSec` (a writer's clock ahead of ours) are counted.
+ */
+export function windowCount(
+  hash: Record<string, string>,
+  windowSec: number,
+  nowSec: number,
+): number {
+  const from = nowSec - windowSec;
+  let sum = 0;
+  for (const field in hash) {
+    const start = Number(field);
+    const n = Number(hash[field]);
+    if (start >= from && Number.isFinite(n)) sum += n;
+  }
+  return sum;
+}
+
+/**
+ * The values of stats keys, in one pipeline: HGETALL + {@linkcode windowCount} for keys ending
+ * in a number of seconds, GET for `…:lifetime` keys. Missing keys, keys without data in their
+ * window, keys of another type and keys with another ending are absent from the map.
+ */
+export async function readStatsKeys(
+  redis: Redis,
+  keys: readonly string[],
+  nowSec: number,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const read: { key: string; windowSec: number | null }[] = [];
+  const pipeline = redis.pipeline();
+  for (const key of new Set(keys)) {
+    const end = key.slice(key.lastIndexOf(":") + 1);
+    if (end === "lifetime") {
+      read.push({ key, windowSec: null });
+      pipeline.get(key);
+    } else if (/^\d+$/.test(end) && Number(end) > 0) {
+      read.push({ key, windowSec: Number(end) });
+      pipeline.hgetall(key);
+    }
+  }
+  if (read.length === 0) return out;
+  const results = (await pipeline.exec()) ?? [];
+  read.forEach(({ key, windowSec }, i) => {
+    const [err, value] = results[i] ?? [null, null];
+    if (err || value === null || value === undefined) return;
+    const n = windowSec === null
+      ? Number(value)
+      : windowCount(value as Record<string, string>, windowSec, nowSec);
+    if (Number.isFinite(n) && n !== 0) out.set(key, n);
+  });
+  return out;
+}
+
+/** The value of one stats key (0 when absent); see {@linkcode readStatsKeys}. */
+export async function statValue(redis: Redis, key: string, nowSec = Date.now() / 1000) {
+  return (await readStatsKeys(redis, [key], nowSec)).get(key) ?? 0;
+}
+
+/** All keys matching a glob pattern, by SCAN (never KEYS), without duplicates. */
+export async function scanKeys(redis: Redis, pattern: string, count = 1000): Promise<string[]> {
+  const found = new Set<string>();
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", count);
+    cursor = next;
+    for (const key of keys) found.add(key);
+  } while (cursor !== "0");
+  return [...found];
+}
+
+/** Counts per key ending (`"900"`, `"3600"`, …, `"lifetime"`). */
+export type EndCounts = Record<string, number>;
+
+/** Scrapy Cluster's `_get_plugin_stats` answer for kafka-monitor, redis-monitor or rest. */
+export interface ComponentStats {
+  total?: EndCounts;
+  fail?: EndCounts;
+  /** Live processes: host → 12-hex process ids (sorted). */
+  nodes?: Record<string, string[]>;
+  /** Per plugin class name. */
+  plugins?: Record<string, EndCounts>;
+}
+
+/**
+ * Statistics of a kafka-monitor, redis-monitor or rest from `stats:<component>:*`: segment 2 is
+ * `main`, segment 3 `end`; `total` and `fail` go to `[main][end]`, heartbeats
+ * (`stats:<c>:self:<host>:<id>`) to `nodes[host]`, anything else to `plugins[main][end]`.
+ */
+export async function componentStats(
+  redis: Redis,
+  component: "kafka-monitor" | "redis-monitor" | "rest",
+  nowSec: number,
+): Promise<ComponentStats> {
+  const keys = await scanKeys(redis, `stats:${component}:*`);
+  const out: ComponentStats = {};
+  const data: string[] = [];
+  for (const key of keys) {
+    const parts = key.split(":");
+    if (parts[2] === "self" && parts.length === 5) {
+      ((out.nodes ??= {})[parts[3]] ??= []).push(parts[4]);
+    } else if (parts.length === 4) {
+      data.push(key);
+    }
+  }
+  for (const ids of Object.values(out.nodes ?? {})) ids.sort();
+  const values = await readStatsKeys(redis, data, nowSec);
+  for (const [key, n] of values) {
+    const [, , main, end] = key.split(":");
+    const group = main === "total" || main === "fail"
+      ? (out[main] ??= {})
+      : ((out.plugins ??= {})[main] ??= {});
+    group[end] = n;
+  }
+  return out;
+}
+
+/** One spider type's counts: `count` live crawlers, then per status code the counts per end. */
+export type SpiderEntry = { count: number } & { [code: string]: EndCounts | number };
+
+/** Scrapy Cluster's spider stats. */
+export interface SpiderStats {
+  spiders: {
+    /** Spider types with at least one live crawler. */
+    unique_spider_count: number;
+    /** Live crawlers. */
+    total_spider_count: number;
+    [spider: string]: SpiderEntry | number;
+  };
+}
+
+/** Scrapy Cluster's machine stats: per host, per status code, counts summed over spiders. */
+export interface MachineStats {
+  machines: { count: number; [host: string]: Record<string, EndCounts> | number };
+}
+
+/** Scrapy Cluster's queue stats. */
+export interface QueueStats {
+  queues: {
+    total_backlog: number;
+    [queue: string]: SpiderQueue | number;
+  };
+}
+
+/** Backlog of one spider type (`queue_<spiderid>`). */
+export interface SpiderQueue {
+  spider_backlog: number;
+  num_domains: number;
+  domains: { domain: string; backlog: number }[];
+}
+
+/**
+ * Spider stats from `stats:crawler:*`: 6-segment keys `stats:crawler:<host>:<spider>:<code>:<end>`
+ * give `spiders[spider][code][end]`, summed over hosts; 5-segment keys (heartbeats
+ * `stats:crawler:<host>:<spider>:<id>`) count live crawlers in `spiders[spider].count`, in
+ * `total_spider_count`, and their spider types in `unique_spider_count`. Every spider listed has
+ * a `count` (0 without a live crawler).
+ */
+export async function spiderStats(redis: Redis, nowSec: number): Promise<SpiderStats> {
+  const { heartbeats, values } = await _crawlerKeys(redis, nowSec);
+  return _spiders(heartbeats, values);
+}
+
+/**
+ * Machine stats from the 6-segment `stats:crawler:<host>:<spider>:<code>:<end>` keys:
+ * `machines[host][code][end]` summed across the host's spiders, and `machines.count` hosts.
+ */
+export async function machineStats(redis: Redis, nowSec: number): Promise<MachineStats> {
+  const { values } = await _crawlerKeys(redis, nowSec);
+  return _machines(values);
+}
+
+/**
+ * Crawler stats (Scrapy Cluster's `crawler` type): spiders, machines and — singular, as in
+ * Scrapy Cluster's code — `queue`, from one scan of the crawler keys.
+ */
+export async function crawlerStats(redis: Redis, nowSec: number): Promise<{
+  spiders: SpiderStats["spiders"];
+  machines: MachineStats["machines"];
+  queue: QueueStats["queues"];
+}> {
+  const { heartbeats, values } = await _crawlerKeys(redis, nowSec);
+  return {
+    spiders: _spiders(heartbeats, values).spiders,
+    machines: _machines(values).machines,
+    queue: (await queueStats(redis)).queues,
+  };
+}
+
+/**
+ * Backlog per spider type and domain: the spider ids come from `spiderIds` or from a SCAN of the
+ * few `*:queue_index` keys, their domains from the index (in index order: the domain ready
+ * soonest first), and the backlogs from one pipeline of ZCARDs. Empty queues are left out.
+ */
+export async function queueStats(
+  redis: Redis,
+  spiderIds?: readonly string[],
+): Promise<QueueStats> {
+  const ids = spiderIds ??
+    (await scanKeys(redis, queueIndexKey("*")))
+      .map((key) => key.slice(0, -":queue_index".length))
+      .filter((id) => id !== "" && !id.includes(":"))
+      .sort();
+  const queues: QueueStats["queues"] = { total_backlog: 0 };
+  if (ids.length === 0) return { queues };
+  const indexes = redis.pipeline();
+  for (const id of ids) indexes.zrange(queueIndexKey(id), "0", "-1");
+  const domains = ((await indexes.exec()) ?? []).map(([err, v]) => err ? [] : v as string[]);
+  const sizes = redis.pipeline();
+  ids.forEach((id, i) => domains[i].forEach((domain) => sizes.zcard(queueKey(id, domain))));
+  const counts = ((await sizes.exec()) ?? []).map(([err, v]) => err ? 0 : Number(v));
+  let next = 0;
+  ids.forEach((id, i) => {
+    for (const domain of domains[i]) {
+      const backlog = counts[next++];
+      if (!(backlog > 0)) continue;
+      const name = `queue_${id}`;
+      const queue =
+        (queues[name] ??= { spider_backlog: 0, num_domains: 0, domains: [] }) as SpiderQueue;
+      queue.spider_backlog += backlog;
+      queue.num_domains++;
+      queue.domains.push({ domain, backlog });
+      queues.total_backlog += backlog;
+    }
+  });
+  return { queues };
+}
+
+/** The crawler heartbeat keys and the values of the crawler status-code keys. */
+async function _crawlerKeys(redis: Redis, nowSec: number) {
+  const heartbeats: string[][] = [];
+  const data: string[] = [];
+  for (const key of await scanKeys(redis, "stats:crawler:*")) {
+    const parts = key.split(":");
+    if (parts.length === 5) heartbeats.push(parts);
+    else if (parts.length === 6) data.push(key);
+  }
+  const values = [...(await readStatsKeys(redis, data, nowSec))].map(([key, n]) => {
+    const [, , host, spider, code, end] = key.split(":");
+    return { host, spider, code, end, n };
+  });
+  return { heartbeats, values };
+}
+
+type _CrawlerValue = { host: string; spider: string; code: string; end: string; n: number };
+
+function _spiders(heartbeats: string[][], values: _CrawlerValue[]): SpiderStats {
+  const spiders: SpiderStats["spiders"] = { unique_spider_count: 0, total_spider_count: 0 };
+  const entry = (spider: string) => (spiders[spider] ??= { count: 0 }) as SpiderEntry;
+  const live = new Set<string>();
+  for (const [, , , spider] of heartbeats) {
+    entry(spider).count++;
+    live.add(spider);
+  }
+  for (const { spider, code, end, n } of values) {
+    const codes = (entry(spider)[code] ??= {}) as EndCounts;
+    codes[end] = (codes[end] ?? 0) + n;
+  }
+  spiders.unique_spider_count = live.size;
+  spiders.total_spider_count = heartbeats.length;
+  return { spiders };
+}
+
+function _machines(values: _CrawlerValue[]): MachineStats {
+  const machines: MachineStats["machines"] = { count: 0 };
+  for (const { host, code, end, n } of values) {
+    if (!(host in machines)) machines.count++;
+    const codes = (machines[host] ??= {}) as Record<string, EndCounts>;
+    const ends = codes[code] ??= {};
+    ends[end] = (ends[end] ?? 0) + n;
+  }
+  return { machines };
+}

@@ -1,0 +1,161 @@
+/**
+ * End-to-end: the rest service wired to the real Kafka and Redis, with a kafka-monitor and
+ * redis-monitor running in-process (see `api_fixture.ts`) on random topics and a Redis
+ * database of their own. Run with `deno task test test/e2e_rest_test.ts`.
+ */
+
+import assert from "node:assert/strict";
+import { hostName } from "../../lib/stats/heartbeat.ts";
+import { queueKey } from "../../lib/frontier/keys.ts";
+import { getLog } from "../../lib/config/log.ts";
+import { loadSettings } from "../../lib/config/settings.ts";
+import type { Routed } from "../../components/rest/answers.ts";
+import { type RestService, startRestService } from "../../components/rest/service.ts";
+import { REST_SETTINGS } from "../../components/rest/settings.ts";
+import { ApiFixture } from "../api_fixture.ts";
+import { eventually, randomName } from "../harness.ts";
+
+interface Instance {
+  service: RestService;
+  answers: Routed[];
+  /** POSTs JSON (or GETs `/` without a body) through the handler, without sockets. */
+  call(path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
+}
+
+async function startRest(
+  f: ApiFixture,
+  overrides: Record<string, unknown> = {},
+): Promise<Instance> {
+  const settings = loadSettings(REST_SETTINGS, {
+    env: f.env(),
+    overrides: {
+      KAFKA_TOPIC_PREFIX: f.prefix,
+      KAFKA_INCOMING_TOPIC: `${f.prefix}.incoming`,
+      KAFKA_PRODUCER_BATCH_LINGER_MS: 5,
+      WAIT_FOR_RESPONSE_TIME: 10,
+      SLEEP_TIME: 1,
+      ...overrides,
+    },
+  });
+  const answers: Routed[] = [];
+  const service = await startRestService(settings, {
+    log: getLog("rest", "test"),
+    id: crypto.randomUUID().slice(-12),
+    onAnswer: (event) => answers.push(event),
+  });
+  return {
+    service,
+    answers,
+    async call(path, body) {
+      const res = await service.handler(
+        new Request(`http://rest.test${path}`, {
+          method: body === undefined ? "GET" : "POST",
+          headers: { "content-type": "application/json" },
+          body: body === undefined ? null : JSON.stringify(body),
+        }),
+      );
+      return { status: res.status, json: await res.json() };
+    },
+  };
+}
+
+Deno.test("rest feeds a crawl and answers a stats request inline, over HTTP", async () => {
+  const f = await ApiFixture.start();
+  const rest = await startRest(f);
+  const stop = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: stop.signal, onListen: () => {} },
+    rest.service.handler,
+  );
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  const post = (path: string, body: unknown) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  try {
+    const health = await (await fetch(url)).json();
+    assert.equal(health.node_health, "GREEN");
+    assert.equal(health.my_id, rest.service.id);
+
+    const crawlid = randomName("c");
+    const crawl = await post("/feed", { url: "http://example.com", appid: "testapp", crawlid });
+    assert.equal(crawl.status, 200);
+    assert.deepEqual(await crawl.json(), { data: null, error: null, status: "SUCCESS" });
+    const queued = await eventually(
+      () =>
+        f.redis.zrange(queueKey("link", "example.com"), "0", "-1").then((m) =>
+          m.length ? m : undefined
+        ),
+      { what: "the crawl request in Redis" },
+    );
+    assert.equal(JSON.parse(queued[0]).crawlid, crawlid);
+
+    // The Rest chapter's example: a stats request (stats defaults to "all").
+    const uuid = randomName("s");
+    const stats = await post("/feed", { uuid, appid: "stuff" });
+    assert.equal(stats.status, 200);
+    const body = await stats.json();
+    assert.equal(body.status, "SUCCESS");
+    assert.equal(body.data.uuid, uuid);
+    assert.equal(body.data.stats, "all");
+    assert.deepEqual(body.data.rest.nodes, { [hostName()]: [rest.service.id] });
+    assert.ok(rest.answers.some((a) => a.routed === "delivered" && a.uuid === uuid));
+
+    const bad = await post("/feed", { url: "http://example.com", appid: "testapp" });
+    assert.equal(bad.status, 400);
+    assert.equal(
+      (await bad.json()).error.cause,
+      "scraper request: must have required property 'crawlid'",
+    );
+  } finally {
+    stop.abort();
+    await server.finished;
+    await rest.service.close();
+    await f.close();
+  }
+});
+
+Deno.test("rest answers a poll_id while the redis-monitor is stopped; any instance polls it", async () => {
+  const f = await ApiFixture.start({ redisMonitors: 0 });
+  const a = await startRest(f, { WAIT_FOR_RESPONSE_TIME: 0.5 });
+  const b = await startRest(f, { WAIT_FOR_RESPONSE_TIME: 0.5 });
+  try {
+    const uuid = randomName("i");
+    const info = { action: "info", appid: "testapp", uuid, spiderid: "link", crawlid: "c1" };
+    const fed = await a.call("/feed", info);
+    assert.equal(fed.status, 200);
+    assert.deepEqual(fed.json, { data: { poll_id: uuid }, error: null, status: "SUCCESS" });
+    const early = await b.call("/poll", { poll_id: uuid });
+    assert.equal(early.status, 404);
+    assert.equal(
+      (early.json.error as { message: string }).message,
+      "Could not find matching poll_id",
+    );
+
+    await f.startRedisMonitor();
+    // Both instances see the answer and store it; wait for both so the second poll is decisive.
+    await eventually(
+      () => [a, b].every((r) => r.answers.some((e) => e.routed === "stored" && e.uuid === uuid)),
+      { what: "both instances storing the answer", timeoutMs: 20_000 },
+    );
+    const ttl = await f.redis.ttl(`rest:poll:${uuid}`);
+    assert.ok(ttl > 3500 && ttl <= 3600, `POLL_TTL applied (${ttl})`);
+    const polled = await b.call("/poll", { poll_id: uuid });
+    assert.equal(polled.status, 200);
+    assert.equal(polled.json.status, "SUCCESS");
+    const data = polled.json.data as Record<string, unknown>;
+    assert.equal(data.uuid, uuid);
+    assert.equal(data.crawlid, "c1");
+    assert.equal(data.total_pending, 0);
+    assert.equal(await f.redis.exists(`rest:poll:${uuid}`), 0, "taken from Redis");
+
+    for (const r of [b, a]) assert.equal((await r.call("/poll", { poll_id: uuid })).status, 404);
+    assert.equal((await a.call("/")).json.node_health, "GREEN");
+  } finally {
+    await a.service.close();
+    await b.service.close();
+    await f.close();
+  }
+});

@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import { CrawlFixture, seedRequest } from "../crawl_fixture.ts";
+import {
+  CP1252_TEXT,
+  EXPECTED_DEPTH_0,
+  EXPECTED_DEPTH_1,
+  EXPECTED_DEPTH_2,
+  fanOutRoutes,
+  LATIN1_TEXT,
+  REDIRECTS,
+} from "../site.ts";
+import { freePort } from "../../lib/services/local/paths.ts";
+import { purgeCrawl } from "../../lib/frontier/purge.ts";
+import link from "../../components/crawler/spiders/link.ts";
+
+/** Paths a crawl requests, plus where its redirects land (the fetcher follows them). */
+function withRedirectTargets(paths: readonly string[]): string[] {
+  return [...paths, ...paths.filter((p) => REDIRECTS[p]).map((p) => REDIRECTS[p])].sort();
+}
+
+/** Paths that may be requested more than once: retried after a timeout or a 500. */
+const RETRIED = new Set(["/slow", "/error"]);
+
+async function crawlFromRoot(maxdepth: number) {
+  const f = await CrawlFixture.start();
+  try {
+    await f.startCrawler(link);
+    await f.seed(seedRequest({
+      url: f.site.url("/"),
+      spiderid: f.spiderName,
+      maxdepth,
+      allowed_domains: ["127.0.0.1"],
+    }));
+    await f.settle();
+    return { f, paths: f.requestedPaths() };
+  } catch (err) {
+    await f.close();
+    throw err;
+  }
+}
+
+for (
+  const [maxdepth, expected] of [[0, EXPECTED_DEPTH_0], [1, EXPECTED_DEPTH_1], [
+    2,
+    EXPECTED_DEPTH_2,
+  ]] as const
+) {
+  Deno.test(`runCrawler() crawls exactly the expected pages with maxdepth ${maxdepth}`, async () => {
+    const { f, paths } = await crawlFromRoot(maxdepth);
+    try {
+      assert.deepEqual([...new Set(paths)].sort(), withRedirectTargets(expected));
+      // Each page exactly once (retried ones aside): the dupefilter covers seeds and links.
+      const repeated = paths.filter((p, i) => paths[i - 1] === p && !RETRIED.has(p));
+      assert.deepEqual(repeated, []);
+      // Every page with a response reached Kafka once; the slow page timed out twice.
+      const urls = f.results.map((r) => new URL(String(r.url)).pathname).sort();
+      assert.deepEqual(urls, expected.filter((p) => p !== "/slow"));
+      assert.equal(new Set(urls).size, urls.length);
+    } finally {
+      await f.close();
+    }
+  });
+}
+
+Deno.test("runCrawler() publishes the documented result item", async () => {
+  const { f } = await crawlFromRoot(2);
+  try {
+    const byPath = new Map(f.results.map((r) => [new URL(String(r.url)).pathname, r]));
+    const root = byPath.get("/")!;
+    assert.equal(root.appid, "testapp");
+    assert.equal(root.crawlid, "crawl1");
+    assert.equal(root.status_code, 200);
+    assert.equal(root.status_msg, "OK");
+    assert.equal(root.encoding, "utf-8");
+    assert.match(String(root.timestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
+    assert.ok(Array.isArray((root.response_headers as Record<string, string[]>)["content-type"]));
+    assert.ok((root.links as unknown[]).length >= 9);
+    const redirected = byPath.get("/redirect")!;
+    assert.equal(redirected.response_url, f.site.url("/d"));
+    assert.equal(byPath.get("/error")!.status_code, 500, "given up after retries: item kept");
+    assert.equal(byPath.get("/missing")!.status_code, 404);
+    assert.match(String(byPath.get("/latin1")!.body), new RegExp(LATIN1_TEXT));
+    assert.match(String(byPath.get("/meta-charset")!.body), new RegExp(CP1252_TEXT));
+    assert.equal(byPath.get("/meta-charset")!.encoding, "windows-1252");
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("runCrawler() never requests links the crawl's filters exclude", async () => {
+  const f = await CrawlFixture.start();
+  try {
+    await f.startCrawler(link);
+    await f.seed(seedRequest({
+      url: f.site.url("/"),
+      spiderid: f.spiderName,
+      maxdepth: 2,
+      allowed_domains: ["127.0.0.1"],
+      allow_regex: ["/a", "/c"],
+      deny_regex: ["/a2$"],
+    }));
+    await f.settle();
+    assert.deepEqual([...new Set(f.requestedPaths())], ["/", "/a", "/a1", "/c", "/c1"]);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("runCrawler() retries a flaky page through the shared queue", async () => {
+  const f = await CrawlFixture.start();
+  try {
+    await f.startCrawler(link, { RETRY_TIMES: 3 });
+    await f.seed(seedRequest({ url: f.site.url("/flaky"), spiderid: f.spiderName }));
+    await f.settle({ pages: 1 });
+    assert.equal(f.site.hits("/flaky"), 3);
+    assert.deepEqual(f.results.map((r) => r.status_code), [200]);
+    assert.deepEqual(f.events.map((e) => e.kind), ["retry", "retry", "page"]);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("runCrawler() gives up after RETRY_TIMES and publishes nothing for a dead host", async () => {
+  const f = await CrawlFixture.start();
+  try {
+    await f.startCrawler(link, { RETRY_TIMES: 2 });
+    // A free port on loopback: connection refused every time.
+    await f.seed(seedRequest({ url: `http://127.0.0.1:${freePort()}/x`, spiderid: f.spiderName }));
+    await f.settle();
+    assert.deepEqual(f.events.map((e) => e.kind), ["retry", "retry", "gave_up"]);
+    assert.equal(f.results.length, 0);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("two crawlers share one crawl and fetch no page twice", async () => {
+  const f = await CrawlFixture.start();
+  try {
+    const one = await f.startCrawler(link, { CONCURRENT_REQUESTS: 2 });
+    const two = await f.startCrawler(link, { CONCURRENT_REQUESTS: 2 });
+    await f.seed(seedRequest({
+      url: f.site.url("/"),
+      spiderid: f.spiderName,
+      maxdepth: 2,
+      allowed_domains: ["127.0.0.1"],
+    }));
+    await f.settle();
+    const paths = f.requestedPaths();
+    assert.deepEqual([...new Set(paths)].sort(), withRedirectTargets(EXPECTED_DEPTH_2));
+    assert.deepEqual(paths.filter((p, i) => paths[i - 1] === p && !RETRIED.has(p)), []);
+    assert.ok(one.events.length > 0 && two.events.length > 0, "both crawled");
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("a crawler stopped mid-crawl loses nothing: another finishes the crawl", async () => {
+  const pages = 30;
+  const f = await CrawlFixture.start({ routes: fanOutRoutes(pages, { delayMs: 150 }) });
+  try {
+    const first = await f.startCrawler(link, { CONCURRENT_REQUESTS: 4, DOWNLOAD_TIMEOUT: 5 });
+    await f.seed(seedRequest({ url: f.site.url("/"), spiderid: f.spiderName, maxdepth: 1 }));
+    while (first.events.filter((e) => e.kind === "page").length < 5) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await first.stop();
+    const crawledByFirst = first.events.filter((e) => e.kind === "page").length;
+    assert.ok(crawledByFirst < pages + 1, "stopped before the end");
+    await f.startCrawler(link, { CONCURRENT_REQUESTS: 4, DOWNLOAD_TIMEOUT: 5 });
+    await f.settle({ pages: pages + 1 });
+    const urls = f.results.map((r) => new URL(String(r.url)).pathname).sort();
+    assert.equal(urls.length, pages + 1, "every page once");
+    assert.equal(new Set(urls).size, pages + 1);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("a crawl stopped mid-way crawls nothing more and enqueues no children", async () => {
+  const pages = 40;
+  // Every page links onwards, so in-flight pages would add children if allowed.
+  const routes = fanOutRoutes(pages, { delayMs: 100, body: (i) => `<a href="/q${i}">next</a>` });
+  const f = await CrawlFixture.start({ routes });
+  try {
+    const crawler = await f.startCrawler(link, { CONCURRENT_REQUESTS: 3, DOWNLOAD_TIMEOUT: 5 });
+    await f.seed(seedRequest({ url: f.site.url("/"), spiderid: f.spiderName, maxdepth: 2 }));
+    while (crawler.events.filter((e) => e.kind === "page").length < 4) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const purged = await purgeCrawl(f.redis, f.spiderName, "testapp", "crawl1");
+    const requestedAtStop = f.site.requests.length;
+    assert.ok(purged > 0, "pending requests were purged");
+    await f.settle();
+    // Only the pages already downloading (at most CONCURRENT_REQUESTS) finished afterwards.
+    assert.ok(f.site.requests.length - requestedAtStop <= 3, `${f.site.requests.length}`);
+    assert.equal(f.requestedPaths().filter((p) => p.startsWith("/q")).length, 0);
+  } finally {
+    await f.close();
+  }
+});

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { randomName, serviceEnv } from "../harness.ts";
+import {
+  BatchingProducer,
+  brokerList,
+  checkKafka,
+  createConsumer,
+  createKafka,
+  ensureTopics,
+  listTopics,
+  MessageTooLargeError,
+  produceOnce,
+} from "../../lib/services/kafka.ts";
+
+const settings = (over: Partial<Record<string, number>> = {}) => ({
+  KAFKA_HOSTS: serviceEnv().KAFKA_HOSTS,
+  KAFKA_PRODUCER_BATCH_LINGER_MS: 25,
+  KAFKA_PRODUCER_BUFFER_BYTES: 4 * 1024 * 1024,
+  KAFKA_PRODUCER_MAX_REQUEST_SIZE: 1024 * 1024,
+  ...over,
+});
+
+Deno.test("brokerList() splits and trims KAFKA_HOSTS", () => {
+  assert.deepEqual(brokerList(" h1:9092, h2:9092,,"), ["h1:9092", "h2:9092"]);
+});
+
+Deno.test("checkKafka() fails early with one clear line when nothing listens", async () => {
+  await assert.rejects(
+    () => checkKafka("127.0.0.1:1", 3_000),
+    /^Error: Cannot connect to Kafka at 127\.0\.0\.1:1: /,
+  );
+});
+
+/** Reads `count` messages of a topic from the beginning. */
+async function readMessages(topic: string, count: number): Promise<string[]> {
+  const kafka = createKafka(serviceEnv().KAFKA_HOSTS, "test-reader");
+  const consumer = createConsumer(kafka, { groupId: randomName("g") });
+  const seen: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    consumer.run({
+      eachMessage: ({ message }) => {
+        seen.push(message.value?.toString() ?? "");
+        if (seen.length >= count) resolve();
+        return Promise.resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return seen;
+}
+
+Deno.test("BatchingProducer.send() resolves after the broker acknowledged, in order", async () => {
+  const kafka = createKafka(serviceEnv().KAFKA_HOSTS, "test");
+  const topic = randomName("topic");
+  await ensureTopics(kafka, [topic]);
+  assert.ok((await listTopics(kafka)).includes(topic));
+  const producer = new BatchingProducer(kafka, settings());
+  await producer.connect();
+  try {
+    const sends = Array.from({ length: 100 }, (_, i) => producer.send(topic, `m${i}`));
+    await Promise.all(sends);
+    assert.deepEqual(
+      await readMessages(topic, 100),
+      Array.from({ length: 100 }, (_, i) => `m${i}`),
+    );
+  } finally {
+    await producer.close();
+  }
+});
+
+Deno.test("BatchingProducer.send() rejects an oversized message without sending it", async () => {
+  const kafka = createKafka(serviceEnv().KAFKA_HOSTS, "test");
+  const topic = randomName("topic");
+  await ensureTopics(kafka, [topic]);
+  const producer = new BatchingProducer(kafka, settings({ KAFKA_PRODUCER_MAX_REQUEST_SIZE: 1000 }));
+  await producer.connect();
+  try {
+    // 400 characters of 3-byte UTF-8: 1200 bytes, though only 400 UTF-16 units.
+    await assert.rejects(() => producer.send(topic, "€".repeat(400)), MessageTooLargeError);
+    await producer.send(topic, "small");
+    assert.deepEqual(await readMessages(topic, 1), ["small"]);
+  } finally {
+    await producer.close();
+  }
+});
+
+Deno.test("produceOnce() delivers one message and ensureTopics() is idempotent", async () => {
+  const kafka = createKafka(serviceEnv().KAFKA_HOSTS, "test");
+  const topic = randomName("topic");
+  await ensureTopics(kafka, [topic]);
+  await ensureTopics(kafka, [topic]);
+  await produceOnce(kafka, topic, '{"a":1}', 10_000);
+  assert.deepEqual(await readMessages(topic, 1), ['{"a":1}']);
+});
