@@ -8,9 +8,8 @@
 
 import type { Redis } from "ioredis";
 import { getLog } from "../lib/config/log.ts";
-import { enqueueRequests, popLeased } from "../lib/frontier/queue.ts";
+import { enqueueRequests, leasesKey, popLeased, queueIndexKey } from "../lib/frontier/mod.ts";
 import { BatchingProducer, createKafka, ensureTopics } from "../lib/services/kafka.ts";
-import { leasesKey, queueIndexKey } from "../lib/frontier/keys.ts";
 import { loadSettings } from "../lib/config/settings.ts";
 import { crawledFirehose } from "../lib/api/topics.ts";
 import { requestFingerprint } from "../lib/web/url.ts";

@@ -28,7 +28,7 @@ import {
   popLeased,
   reclaimExpiredLeases,
   returnLeases,
-} from "../../lib/frontier/queue.ts";
+} from "../../lib/frontier/mod.ts";
 import type { BatchingProducer } from "../../lib/services/kafka.ts";
 import { StatsCollector, windowsFromNames } from "../../lib/stats/collector.ts";
 import { crawledAppTopic, crawledFirehose } from "../../lib/api/topics.ts";

@@ -9,7 +9,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
-import { wakeDomains } from "../../lib/frontier/queue.ts";
+import { wakeDomains } from "../../lib/frontier/mod.ts";
 import {
   type DomainConfig,
   domainConfigPath,

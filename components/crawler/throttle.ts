@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ThrottleSpec } from "../../lib/frontier/queue.ts";
+import { type ThrottleSpec } from "../../lib/frontier/mod.ts";
 import { type DomainConfig, effectiveHits } from "../../lib/api/domain_config.ts";
 import type { CrawlerSettings } from "./settings.ts";
 

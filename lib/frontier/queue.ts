@@ -5,24 +5,15 @@
  *
  * - a per-spider index of non-empty domains (`<spiderid>:queue_index`), so nobody scans the
  *   key space to find work;
- * - leases (`<spiderid>:leases`): a popped request stays recorded until the crawler
- *   acknowledges it after its result reached Kafka; a crawler that dies leaves leases whose
- *   deadline passes, and any crawler puts those requests back;
+ * - leases (`leases.ts`) and one-call pops under the domain throttle (`pop.ts`);
  * - every write and pop is one Lua call (`lib/frontier/lua/`), whatever the batch size.
  *
  * @module
  */
 
 import type { ChainableCommander, Redis } from "ioredis";
-import {
-  blacklistKey,
-  blacklistMember,
-  dupefilterKey,
-  leasesKey,
-  queueIndexKey,
-  queueKey,
-} from "./keys.ts";
-import { registerScripts, type ScriptCommands, scripts } from "./scripts.ts";
+import { blacklistKey, blacklistMember, dupefilterKey, queueIndexKey, queueKey } from "./keys.ts";
+import { type ScriptCommands, scripts } from "./scripts.ts";
 
 /** The score multiplier separating priority from the FIFO sequence (see enqueue.lua). */
 export const PRIORITY_SCALE = 2 ** 36;
@@ -124,177 +115,6 @@ export function enqueueInPipeline(
 ): void {
   if (entries.length === 0) return;
   (pipeline as unknown as ScriptCommands<unknown>).enqueue(...enqueueArgs(crawl, entries, nowMs));
-}
-
-/** A request held under a lease. */
-export interface Lease {
-  /** The lease as stored (pass it back to ack or return). */
-  readonly id: string;
-  readonly domain: string;
-  /** The queue score the request had (it keeps its place when returned). */
-  readonly score: string;
-  readonly priority: number;
-  /** The request JSON. */
-  readonly member: string;
-}
-
-/** Splits a stored lease into its parts. */
-export function parseLease(id: string): Lease {
-  const first = id.indexOf("\n");
-  const second = id.indexOf("\n", first + 1);
-  const score = id.slice(first + 1, second);
-  return {
-    id,
-    domain: id.slice(0, first),
-    score,
-    priority: priorityFromScore(Number(score)),
-    member: id.slice(second + 1),
-  };
-}
-
-/**
- * The cluster-wide domain throttle a crawler applies when it pops (see frontier_pop.lua):
- * at most `hits` pops per `windowSec` per throttle key, optionally spaced evenly.
- */
-export interface ThrottleSpec {
-  /** Throttle at all (false: no budget per domain; benchmarks, your own sites). */
-  enabled: boolean;
-  /** QUEUE_WINDOW: the default window in seconds. */
-  windowSec: number;
-  /** QUEUE_HITS: the default pops per window. */
-  hits: number;
-  /** QUEUE_MODERATED: pops spread evenly, one per window/hits seconds (elastic schedule). */
-  moderated: boolean;
-  /** Throttle key prefix per style: "", "<spiderid>:", "<ip>:" or "<spiderid>:<ip>:". */
-  keyPrefix: string;
-  /** Whether a waiting domain's index entry may move into the future (not with per-IP keys). */
-  scheduleAhead: boolean;
-  /** Per-domain [windowSec, hits] from ZooKeeper (hits already scaled). */
-  domains: Readonly<Record<string, readonly [number, number]>>;
-  /** ZooKeeper-blacklisted domains: never popped. */
-  blocked: readonly string[];
-}
-
-const throttleJson = new WeakMap<ThrottleSpec, string>();
-
-/** The script argument for a throttle (computed once per spec object). */
-function throttleArg(spec: ThrottleSpec | undefined): string {
-  if (!spec) return "";
-  let json = throttleJson.get(spec);
-  if (json === undefined) {
-    json = JSON.stringify({
-      on: spec.enabled,
-      w: spec.windowSec,
-      h: spec.hits,
-      mod: spec.moderated,
-      prefix: spec.keyPrefix,
-      ahead: spec.scheduleAhead,
-      // cjson decodes an empty object as an empty array: both read as "no overrides".
-      domains: spec.domains,
-      blocked: spec.blocked,
-    });
-    throttleJson.set(spec, json);
-  }
-  return json;
-}
-
-/** Options of {@linkcode popLeased}. */
-export interface PopOptions {
-  /** At most this many requests in total. */
-  max: number;
-  /** At most this many from one domain. @default max */
-  perDomain?: number;
-  /** Lease duration. */
-  leaseMs: number;
-  /** How many ready domains one call looks at. @default 64 */
-  candidates?: number;
-  /** Domains this crawler must not take more from right now. */
-  skipDomains?: Iterable<string>;
-  /** The domain throttle; none = take freely. */
-  throttle?: ThrottleSpec;
-  /** The time; 0 = the Redis server's clock, shared by every crawler. @default 0 */
-  nowMs?: number;
-}
-
-/** A request dropped at pop time. */
-export interface DroppedRequest {
-  reason: "stopped" | "expired" | "invalid";
-  member: string;
-}
-
-/** Takes up to `max` requests from the spider's ready domains, each under a lease. */
-export async function popLeased(
-  redis: Redis,
-  spiderid: string,
-  opts: PopOptions,
-): Promise<{ leases: Lease[]; dropped: DroppedRequest[] }> {
-  const [leases, dropped] = await scripts<[string[], string[]]>(redis).frontier_pop(
-    queueIndexKey(spiderid),
-    leasesKey(spiderid),
-    blacklistKey(spiderid),
-    spiderid,
-    opts.nowMs ?? 0,
-    opts.max,
-    opts.perDomain ?? opts.max,
-    opts.leaseMs,
-    opts.candidates ?? 64,
-    throttleArg(opts.throttle),
-    ...(opts.skipDomains ?? []),
-  );
-  return {
-    leases: leases.map(parseLease),
-    dropped: dropped.map((d) => {
-      const cut = d.indexOf("\n");
-      return { reason: d.slice(0, cut) as DroppedRequest["reason"], member: d.slice(cut + 1) };
-    }),
-  };
-}
-
-/** Acknowledges finished leases (their results are in Kafka): one ZREM. */
-export async function ackLeases(redis: Redis, spiderid: string, ids: readonly string[]) {
-  if (ids.length > 0) await redis.zrem(leasesKey(spiderid), ...ids);
-}
-
-/** Puts leased requests back in their queues (each at most once); resolves with how many. */
-export async function returnLeases(
-  redis: Redis,
-  spiderid: string,
-  leases: readonly Lease[],
-): Promise<number> {
-  if (leases.length === 0) return 0;
-  registerScripts(redis);
-  const pipeline = redis.pipeline() as unknown as ScriptCommands<unknown> & ChainableCommander;
-  for (const lease of leases) {
-    pipeline.lease_return(
-      leasesKey(spiderid),
-      queueKey(spiderid, lease.domain),
-      queueIndexKey(spiderid),
-      lease.id,
-      lease.domain,
-      lease.score,
-      lease.member,
-      spiderid,
-    );
-  }
-  const results = await pipeline.exec();
-  return (results ?? []).reduce((n, [err, value]) => n + (err === null ? Number(value) : 0), 0);
-}
-
-/** Returns the requests whose lease deadline passed (their crawler died). */
-export async function reclaimExpiredLeases(
-  redis: Redis,
-  spiderid: string,
-  opts: { nowMs?: number; limit?: number } = {},
-): Promise<number> {
-  const expired = await redis.zrangebyscore(
-    leasesKey(spiderid),
-    "-inf",
-    String(opts.nowMs ?? Date.now()),
-    "LIMIT",
-    "0",
-    String(opts.limit ?? 500),
-  );
-  return await returnLeases(redis, spiderid, expired.map(parseLease));
 }
 
 /**

@@ -19,7 +19,7 @@
  */
 
 import type { Redis } from "ioredis";
-import { queueIndexKey, queueKey } from "../frontier/keys.ts";
+import { queueIndexKey, queueKey } from "../frontier/mod.ts";
 
 /**
  * Events of a rolling window from its bucket hash (field = bucket start, epoch seconds): the sum

@@ -15,7 +15,7 @@ import {
   type Kafka,
   produceOnce,
 } from "../../lib/services/kafka.ts";
-import { dupefilterKey, leasesKey, queueIndexKey, queueKey } from "../../lib/frontier/keys.ts";
+import { dupefilterKey, leasesKey, queueIndexKey, queueKey } from "../../lib/frontier/mod.ts";
 import { crawledFirehose } from "../../lib/api/topics.ts";
 import type { BareResult } from "./bare_crawl.ts";
 import { perfAvailable, type PerfSummary, startPerf, summarisePerf } from "./perf.ts";

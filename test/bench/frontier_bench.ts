@@ -12,8 +12,7 @@
  */
 
 import { Redis } from "ioredis";
-import { enqueueRequests, popLeased, type ThrottleSpec } from "../../lib/frontier/queue.ts";
-import { queueKey } from "../../lib/frontier/keys.ts";
+import { enqueueRequests, popLeased, queueKey, type ThrottleSpec } from "../../lib/frontier/mod.ts";
 import { StatsCollector } from "../../lib/stats/collector.ts";
 import infoMonitor from "../../components/redis-monitor/plugins/info_monitor.ts";
 import { getLog } from "../../lib/config/log.ts";

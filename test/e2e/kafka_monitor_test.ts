@@ -3,7 +3,7 @@
  * permissions as its deno tasks, against the real services.
  */
 import assert from "node:assert/strict";
-import { queueKey } from "../../lib/frontier/keys.ts";
+import { queueKey } from "../../lib/frontier/mod.ts";
 import { componentCommand } from "../processes.ts";
 import { deleteKeysContaining, eventually, randomName, serviceEnv, testRedis } from "../harness.ts";
 

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { hostName } from "../../lib/stats/heartbeat.ts";
-import { queueKey } from "../../lib/frontier/keys.ts";
+import { queueKey } from "../../lib/frontier/mod.ts";
 import { getLog } from "../../lib/config/log.ts";
 import { loadSettings } from "../../lib/config/settings.ts";
 import type { Routed } from "../../components/rest/answers.ts";

@@ -10,7 +10,7 @@ import {
   REDIRECTS,
 } from "../site.ts";
 import { freePort } from "../../lib/services/local/paths.ts";
-import { purgeCrawl } from "../../lib/frontier/purge.ts";
+import { purgeCrawl } from "../../lib/frontier/mod.ts";
 import link from "../../components/crawler/spiders/link.ts";
 
 /** Paths a crawl requests, plus where its redirects land (the fetcher follows them). */

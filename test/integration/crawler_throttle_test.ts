@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { enqueueRequests } from "../../lib/frontier/queue.ts";
+import { enqueueRequests } from "../../lib/frontier/mod.ts";
 import { requestFingerprint } from "../../lib/web/url.ts";
 import { scanKeys } from "../../lib/stats/reader.ts";
 import { eventually, isolatedRedisUrl, randomName, serviceEnv } from "../harness.ts";

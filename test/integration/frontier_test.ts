@@ -2,25 +2,23 @@ import assert from "node:assert/strict";
 import { deleteKeysContaining, randomName, testRedis } from "../harness.ts";
 import {
   ackLeases,
+  backlogKey,
+  blacklistKey,
+  dupefilterKey,
   type EnqueueCrawl,
   enqueueInPipeline,
   enqueueRequests,
   indexedDomains,
+  leasesKey,
   parseLease,
   popLeased,
   priorityFromScore,
+  queueIndexKey,
   queueSize,
   reclaimExpiredLeases,
+  registerScripts,
   returnLeases,
-} from "../../lib/frontier/queue.ts";
-import {
-  backlogKey,
-  blacklistKey,
-  dupefilterKey,
-  leasesKey,
-  queueIndexKey,
-} from "../../lib/frontier/keys.ts";
-import { registerScripts } from "../../lib/frontier/scripts.ts";
+} from "../../lib/frontier/mod.ts";
 
 type Client = ReturnType<typeof testRedis>;
 

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { deleteKeysContaining, randomName, testRedis } from "../harness.ts";
-import { enqueueRequests, popLeased, type ThrottleSpec } from "../../lib/frontier/queue.ts";
-import { queueIndexKey } from "../../lib/frontier/keys.ts";
+import {
+  enqueueRequests,
+  popLeased,
+  queueIndexKey,
+  type ThrottleSpec,
+} from "../../lib/frontier/mod.ts";
 
 type Client = ReturnType<typeof testRedis>;
 

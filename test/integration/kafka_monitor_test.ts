@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { getLog } from "../../lib/config/log.ts";
 import { createKafka, ensureTopics, produceOnce } from "../../lib/services/kafka.ts";
-import { queueIndexKey, queueKey, timeoutKey } from "../../lib/frontier/keys.ts";
+import { queueIndexKey, queueKey, timeoutKey } from "../../lib/frontier/mod.ts";
 import { statsKey } from "../../lib/stats/keys.ts";
 import { loadSettings } from "../../lib/config/settings.ts";
 import { StatsCollector } from "../../lib/stats/collector.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { hostName } from "../../lib/stats/heartbeat.ts";
-import { enqueueRequests } from "../../lib/frontier/queue.ts";
+import { enqueueRequests } from "../../lib/frontier/mod.ts";
 import { crawlerHeartbeatKey } from "../../lib/stats/keys.ts";
 import { StatsCollector } from "../../lib/stats/collector.ts";
 import { ApiFixture } from "../api_fixture.ts";

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
-import { type EnqueueEntry, enqueueRequests } from "../../lib/frontier/queue.ts";
-import { blacklistKey, queueKey, timeoutKey } from "../../lib/frontier/keys.ts";
+import {
+  blacklistKey,
+  type EnqueueEntry,
+  enqueueRequests,
+  queueKey,
+  timeoutKey,
+} from "../../lib/frontier/mod.ts";
 import { ApiFixture } from "../api_fixture.ts";
 import { eventually, randomName } from "../harness.ts";
 import { Redis } from "ioredis";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { serviceEnv } from "../harness.ts";
 import { crawlerHeartbeatKey, heartbeatKey, statsKey } from "../../lib/stats/keys.ts";
-import { queueIndexKey, queueKey } from "../../lib/frontier/keys.ts";
+import { queueIndexKey, queueKey } from "../../lib/frontier/mod.ts";
 import { StatsCollector } from "../../lib/stats/collector.ts";
 import {
   componentStats,

@@ -9,10 +9,8 @@
  */
 
 import { registeredDomain } from "../../../lib/web/domain.ts";
-import { timeoutKey } from "../../../lib/frontier/keys.ts";
-import { enqueueInPipeline } from "../../../lib/frontier/queue.ts";
+import { enqueueInPipeline, registerScripts, timeoutKey } from "../../../lib/frontier/mod.ts";
 import { addJob } from "../../../lib/api/jobs.ts";
-import { registerScripts } from "../../../lib/frontier/scripts.ts";
 import { ensureScheme, requestFingerprint } from "../../../lib/web/url.ts";
 import type { CrawlRequest } from "../../../lib/api/validation.ts";
 import { type PluginFactory, RequestRejected } from "../plugin.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { purgeCrawl } from "../../../lib/frontier/purge.ts";
+import { purgeCrawl } from "../../../lib/frontier/mod.ts";
 import type { PluginFactory } from "../plugin.ts";
 
 const expireMonitor: PluginFactory = ({ redis, log }) => ({

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { backlogKey, timeoutKey } from "../../../lib/frontier/keys.ts";
+import { backlogKey, timeoutKey } from "../../../lib/frontier/mod.ts";
 import type { PluginFactory } from "../plugin.ts";
 
 interface DomainInfo {

@@ -8,8 +8,7 @@
  */
 
 import { finishJob } from "../../../lib/api/jobs.ts";
-import { purgeCrawl } from "../../../lib/frontier/purge.ts";
-import { timeoutKey } from "../../../lib/frontier/keys.ts";
+import { purgeCrawl, timeoutKey } from "../../../lib/frontier/mod.ts";
 import type { PluginFactory } from "../plugin.ts";
 
 const stopMonitor: PluginFactory = ({ redis, log }) => ({

@@ -1,0 +1,111 @@
+/**
+ * Taking work: one Lua call (`lua/frontier_pop.lua`) picks ready domains from the spider's index,
+ * applies the cluster-wide domain throttle (hits per window per throttle key, live ZooKeeper
+ * overrides, blacklisted domains), drops requests of stopped or expired crawls, and leases what it
+ * takes — so no number of crawlers can overrun a domain's budget or take the same request twice.
+ *
+ * @module
+ */
+
+import type { Redis } from "ioredis";
+import { blacklistKey, leasesKey, queueIndexKey } from "./keys.ts";
+import { type Lease, parseLease } from "./leases.ts";
+import { scripts } from "./scripts.ts";
+
+/**
+ * The cluster-wide domain throttle a crawler applies when it pops (see frontier_pop.lua):
+ * at most `hits` pops per `windowSec` per throttle key, optionally spaced evenly.
+ */
+export interface ThrottleSpec {
+  /** Throttle at all (false: no budget per domain; benchmarks, your own sites). */
+  enabled: boolean;
+  /** QUEUE_WINDOW: the default window in seconds. */
+  windowSec: number;
+  /** QUEUE_HITS: the default pops per window. */
+  hits: number;
+  /** QUEUE_MODERATED: pops spread evenly, one per window/hits seconds (elastic schedule). */
+  moderated: boolean;
+  /** Throttle key prefix per style: "", "<spiderid>:", "<ip>:" or "<spiderid>:<ip>:". */
+  keyPrefix: string;
+  /** Whether a waiting domain's index entry may move into the future (not with per-IP keys). */
+  scheduleAhead: boolean;
+  /** Per-domain [windowSec, hits] from ZooKeeper (hits already scaled). */
+  domains: Readonly<Record<string, readonly [number, number]>>;
+  /** ZooKeeper-blacklisted domains: never popped. */
+  blocked: readonly string[];
+}
+
+const throttleJson = new WeakMap<ThrottleSpec, string>();
+
+/** The script argument for a throttle (computed once per spec object). */
+function throttleArg(spec: ThrottleSpec | undefined): string {
+  if (!spec) return "";
+  let json = throttleJson.get(spec);
+  if (json === undefined) {
+    json = JSON.stringify({
+      on: spec.enabled,
+      w: spec.windowSec,
+      h: spec.hits,
+      mod: spec.moderated,
+      prefix: spec.keyPrefix,
+      ahead: spec.scheduleAhead,
+      // cjson decodes an empty object as an empty array: both read as "no overrides".
+      domains: spec.domains,
+      blocked: spec.blocked,
+    });
+    throttleJson.set(spec, json);
+  }
+  return json;
+}
+
+/** Options of {@linkcode popLeased}. */
+export interface PopOptions {
+  /** At most this many requests in total. */
+  max: number;
+  /** At most this many from one domain. @default max */
+  perDomain?: number;
+  /** Lease duration. */
+  leaseMs: number;
+  /** How many ready domains one call looks at. @default 64 */
+  candidates?: number;
+  /** Domains this crawler must not take more from right now. */
+  skipDomains?: Iterable<string>;
+  /** The domain throttle; none = take freely. */
+  throttle?: ThrottleSpec;
+  /** The time; 0 = the Redis server's clock, shared by every crawler. @default 0 */
+  nowMs?: number;
+}
+
+/** A request dropped at pop time. */
+export interface DroppedRequest {
+  reason: "stopped" | "expired" | "invalid";
+  member: string;
+}
+
+/** Takes up to `max` requests from the spider's ready domains, each under a lease. */
+export async function popLeased(
+  redis: Redis,
+  spiderid: string,
+  opts: PopOptions,
+): Promise<{ leases: Lease[]; dropped: DroppedRequest[] }> {
+  const [leases, dropped] = await scripts<[string[], string[]]>(redis).frontier_pop(
+    queueIndexKey(spiderid),
+    leasesKey(spiderid),
+    blacklistKey(spiderid),
+    spiderid,
+    opts.nowMs ?? 0,
+    opts.max,
+    opts.perDomain ?? opts.max,
+    opts.leaseMs,
+    opts.candidates ?? 64,
+    throttleArg(opts.throttle),
+    ...(opts.skipDomains ?? []),
+  );
+  return {
+    leases: leases.map(parseLease),
+    dropped: dropped.map((d) => {
+      const cut = d.indexOf("\n");
+      return { reason: d.slice(0, cut) as DroppedRequest["reason"], member: d.slice(cut + 1) };
+    }),
+  };
+}
