@@ -22,6 +22,7 @@
  */
 
 import { decoderFor, detectCharset, isTextual, mimeType } from "./charset.ts";
+import { createPage } from "./page.ts";
 import type { FetchedPage } from "./spider.ts";
 
 export { detectCharset, isTextual } from "./charset.ts";
@@ -219,7 +220,7 @@ export async function fetchPage(url: string, opts: FetchOptions): Promise<Fetche
       encoding = detectCharset(contentTypeHeader, body) ?? "utf-8";
       text = decoderFor(encoding).decode(body);
     }
-    return {
+    return createPage({
       url,
       responseUrl: current.href,
       status: res.status,
@@ -231,7 +232,7 @@ export async function fetchPage(url: string, opts: FetchOptions): Promise<Fetche
       encoding,
       truncated,
       contentType,
-    };
+    });
   } finally {
     _unwatch(deadline);
     outer?.removeEventListener("abort", onAbort);

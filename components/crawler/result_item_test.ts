@@ -1,21 +1,23 @@
 import assert from "node:assert/strict";
 import { itemTimestamp, ItemTooLargeError, serializeItem } from "./result_item.ts";
+import { createPage } from "./page.ts";
 import type { FetchedPage } from "./spider.ts";
 
-const page = (over: Partial<FetchedPage> = {}): FetchedPage => ({
-  url: "http://dumb.com",
-  responseUrl: "http://dumb.com",
-  status: 200,
-  statusText: "OK",
-  headers: {},
-  requestHeaders: {},
-  body: new TextEncoder().encode("text"),
-  text: "text",
-  encoding: "utf-8",
-  truncated: false,
-  contentType: "text/html",
-  ...over,
-});
+const page = (over: Partial<FetchedPage> = {}): FetchedPage =>
+  createPage({
+    url: "http://dumb.com",
+    responseUrl: "http://dumb.com",
+    status: 200,
+    statusText: "OK",
+    headers: {},
+    requestHeaders: {},
+    body: new TextEncoder().encode("text"),
+    text: "text",
+    encoding: "utf-8",
+    truncated: false,
+    contentType: "text/html",
+    ...over,
+  });
 
 const item = {
   url: "http://dumb.com",

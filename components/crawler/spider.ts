@@ -7,12 +7,12 @@
  * @example
  * ```ts ignore
  * // my_spider.ts — run it with `deno task run:crawler --spider ./my_spider.ts`
- * import { type Spider, baseItem, followRequest } from "../components/crawler/spider.ts";
+ * import { baseItem, type Spider } from "./components/crawler/spider.ts";
  *
  * const titles: Spider = {
  *   name: "titles",
  *   parse(page, request) {
- *     const title = page.text?.match(/<title>([^<]*)<\/title>/i)?.[1] ?? "";
+ *     const title = page.$("title").first().text().trim();
  *     return { item: { ...baseItem(page, request), title }, requests: [] };
  *   },
  * };
@@ -22,7 +22,10 @@
  * @module
  */
 
+import type { CheerioAPI } from "cheerio/slim";
 import type { CrawlRequest } from "../../lib/api/validation.ts";
+
+export type { CheerioAPI } from "cheerio/slim";
 
 /**
  * A request as it sits in a Redis queue: the validated crawl request (every field of
@@ -40,7 +43,10 @@ export interface QueuedRequest extends CrawlRequest {
   step?: number;
 }
 
-/** A downloaded page, as a spider sees it. */
+/**
+ * A downloaded page, as a spider sees it. Build one with `createPage` (`./page.ts`), which adds
+ * the lazy `$`.
+ */
 export interface FetchedPage {
   /** The requested URL. */
   url: string;
@@ -64,6 +70,13 @@ export interface FetchedPage {
   truncated: boolean;
   /** Content-Type without parameters, lower case ("" when absent). */
   contentType: string;
+  /**
+   * Cheerio over the page's document (`page.$("h1").text()`), parsed with htmlparser2 on first
+   * use, then kept: a spider that never reads `$` never builds a DOM. XML content types are
+   * parsed as XML; a binary page (`text` null) has an empty document, so selectors match
+   * nothing.
+   */
+  readonly $: CheerioAPI;
 }
 
 /** A link found on a page. */

@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import crc32C from "kafkajs/src/protocol/recordBatch/crc32C/index.js";
 import { compileLinkFilter, extractLinks } from "../../components/crawler/link_extractor.ts";
+import { createPage } from "../../components/crawler/page.ts";
 import linkSpider from "../../components/crawler/spiders/link.ts";
 import { serializeItem } from "../../components/crawler/result_item.ts";
 import {
@@ -66,7 +67,7 @@ async function _fixture(origin: string, opts: { links: number; bytes: number }) 
   const url = `${origin}/p/1`;
   const body = new Uint8Array(await handler(new Request(url)).arrayBuffer());
   const text = new TextDecoder().decode(body);
-  const page: FetchedPage = {
+  const page: FetchedPage = createPage({
     url,
     responseUrl: url,
     status: 200,
@@ -88,7 +89,7 @@ async function _fixture(origin: string, opts: { links: number; bytes: number }) 
     encoding: "utf-8",
     truncated: false,
     contentType: "text/html",
-  };
+  });
   const request: QueuedRequest = {
     ...crawlRequest({
       url,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { crawlRequest } from "../../../test/requests.ts";
-import type { FetchedPage, QueuedRequest, Spider } from "../spider.ts";
+import { createPage } from "../page.ts";
+import type { FetchedPage, QueuedRequest } from "../spider.ts";
 import linkSpider, { requestLinks } from "./link.ts";
 import wanderingSpider, { createWanderingSpider } from "./wandering.ts";
 
@@ -16,7 +17,7 @@ const HTML = `<html><head><title>t</title></head><body>
 
 function page(overrides: Partial<FetchedPage> = {}): FetchedPage {
   const text = overrides.text === undefined ? HTML : overrides.text;
-  return {
+  return createPage({
     url: "http://example.com/start",
     responseUrl: "http://www.example.com/dir/index.html",
     status: 200,
@@ -29,7 +30,7 @@ function page(overrides: Partial<FetchedPage> = {}): FetchedPage {
     truncated: false,
     contentType: text === null ? "application/octet-stream" : "text/html",
     ...overrides,
-  };
+  });
 }
 
 function request(overrides: Partial<QueuedRequest> = {}): QueuedRequest {
@@ -47,28 +48,6 @@ const FOLLOWED = [
   { url: "http://www.foxnews.com/story", text: "Fox" },
   { url: "http://notfoxnews.com/", text: "Not fox" },
 ];
-
-const SPIDERS: [string, Spider][] = [["link", linkSpider], ["wandering", wanderingSpider]];
-
-for (const [name, spider] of SPIDERS) {
-  Deno.test(`\`${name}\` spider fulfils the spider contract`, async () => {
-    assert.equal(spider.name, name);
-    for (const p of [page(), page({ text: null }), page({ text: "" })]) {
-      const out = await spider.parse(p, request({ spiderid: name }));
-      assert.ok(Array.isArray(out.requests));
-      const item = out.item!;
-      for (const field of ["appid", "crawlid", "url", "response_url", "status_code", "body"]) {
-        assert.ok(field in item, field);
-      }
-      assert.equal(item.url, "http://example.com/start");
-      assert.equal(item.response_url, "http://www.example.com/dir/index.html");
-      for (const r of out.requests) {
-        assert.equal(r.spiderid, name);
-        assert.ok(new URL(r.url).protocol.startsWith("http"));
-      }
-    }
-  });
-}
 
 Deno.test("`requestLinks()` applies the request's filters against the final URL", () => {
   assert.deepEqual(requestLinks(page(), request()), FOLLOWED);
