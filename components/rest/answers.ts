@@ -11,7 +11,7 @@
  * @module
  */
 
-import { sleep } from "../../lib/async/sleep.ts";
+import { retry, type RetryContext } from "../../lib/async/retry.ts";
 import type { Logger } from "@logtape/logtape";
 import { createConsumer, type Kafka } from "../../lib/services/kafka.ts";
 
@@ -145,10 +145,14 @@ export class KafkaAnswers implements AnswerSource {
 
   constructor(opts: KafkaAnswersOptions) {
     this.#opts = opts;
+    this.#ready.promise.catch(() => {}); // rejected only for start()'s caller
     this.groupId = opts.groupId ?? `rest-answers-${crypto.randomUUID()}`;
   }
 
-  /** Starts consuming; resolves once the consumer joined its group and fetched (its start). */
+  /**
+   * Starts consuming; resolves once the consumer joined its group and fetched (its start).
+   * Rejects only when the consumer cannot run at all (a programmer error, never retried).
+   */
   start(): Promise<void> {
     this.#loop ??= this.#run();
     return this.#ready.promise;
@@ -183,60 +187,79 @@ export class KafkaAnswers implements AnswerSource {
     if (event.routed === "delivered") onAnswer?.(event);
   }
 
+  /**
+   * Runs consumer sessions until `close()`: a session that ends in a crash kafkajs will not
+   * restart itself is replaced after a backoff (0.5 s doubling to 10 s, less up to half at
+   * random), which starts over once a session has joined its group and fetched.
+   */
   async #run(): Promise<void> {
-    const { kafka, topic, log } = this.#opts;
+    const { log } = this.#opts;
     const signal = this.#stop.signal;
-    let failures = 0;
-    while (!signal.aborted) {
-      const consumer = createConsumer(kafka, {
-        groupId: this.groupId,
-        ...(this.#opts.maxBytesPerPartition
-          ? { maxBytesPerPartition: this.#opts.maxBytesPerPartition }
-          : {}),
+    try {
+      await retry((context) => this.#session(context), {
+        maxAttempts: Infinity,
+        minDelayMs: 500,
+        maxDelayMs: 10_000,
+        jitter: 0.5,
+        signal,
+        onRetry: (err) =>
+          log.warn("Answer consumer stopped: {error}", { error: (err as Error).message }),
       });
-      const ended = Promise.withResolvers<Error | null>();
-      const onAbort = () => ended.resolve(null);
-      signal.addEventListener("abort", onAbort, { once: true });
-      let joined = false;
-      consumer.on(consumer.events.GROUP_JOIN, () => joined = true);
-      consumer.on(consumer.events.FETCH, () => {
-        this.#lastFetch = Date.now();
-        if (!joined) return;
-        failures = 0;
-        this.#ready.resolve();
+    } catch (err) {
+      if (signal.aborted) return;
+      // Only a programmer error (a bad consumer config) ends the sessions: restarting cannot help.
+      log.error("Answer consumer stopped for good: {error}", { error: err });
+      this.#ready.reject(err);
+    }
+  }
+
+  /** One consumer, from its start to `close()` (resolves) or a crash (rejects). */
+  async #session({ signal, resetBackoff }: RetryContext): Promise<void> {
+    const { kafka, topic, log } = this.#opts;
+    const consumer = createConsumer(kafka, {
+      groupId: this.groupId,
+      ...(this.#opts.maxBytesPerPartition
+        ? { maxBytesPerPartition: this.#opts.maxBytesPerPartition }
+        : {}),
+    });
+    const ended = Promise.withResolvers<Error | null>();
+    const onAbort = () => ended.resolve(null);
+    signal.addEventListener("abort", onAbort, { once: true });
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => joined = true);
+    consumer.on(consumer.events.FETCH, () => {
+      this.#lastFetch = Date.now();
+      if (!joined) return;
+      resetBackoff();
+      this.#ready.resolve();
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      log.warn("Answer consumer crashed ({action}): {error}", {
+        action: payload.restart ? "kafkajs restarts it" : "restarting it",
+        error: payload.error.message,
       });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        log.warn("Answer consumer crashed ({action}): {error}", {
-          action: payload.restart ? "kafkajs restarts it" : "restarting it",
-          error: payload.error.message,
-        });
-        if (!payload.restart) ended.resolve(payload.error);
+      // kafkajs gave up on it, whatever the error's class: a new consumer is worth a try.
+      const crash = new Error(payload.error.message, { cause: payload.error });
+      if (!payload.restart) ended.resolve(crash);
+    });
+    const decoder = new TextDecoder();
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: this.#opts.fromBeginning ?? false });
+      await consumer.run({
+        autoCommit: true,
+        eachMessage: ({ message }) => {
+          this.#route(message.value === null ? null : decoder.decode(message.value));
+          return Promise.resolve();
+        },
       });
-      const decoder = new TextDecoder();
-      try {
-        await consumer.connect();
-        await consumer.subscribe({ topic, fromBeginning: this.#opts.fromBeginning ?? false });
-        await consumer.run({
-          autoCommit: true,
-          eachMessage: ({ message }) => {
-            this.#route(message.value === null ? null : decoder.decode(message.value));
-            return Promise.resolve();
-          },
-        });
-        this.#running = true;
-        const err = await ended.promise;
-        if (err) throw err;
-      } catch (err) {
-        if (!signal.aborted) {
-          log.warn("Answer consumer stopped: {error}", { error: (err as Error).message });
-        }
-      } finally {
-        this.#running = false;
-        signal.removeEventListener("abort", onAbort);
-        await consumer.disconnect().catch(() => {});
-      }
-      if (signal.aborted) break;
-      await sleep(Math.min(500 * 2 ** failures++, 10_000), signal);
+      this.#running = true;
+      const err = await ended.promise;
+      if (err) throw err;
+    } finally {
+      this.#running = false;
+      signal.removeEventListener("abort", onAbort);
+      await consumer.disconnect().catch(() => {});
     }
   }
 }

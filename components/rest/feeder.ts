@@ -8,7 +8,11 @@
  */
 
 import type { Logger } from "@logtape/logtape";
+import { retry, sleep, withTimeout } from "../../lib/async/mod.ts";
 import { MessageTooLargeError } from "../../lib/services/kafka.ts";
+
+/** Longest wait between two probes. */
+const PROBE_MAX_DELAY_MS = 10_000;
 
 /** Where `/feed` sends requests. */
 export interface Feeder {
@@ -42,7 +46,8 @@ export interface KafkaFeederOptions {
   probe: () => Promise<void>;
   log: Logger;
   /**
-   * First delay between probes; doubled up to 10 s.
+   * Wait before the first probe; each further wait doubles it (up to 10 s, less up to half
+   * of it at random so that many instances do not probe together).
    * @default {500}
    */
   probeDelayMs?: number;
@@ -65,24 +70,15 @@ export class KafkaFeeder implements Feeder {
 
   async send(json: string): Promise<void> {
     if (!this.#connected) throw new KafkaUnavailableError();
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const { timeoutMs } = this.#opts;
     try {
-      const sent = this.#opts.send(this.#opts.topic, json);
-      sent.catch(() => {}); // it may still settle after a timeout: already reported then
-      await Promise.race([
-        sent,
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no acknowledgement within ${this.#opts.timeoutMs} ms`)),
-            this.#opts.timeoutMs,
-          );
-        }),
-      ]);
+      // The send may still settle after a timeout: it was reported already then.
+      await withTimeout(this.#opts.send(this.#opts.topic, json), timeoutMs, {
+        message: `no acknowledgement within ${timeoutMs} ms`,
+      });
     } catch (err) {
       if (!(err instanceof MessageTooLargeError)) this.#markDown(err);
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -101,28 +97,28 @@ export class KafkaFeeder implements Feeder {
     this.#probing = this.#probe().finally(() => this.#probing = null);
   }
 
+  /** Probes until the brokers answer (or `close()`): after `probeDelayMs`, then doubling. */
   async #probe(): Promise<void> {
     const signal = this.#stop.signal;
-    let delay = this.#opts.probeDelayMs ?? 500;
-    while (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener("abort", done);
-          resolve();
-        };
-        const timer = setTimeout(done, delay);
-        signal.addEventListener("abort", done, { once: true });
+    const delayMs = this.#opts.probeDelayMs ?? 500;
+    await sleep(delayMs, signal); // a probe right after the failure would only fail too
+    try {
+      await retry(() => this.#opts.probe(), {
+        maxAttempts: Infinity,
+        minDelayMs: delayMs * 2,
+        maxDelayMs: PROBE_MAX_DELAY_MS,
+        jitter: 0.5,
+        signal,
       });
+    } catch (err) {
       if (signal.aborted) return;
-      try {
-        await this.#opts.probe();
-        this.#connected = true;
-        this.#opts.log.info("Kafka reachable again");
-        return;
-      } catch {
-        delay = Math.min(delay * 2, 10_000);
-      }
+      // Only a bug in the probe ends the probing: say so, and leave Kafka marked down.
+      this.#opts.log.error("Kafka probe failed for good; Kafka stays marked down: {error}", {
+        error: err,
+      });
+      return;
     }
+    this.#connected = true;
+    this.#opts.log.info("Kafka reachable again");
   }
 }

@@ -19,6 +19,7 @@ import {
   Partitioners,
   type Producer,
 } from "kafkajs";
+import { withTimeout } from "../async/timeout.ts";
 
 export type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 export type { Kafka };
@@ -92,18 +93,13 @@ export async function checkKafka(hosts: string, timeoutMs = 10_000): Promise<voi
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.race([
-      admin.connect().then(() => admin.describeCluster()),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    await withTimeout(admin.connect().then(() => admin.describeCluster()), timeoutMs, {
+      message: `no answer in ${timeoutMs} ms`,
+    });
   } catch (err) {
     throw new Error(`Cannot connect to Kafka at ${hosts}: ${(err as Error).message}`);
   } finally {
-    clearTimeout(timer);
     await admin.disconnect().catch(() => {});
   }
 }
@@ -161,19 +157,13 @@ export async function produceOnce(
   timeoutMs: number,
 ): Promise<void> {
   const producer = createProducer(kafka);
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.race([
+    await withTimeout(
       producer.connect().then(() => producer.send({ topic, acks: -1, messages: [{ value }] })),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no acknowledgement within ${timeoutMs / 1000} s`)),
-          timeoutMs,
-        );
-      }),
-    ]);
+      timeoutMs,
+      { message: `no acknowledgement within ${timeoutMs / 1000} s` },
+    );
   } finally {
-    clearTimeout(timer);
     await producer.disconnect().catch(() => {});
   }
 }
