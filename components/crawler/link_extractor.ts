@@ -21,6 +21,7 @@
  * @module
  */
 
+import { decodeHTML, decodeHTMLAttribute } from "entities";
 import { Tokenizer } from "htmlparser2";
 import { canonicalizeUrl } from "../../lib/web/url.ts";
 import type { PageLink } from "./spider.ts";
@@ -145,21 +146,11 @@ const VOID_ELEMENTS = new Set([
 ]);
 type _Callbacks = ConstructorParameters<typeof Tokenizer>[1];
 
-const NOOP = () => {};
-const SIMPLE_ENTITY = /&(?:(amp|lt|gt|quot|apos|nbsp)|#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6}));/g;
-const NAMED: Record<string, string> = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: '"',
-  apos: "'",
-  nbsp: "\u00a0",
-};
-
 /**
  * Tokenizes the page once, collecting the first base href and every a/area href with its raw
- * text. Entities are decoded only in the strings kept: the tokenizer skips text much faster
- * without decoding.
+ * text. Entities are decoded only in the strings kept (the tokenizer skips text much faster
+ * without decoding), by the `entities` package htmlparser2 itself decodes with: attribute mode
+ * for hrefs (`&copy=1` stays as written), legacy text mode for link text.
  *
  * A link's text runs from its `<a>` to the first of: its `</a>`, the next `<a>`, the end tag of
  * an element opened before it, the end of the page.
@@ -219,13 +210,13 @@ class _Scanner implements _Callbacks {
     const href = this.#href;
     if (this.#tag === TAG_A) {
       // An <a> without href still ends an open one, as the HTML tree builder does.
-      this.#open = href === null ? null : { href: _decode(href, true), text: "" };
+      this.#open = href === null ? null : { href: decodeHTMLAttribute(href), text: "" };
       if (this.#open !== null) this.raw.push(this.#open);
       this.#depth = 0;
     } else if (this.#tag === TAG_AREA) {
-      if (href !== null) this.raw.push({ href: _decode(href, true), text: "" });
+      if (href !== null) this.raw.push({ href: decodeHTMLAttribute(href), text: "" });
     } else if (this.#tag === TAG_BASE) {
-      if (this.base === null && href !== null) this.base = _decode(href, true);
+      if (this.base === null && href !== null) this.base = decodeHTMLAttribute(href);
     } else if (this.#open !== null && !VOID_ELEMENTS.has(this.#tagName)) {
       this.#depth++;
     }
@@ -251,7 +242,7 @@ class _Scanner implements _Callbacks {
   }
 
   ontext(start: number, end: number): void {
-    if (this.#open !== null) this.#open.text += _decode(this.#html.slice(start, end), false);
+    if (this.#open !== null) this.#open.text += decodeHTML(this.#html.slice(start, end));
   }
 
   onattribentity(): void {}
@@ -274,71 +265,6 @@ function _tagOf(html: string, start: number, end: number): _Tag {
 
 function _isHref(html: string, start: number, end: number): boolean {
   return end - start === 4 && html.slice(start, end).toLowerCase() === "href";
-}
-
-/**
- * Decodes character references like htmlparser2 does, in attribute mode (where `&copy=1` stays
- * as written) or text mode. Strings whose every `&` starts a common terminated reference take a
- * fast path; the others go through htmlparser2's decoder.
- */
-function _decode(text: string, attribute: boolean): string {
-  let amps = 0;
-  let ampEntities = 0;
-  for (let i = text.indexOf("&"); i >= 0; i = text.indexOf("&", i + 1)) {
-    amps++;
-    if (text.startsWith("amp;", i + 1)) ampEntities++;
-  }
-  if (amps === 0) return text;
-  if (ampEntities === amps) return text.replaceAll("&amp;", "&");
-  let simple = 0;
-  const out = text.replace(SIMPLE_ENTITY, (_m, name?: string, dec?: string, hex?: string) => {
-    if (name !== undefined) {
-      simple++;
-      return NAMED[name];
-    }
-    const cp = dec !== undefined ? parseInt(dec, 10) : parseInt(hex!, 16);
-    // NUL, C1 controls (windows-1252 remapped), surrogates: left to the full decoder.
-    if (cp === 0 || (cp >= 0x80 && cp <= 0x9f) || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-      return "";
-    }
-    simple++;
-    return String.fromCodePoint(cp);
-  });
-  return simple === amps ? out : _decodeFully(text, attribute);
-}
-
-function _decodeFully(text: string, attribute: boolean): string {
-  // Re-escaped so that the tokenizer sees one attribute value, or only text.
-  const input = attribute
-    ? `<a v="${text.replaceAll('"', "&quot;")}">`
-    : text.replaceAll("<", "&lt;");
-  let out = "";
-  const slice = (start: number, end: number) => {
-    out += input.slice(start, end);
-  };
-  const entity = (codePoint: number) => {
-    out += String.fromCodePoint(codePoint);
-  };
-  const tokenizer = new Tokenizer({ xmlMode: false, decodeEntities: true }, {
-    onattribdata: attribute ? slice : NOOP,
-    onattribentity: attribute ? entity : NOOP,
-    ontext: attribute ? NOOP : slice,
-    ontextentity: attribute ? NOOP : entity,
-    onattribend: NOOP,
-    onattribname: NOOP,
-    oncdata: NOOP,
-    onclosetag: NOOP,
-    oncomment: NOOP,
-    ondeclaration: NOOP,
-    onend: NOOP,
-    onopentagend: NOOP,
-    onopentagname: NOOP,
-    onprocessinginstruction: NOOP,
-    onselfclosingtag: NOOP,
-  });
-  tokenizer.write(input);
-  tokenizer.end();
-  return out;
 }
 
 /** The URL relative links resolve against, or null when `pageUrl` is not absolute. */
@@ -387,7 +313,8 @@ function _isSimpleBase(base: URL): boolean {
 /**
  * `canonicalizeUrl(new URL(href, origin).href)` without the URL parser, for a root-relative
  * href (or an absolute one on `origin` exactly as serialised) with a simple path and query;
- * null for any other href.
+ * null for any other href. The differential test in `link_extractor_test.ts` holds it (and
+ * {@linkcode _canonical}) equal to `canonicalizeUrl`; it saves the URL parser on most links.
  */
 function _fastCanonical(href: string, origin: string): string | null {
   const hash = href.indexOf("#");
