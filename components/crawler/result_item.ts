@@ -3,13 +3,15 @@
  * KafkaPipeline): `timestamp` added, the body as text or base64, keys sorted. A message larger
  * than the producer's limit is never dropped silently: the body is cut to fit and the item
  * flagged `"truncated": true` (and counted); only if even an empty body does not fit is the
- * page given up, with an error log.
+ * page given up, with an error log. A page the spider failed on is still published (Scrapy
+ * Cluster runs with HTTPERROR_ALLOW_ALL: every response yields its item), as
+ * {@linkcode errorItem}.
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import type { FetchedPage } from "./spider.ts";
+import { baseItem, type FetchedPage, type QueuedRequest } from "./spider.ts";
 
 /** Options of {@linkcode serializeItem}. */
 export interface SerializeOptions {
@@ -38,6 +40,18 @@ export class ItemTooLargeError extends Error {
     super(`Cannot send page to Kafka: ${bytes} bytes without body, limit ${limit}`);
     this.name = "ItemTooLargeError";
   }
+}
+
+/**
+ * The item of a page whose request failed for good after its response arrived (the spider's
+ * `parse` threw): the raw-response item of `baseItem()` plus `error`, the reason.
+ */
+export function errorItem(
+  page: FetchedPage,
+  request: QueuedRequest,
+  reason: string,
+): Record<string, unknown> {
+  return { ...baseItem(page, request), error: reason };
 }
 
 const encoder = new TextEncoder();

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { itemTimestamp, ItemTooLargeError, serializeItem } from "./result_item.ts";
+import { errorItem, itemTimestamp, ItemTooLargeError, serializeItem } from "./result_item.ts";
 import { createPage } from "./page.ts";
-import type { FetchedPage } from "./spider.ts";
+import type { FetchedPage, QueuedRequest } from "./spider.ts";
+import { createValidator } from "../../lib/api/validation.ts";
 
 const page = (over: Partial<FetchedPage> = {}): FetchedPage =>
   createPage({
@@ -100,4 +101,49 @@ Deno.test("serializeItem() gives up with a clear error when even the headers do 
       }),
     ItemTooLargeError,
   );
+});
+
+const request = {
+  url: "http://dumb.com",
+  appid: "app",
+  crawlid: "crawlid",
+  spiderid: "link",
+  priority: 1,
+  attrs: {},
+} as unknown as QueuedRequest;
+
+Deno.test("errorItem() is the raw-response item plus `error`, valid by the result schema", () => {
+  const out = JSON.parse(
+    serializeItem(errorItem(page(), request, "parse failed: boom"), page(), {
+      base64: false,
+      maxBytes: 1e6,
+      now,
+    }).json,
+  );
+  assert.equal(out.error, "parse failed: boom");
+  assert.equal(out.status_code, 200);
+  assert.equal(out.body, "text");
+  assert.deepEqual(out.links, []);
+  const validate = createValidator("crawl_result");
+  assert.equal(validate(out).ok, true);
+  assert.equal(validate({ ...out, error: 5 }).ok, false, "the schema documents `error` as text");
+});
+
+Deno.test("serializeItem() cuts an error item's body like any other and keeps `error`", () => {
+  const big = "x".repeat(200_000);
+  const bigPage = page({ text: big, body: new TextEncoder().encode(big) });
+  const { json, truncated } = serializeItem(
+    errorItem(bigPage, request, "parse failed: boom"),
+    bigPage,
+    {
+      base64: false,
+      maxBytes: 50_000,
+    },
+  );
+  assert.equal(truncated, true);
+  assert.ok(new TextEncoder().encode(json).length <= 50_000);
+  const out = JSON.parse(json);
+  assert.equal(out.error, "parse failed: boom");
+  assert.equal(out.truncated, true);
+  assert.ok(createValidator("crawl_result")(out).ok);
 });

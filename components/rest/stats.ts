@@ -2,13 +2,15 @@
  * The rest service's counters for the Stats API (`{"stats": "rest"}`): `total` and `fail`
  * (answers with status ≥ 400), and one per endpoint (`index`, `feed`, `poll`), kept under
  * `stats:rest:<name>:<window>` like the monitors' counters. Requests are counted in memory and
- * written once a second in one pipeline, so counting costs a request nothing.
+ * written once a second in one pipeline ({@linkcode BufferedCounter}), so counting costs a
+ * request nothing; counts Redis did not take are written with the next flush.
  *
  * @module
  */
 
 import type { Redis } from "ioredis";
 import { StatsCollector } from "../../lib/stats/collector.ts";
+import { BufferedCounter, redisStatsWriter } from "../../lib/stats/counter.ts";
 
 /** Counts answered requests. */
 export interface RequestCounter {
@@ -30,53 +32,32 @@ export interface RestStatsOptions {
 
 /** A {@linkcode RequestCounter} writing to Redis. */
 export class RestStats implements RequestCounter {
-  readonly #redis: Redis;
-  readonly #collector: StatsCollector;
   readonly #opts: RestStatsOptions;
-  #counts = new Map<string, number>();
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #flushing: Promise<void> = Promise.resolve();
+  readonly #counter: BufferedCounter;
 
   constructor(redis: Redis, opts: RestStatsOptions) {
-    this.#redis = redis;
     this.#opts = opts;
-    this.#collector = new StatsCollector("rest", opts.windows);
-    this.#timer = setInterval(() => this.flush(), opts.flushMs ?? 1_000);
+    this.#counter = new BufferedCounter(
+      redisStatsWriter(redis, new StatsCollector("rest", opts.windows)),
+      { intervalMs: opts.flushMs ?? 1_000 },
+    );
   }
 
   count(endpoint: string | null, failed: boolean): void {
     if (this.#opts.total) {
-      this.#add("total");
-      if (failed) this.#add("fail");
+      this.#counter.count("total");
+      if (failed) this.#counter.count("fail");
     }
-    if (this.#opts.endpoints && endpoint !== null) this.#add(endpoint);
+    if (this.#opts.endpoints && endpoint !== null) this.#counter.count(endpoint);
   }
 
   /** Writes the counts gathered so far (kept for later while Redis is away). */
-  flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(async () => {
-      if (this.#counts.size === 0 || this.#redis.status !== "ready") return;
-      const counts = this.#counts;
-      this.#counts = new Map();
-      const pipeline = this.#redis.pipeline();
-      const now = Date.now();
-      for (const [name, n] of counts) this.#collector.increment(pipeline, name, now, n);
-      try {
-        await pipeline.exec();
-      } catch {
-        for (const [name, n] of counts) this.#add(name, n);
-      }
-    });
-    return this.#flushing;
+  async flush(): Promise<void> {
+    await this.#counter.flush();
   }
 
   /** Stops the timer and writes what is left. */
   async close(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.flush();
-  }
-
-  #add(name: string, n = 1): void {
-    this.#counts.set(name, (this.#counts.get(name) ?? 0) + n);
+    await this.#counter.close();
   }
 }

@@ -1,0 +1,116 @@
+/**
+ * What happens to a request that failed, by the kind {@linkcode classifyFailure} gives it:
+ * retried through the shared queue, given up, failed with an error item, dropped — or, for an
+ * unexpected error, nothing at all: it is rethrown and the lease, kept, brings it back.
+ *
+ * @module
+ */
+
+import { enqueueRequests, type Lease } from "../../lib/frontier/mod.ts";
+import { type CrawlContext, crawlOf } from "./context.ts";
+import { classifyFailure } from "./errors.ts";
+import { errorItem } from "./result_item.ts";
+import type { FetchedPage, QueuedRequest } from "./spider.ts";
+import { urlOf } from "./steps/decode.ts";
+import { publishItem } from "./steps/emit.ts";
+
+/** How far a request got before it failed. */
+export interface Attempt {
+  readonly lease: Lease;
+  /** Set once the queue member was decoded. */
+  request?: QueuedRequest;
+  /** Set once a response arrived. */
+  page?: FetchedPage;
+}
+
+/** Settles a failed request; rethrows `err` when it is unexpected. */
+export async function handleFailure(
+  ctx: CrawlContext,
+  attempt: Attempt,
+  err: unknown,
+): Promise<void> {
+  const { kind, reason } = classifyFailure(err);
+  const { lease, request, page } = attempt;
+  if (kind === "aborted") return; // shutdown: the lease is handed back
+  if (kind === "poison") {
+    ctx.log.error("Dropped a request that is not a JSON request object", {
+      data: lease.member.slice(0, 300),
+    });
+    await ctx.acks.ack(lease.id);
+    ctx.onDone({ kind: "dropped", url: urlOf(lease.member), reason: "invalid" });
+    return;
+  }
+  if (kind === "unexpected" || request === undefined) throw err;
+  if (kind === "permanent" && page !== undefined) {
+    return await failWithItem(ctx, lease, request, page, reason, err);
+  }
+  await retryOrGiveUp(ctx, lease, request, reason, kind === "retryable");
+}
+
+/** Publishes the page's item flagged with `error`, counts a failure and acknowledges. */
+async function failWithItem(
+  ctx: CrawlContext,
+  lease: Lease,
+  req: QueuedRequest,
+  page: FetchedPage,
+  reason: string,
+  err: unknown,
+): Promise<void> {
+  ctx.log.error("Failed {url} for good: {reason}", {
+    url: req.url,
+    reason,
+    appid: req.appid,
+    crawlid: req.crawlid,
+    error: err instanceof Error ? err.cause ?? err : err,
+  });
+  ctx.stats.count("fail");
+  await publishItem(ctx, errorItem(page, req, reason), page, req);
+  await ctx.acks.ack(lease.id);
+  ctx.onDone({ kind: "failed", url: req.url, status: page.status, reason });
+}
+
+/** Back to the shared queue with priority − 10, or given up after RETRY_TIMES (or at once). */
+async function retryOrGiveUp(
+  ctx: CrawlContext,
+  lease: Lease,
+  req: QueuedRequest,
+  reason: string,
+  retryable: boolean,
+): Promise<void> {
+  const max = ctx.settings.RETRY_TIMES;
+  const attempt = (req.retry_times ?? 0) + 1;
+  if (!retryable || attempt > max) {
+    ctx.log.error("Gave up on {url} after {attempts} attempt(s): {reason}", {
+      url: req.url,
+      attempts: attempt,
+      reason,
+      appid: req.appid,
+      crawlid: req.crawlid,
+    });
+    ctx.stats.count("fail");
+    await ctx.acks.ack(lease.id);
+    ctx.onDone({ kind: "gave_up", url: req.url, reason });
+    return;
+  }
+  ctx.log.info("Scraper Retry {url} ({attempt}/{max}): {reason}", {
+    url: req.url,
+    attempt,
+    max,
+    reason,
+  });
+  const retry: QueuedRequest = {
+    ...req,
+    retry_times: attempt,
+    priority: req.priority - 10,
+    dont_filter: true,
+  };
+  await enqueueRequests(ctx.redis, crawlOf(ctx, req), [{
+    fingerprint: null,
+    spiderid: req.spiderid,
+    domain: lease.domain,
+    priority: retry.priority,
+    member: JSON.stringify(retry),
+  }]);
+  await ctx.acks.ack(lease.id);
+  ctx.onDone({ kind: "retry", url: req.url, reason, attempt });
+}

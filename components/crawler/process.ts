@@ -1,0 +1,35 @@
+/**
+ * One request through the crawler's steps: decode → fetch → parse → emit (follow-ups ∥ item)
+ * → acknowledge. A step that fails throws; `failures.ts` decides what becomes of the request.
+ *
+ * @module
+ */
+
+import type { Lease } from "../../lib/frontier/mod.ts";
+import type { CrawlContext } from "./context.ts";
+import { type Attempt, handleFailure } from "./failures.ts";
+import { decodeRequest } from "./steps/decode.ts";
+import { emitStep } from "./steps/emit.ts";
+import { fetchStep } from "./steps/fetch.ts";
+import { parseStep } from "./steps/parse.ts";
+
+/**
+ * Crawls the request of `lease`. Rejects only on unexpected errors (a bug, Redis or Kafka
+ * away), leaving the lease to expire so the request comes back.
+ */
+export async function processLease(ctx: CrawlContext, lease: Lease): Promise<void> {
+  const attempt: Attempt = { lease };
+  let done;
+  try {
+    const req = attempt.request = decodeRequest(lease.member);
+    const page = attempt.page = await fetchStep(ctx, req);
+    const output = await parseStep(ctx.spider, page, req);
+    const emitted = await emitStep(ctx, req, page, output);
+    ctx.log.debug("Crawled {url}", { url: req.url, status: page.status, ...emitted });
+    done = { url: req.url, status: page.status, ...emitted };
+  } catch (err) {
+    return await handleFailure(ctx, attempt, err);
+  }
+  await ctx.acks.ack(lease.id);
+  ctx.onDone({ kind: "page", ...done });
+}

@@ -1,0 +1,85 @@
+/**
+ * The crawler's concurrency governor, kept apart from the loop: how many requests it may take
+ * now (`CONCURRENT_REQUESTS` in the whole process, at most `CONCURRENT_REQUESTS_PER_DOMAIN` per
+ * domain) and a wake-up for the loop when a request finishes. The loop asks the pop script for
+ * `free` requests and tells it to skip the `fullDomains()`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Slots } from "./slots.ts";
+ *
+ * const slots = new Slots(4, 2);
+ * slots.take("a.com");
+ * slots.take("a.com");
+ * assert.equal(slots.free, 2);
+ * assert.deepEqual(slots.fullDomains(), ["a.com"]);
+ * ```
+ *
+ * @module
+ */
+
+import { sleep } from "../../lib/async/sleep.ts";
+
+/** Slots for requests in flight, per process and per domain. */
+export class Slots {
+  #used = 0;
+  readonly #perDomain = new Map<string, number>();
+  readonly #waiters = new Set<() => void>();
+
+  /**
+   * @param max requests in flight in the process (CONCURRENT_REQUESTS)
+   * @param maxPerDomain requests in flight per domain (CONCURRENT_REQUESTS_PER_DOMAIN)
+   */
+  constructor(readonly max: number, readonly maxPerDomain: number) {}
+
+  /** Requests in flight. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** How many more requests may start now (0 when full). */
+  get free(): number {
+    return Math.max(0, this.max - this.#used);
+  }
+
+  /** Requests in flight for `domain`. */
+  inFlight(domain: string): number {
+    return this.#perDomain.get(domain) ?? 0;
+  }
+
+  /** Domains that may not take another request now. */
+  fullDomains(): string[] {
+    const out: string[] = [];
+    for (const [domain, n] of this.#perDomain) if (n >= this.maxPerDomain) out.push(domain);
+    return out;
+  }
+
+  /** Records a request of `domain` starting. */
+  take(domain: string): void {
+    this.#used++;
+    this.#perDomain.set(domain, this.inFlight(domain) + 1);
+  }
+
+  /** Records a request of `domain` finishing, and wakes whoever waits in `wait()`. */
+  release(domain: string): void {
+    this.#used = Math.max(0, this.#used - 1);
+    const left = this.inFlight(domain) - 1;
+    if (left > 0) this.#perDomain.set(domain, left);
+    else this.#perDomain.delete(domain);
+    for (const wake of this.#waiters) wake();
+    this.#waiters.clear();
+  }
+
+  /** Resolves at the next `release()`, after `timeoutMs`, or when `signal` aborts. */
+  async wait(signal: AbortSignal, timeoutMs = 60_000): Promise<void> {
+    const woken = new AbortController();
+    const wake = () => woken.abort();
+    this.#waiters.add(wake);
+    try {
+      await sleep(timeoutMs, AbortSignal.any([signal, woken.signal]));
+    } finally {
+      this.#waiters.delete(wake);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Step 3: hand the spider's output on — the follow-up requests into their Redis queues (after
+ * this process's memory of links it already sent) and, at the same time, the item to Kafka
+ * (serialised, cut to the message size limit when needed). Errors here are outages, not
+ * failures of the request: they propagate, and the lease, kept, brings the request back.
+ *
+ * @module
+ */
+
+import { type EnqueueEntry, enqueueRequests } from "../../../lib/frontier/mod.ts";
+import { crawledAppTopic, crawledFirehose } from "../../../lib/api/topics.ts";
+import { registeredDomain } from "../../../lib/web/domain.ts";
+import { requestFingerprint } from "../../../lib/web/url.ts";
+import { type CrawlContext, crawlOf } from "../context.ts";
+import { ItemTooLargeError, serializeItem } from "../result_item.ts";
+import type { FetchedPage, QueuedRequest, SpiderOutput } from "../spider.ts";
+
+/** What {@linkcode emitStep} did. */
+export interface Emitted {
+  /** Follow-up requests the spider returned (before any filter). */
+  children: number;
+  /** The page or the item's body was cut. */
+  truncated: boolean;
+}
+
+/** Enqueues the follow-ups and produces the item, in parallel. */
+export async function emitStep(
+  ctx: CrawlContext,
+  req: QueuedRequest,
+  page: FetchedPage,
+  output: SpiderOutput,
+): Promise<Emitted> {
+  const children = output.requests ?? [];
+  const enqueued = enqueueChildren(ctx, req, children);
+  let truncated = page.truncated;
+  let produced: Promise<void> = Promise.resolve();
+  if (output.item) {
+    let prepared;
+    try {
+      prepared = prepareItem(ctx, output.item, page, req);
+    } catch (err) {
+      enqueued.catch(() => {}); // the error below is the one reported
+      throw err;
+    }
+    if (prepared === null) ctx.stats.count("fail");
+    else {
+      truncated ||= prepared.truncated;
+      produced = produce(ctx, prepared.json, req.appid);
+    }
+  }
+  await Promise.all([enqueued, produced]);
+  return { children: children.length, truncated };
+}
+
+/** Serialises and produces one item; false when it cannot fit in a Kafka message (logged). */
+export async function publishItem(
+  ctx: CrawlContext,
+  item: Record<string, unknown>,
+  page: FetchedPage,
+  req: QueuedRequest,
+): Promise<boolean> {
+  const prepared = prepareItem(ctx, item, page, req);
+  if (prepared === null) return false;
+  await produce(ctx, prepared.json, req.appid);
+  return true;
+}
+
+/** The item's Kafka message; null (logged) when even an empty body does not fit. */
+function prepareItem(
+  ctx: CrawlContext,
+  item: Record<string, unknown>,
+  page: FetchedPage,
+  req: QueuedRequest,
+): { json: string; truncated: boolean } | null {
+  try {
+    const serialized = serializeItem(item, page, {
+      base64: ctx.settings.KAFKA_BASE_64_ENCODE,
+      maxBytes: ctx.settings.KAFKA_PRODUCER_MAX_REQUEST_SIZE,
+    });
+    if (serialized.truncated) {
+      ctx.log.warn("Page body cut to fit the Kafka message size limit", { url: req.url });
+    }
+    return serialized;
+  } catch (err) {
+    if (!(err instanceof ItemTooLargeError)) throw err;
+    ctx.log.error("{message}", { message: err.message, url: req.url });
+    return null;
+  }
+}
+
+async function produce(ctx: CrawlContext, json: string, appid: string): Promise<void> {
+  const prefix = ctx.settings.KAFKA_TOPIC_PREFIX;
+  const sends = [ctx.producer.send(crawledFirehose(prefix), json)];
+  if (ctx.settings.KAFKA_APPID_TOPICS) {
+    sends.push(ctx.producer.send(crawledAppTopic(prefix, appid), json));
+  }
+  await Promise.all(sends);
+}
+
+/** Enqueues the follow-ups Redis does not surely hold already, in one call. */
+async function enqueueChildren(
+  ctx: CrawlContext,
+  parent: QueuedRequest,
+  children: readonly QueuedRequest[],
+): Promise<void> {
+  if (children.length === 0) return;
+  const entries: EnqueueEntry[] = [];
+  const sent: string[] = [];
+  for (const child of children) {
+    const memo = child.dont_filter ? null : `${parent.crawlid}\t${child.url}`;
+    if (memo !== null && ctx.recentlySent.has(memo)) continue; // Redis has it already
+    const domain = registeredDomain(child.url);
+    if (domain === null) continue;
+    let fingerprint: string | null = null;
+    if (!child.dont_filter) {
+      try {
+        fingerprint = requestFingerprint({ url: child.url });
+      } catch {
+        continue; // not a URL: nothing to crawl
+      }
+    }
+    entries.push({
+      fingerprint,
+      spiderid: child.spiderid ?? parent.spiderid,
+      domain,
+      priority: child.priority,
+      member: JSON.stringify(child),
+    });
+    if (memo !== null) sent.push(memo);
+  }
+  await enqueueRequests(ctx.redis, crawlOf(ctx, parent), entries);
+  for (const memo of sent) ctx.recentlySent.add(memo);
+}

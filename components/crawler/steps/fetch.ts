@@ -1,0 +1,47 @@
+/**
+ * Step 1: download the page. Every response is counted under its status; a download that got
+ * no response counts as 504 and throws the fetcher's `FetchError` (retryable or not, see
+ * `errors.ts`); a status in `RETRY_HTTP_CODES` throws {@linkcode RetryableError} while the
+ * request has retries left — after that the response is a page like any other.
+ *
+ * @module
+ */
+
+import { ensureScheme } from "../../../lib/web/url.ts";
+import type { CrawlContext } from "../context.ts";
+import { RetryableError } from "../errors.ts";
+import { FetchError, fetchPage } from "../fetcher.ts";
+import type { FetchedPage, QueuedRequest } from "../spider.ts";
+
+/** Downloads `req`; throws `FetchError` or {@linkcode RetryableError}. */
+export async function fetchStep(ctx: CrawlContext, req: QueuedRequest): Promise<FetchedPage> {
+  const s = ctx.settings;
+  let page: FetchedPage;
+  try {
+    page = await fetchPage(ensureScheme(req.url), {
+      timeoutMs: s.DOWNLOAD_TIMEOUT * 1000,
+      maxBytes: s.DOWNLOAD_MAXSIZE,
+      userAgent: req.useragent ?? s.USER_AGENT,
+      cookie: req.cookie,
+      signal: ctx.fetchAbort.signal,
+    });
+  } catch (err) {
+    if (!(err instanceof FetchError && err.kind === "aborted")) ctx.stats.count(504);
+    throw err;
+  }
+  ctx.stats.count(page.status);
+  if (shouldRetryStatus(page.status, req, ctx.retryCodes, s.RETRY_TIMES)) {
+    throw new RetryableError(`HTTP ${page.status}`);
+  }
+  return page;
+}
+
+/** Whether a response with `status` is asked for again rather than published. */
+export function shouldRetryStatus(
+  status: number,
+  req: Pick<QueuedRequest, "retry_times">,
+  retryCodes: ReadonlySet<number>,
+  retryTimes: number,
+): boolean {
+  return retryCodes.has(status) && (req.retry_times ?? 0) < retryTimes;
+}
