@@ -10,8 +10,9 @@
  *   Scrapy Cluster's PyYAML did (see `lib/domain_config.ts`).
  * - **No lost updates**: read-modify-write with ZooKeeper's version check. The write carries
  *   the version read; when another monitor wrote in between (`BAD_VERSION`), the document is
- *   read again and the change re-applied, up to {@linkcode MAX_ATTEMPTS} times. (Scrapy
- *   Cluster wrote blindly, so two concurrent updates could lose one.)
+ *   read again and the change re-applied (after a few random milliseconds, so racing monitors
+ *   spread out), up to {@linkcode MAX_ATTEMPTS} times. (Scrapy Cluster wrote blindly, so two
+ *   concurrent updates could lose one.)
  * - The node (and its parents) is created when missing.
  * - **ZooKeeper unreachable or failing**: the answer carries `error: "Unable to load Zookeeper
  *   config"` (the read failed; nothing is written) or `"Unable to store Zookeeper config"` (the
@@ -32,6 +33,7 @@
  */
 
 import type { Logger } from "@logtape/logtape";
+import { retry, RetryError } from "../../../lib/async/retry.ts";
 import {
   DOMAIN_CONFIG_ACTIONS,
   type DomainConfigChange,
@@ -131,66 +133,92 @@ function _positive(n: unknown): n is number {
   return typeof n === "number" && Number.isFinite(n) && n > 0;
 }
 
-/** Read-modify-write with version checks; resolves with the error to answer, or null. */
+/**
+ * Read-modify-write with version checks; resolves with the error to answer, or null. A write
+ * that lost a race (`BAD_VERSION`, or `NO_NODE` when the node was deleted meanwhile) is tried
+ * again from the read, after a short random wait so racing monitors spread out; every other
+ * outcome is final.
+ */
 async function _update(
   zk: _Connection,
   path: string,
   change: DomainConfigChange,
   log: Logger,
 ): Promise<string | null> {
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    let client: Client;
-    let current: NodeData;
-    try {
-      client = await zk.client();
-      current = await _read(client, path);
-    } catch (err) {
-      zk.failed(err);
-      log.error("{error}: cannot read {path}: {reason}", {
-        error: LOAD_ERROR,
-        path,
-        reason: (err as Error).message,
-      });
-      return LOAD_ERROR;
-    }
-    let text: string;
-    try {
-      text = formatDomainConfig(updateDomainConfig(parseDomainConfig(current.data), change));
-    } catch (err) {
-      log.error("{error}: {path} is not a valid domain config, left as it is: {reason}", {
-        error: LOAD_ERROR,
-        path,
-        reason: (err as Error).message,
-      });
-      return LOAD_ERROR;
-    }
-    if (text === current.data) return null; // already so (the request was repeated)
-    try {
-      await setData(client, path, text, current.version, { timeoutMs: TIMEOUT_MS });
-      return null;
-    } catch (err) {
-      if (isZookeeperError(err, "BAD_VERSION", "NO_NODE")) {
+  try {
+    return await retry(() => _attempt(zk, path, change, log), {
+      maxAttempts: MAX_ATTEMPTS,
+      minDelayMs: 5,
+      maxDelayMs: 100,
+      isRetriable: _lostRace,
+      onRetry: (_err, attempt) =>
         log.debug("{path} changed under us (attempt {attempt}); reading it again", {
           path,
           attempt,
-        });
-        continue;
-      }
-      zk.failed(err);
-      log.error("{error}: cannot write {path}: {reason}", {
-        error: STORE_ERROR,
-        path,
-        reason: (err as Error).message,
-      });
-      return STORE_ERROR;
-    }
+        }),
+    });
+  } catch (err) {
+    if (!(err instanceof RetryError)) throw err;
+    log.error("{error}: {path} kept changing during {n} attempts", {
+      error: STORE_ERROR,
+      path,
+      n: MAX_ATTEMPTS,
+    });
+    return STORE_ERROR;
   }
-  log.error("{error}: {path} kept changing during {n} attempts", {
-    error: STORE_ERROR,
-    path,
-    n: MAX_ATTEMPTS,
-  });
-  return STORE_ERROR;
+}
+
+/** The write lost a race with another writer. */
+function _lostRace(err: unknown): boolean {
+  return isZookeeperError(err, "BAD_VERSION", "NO_NODE");
+}
+
+/** One read-modify-write: the error to answer, or null; throws only when the write lost a race. */
+async function _attempt(
+  zk: _Connection,
+  path: string,
+  change: DomainConfigChange,
+  log: Logger,
+): Promise<string | null> {
+  let client: Client;
+  let current: NodeData;
+  try {
+    client = await zk.client();
+    current = await _read(client, path);
+  } catch (err) {
+    zk.failed(err);
+    log.error("{error}: cannot read {path}: {reason}", {
+      error: LOAD_ERROR,
+      path,
+      reason: (err as Error).message,
+    });
+    return LOAD_ERROR;
+  }
+  let text: string;
+  try {
+    text = formatDomainConfig(updateDomainConfig(parseDomainConfig(current.data), change));
+  } catch (err) {
+    log.error("{error}: {path} is not a valid domain config, left as it is: {reason}", {
+      error: LOAD_ERROR,
+      path,
+      reason: (err as Error).message,
+    });
+    return LOAD_ERROR;
+  }
+  if (text === current.data) return null; // already so (the request was repeated)
+  try {
+    await setData(client, path, text, current.version, { timeoutMs: TIMEOUT_MS });
+    return null;
+  } catch (err) {
+    if (_lostRace(err)) throw err;
+    zk.failed(err);
+    log.error("{error}: cannot write {path}: {reason}", {
+      error: STORE_ERROR,
+      path,
+      reason: (err as Error).message,
+    });
+    return STORE_ERROR;
+  }
 }
 
 /** The node's content and version, creating it (empty, with its parents) when missing. */
