@@ -1,9 +1,15 @@
 /**
  * Which bodies are text and how to decode them: the MIME type of a Content-Type header, text
- * versus binary (sniffing unknown types), and the charset from the header, a byte-order mark, or
- * `<meta charset>` / `http-equiv` / an XML declaration in the first 2 KB. Names are the WHATWG
- * canonical ones the decoder really uses (`iso-8859-1` and `latin1` decode as `windows-1252`,
- * as browsers do; Scrapy reports `cp1252`).
+ * versus binary (sniffing unknown types), and the charset from a byte-order mark, the header, or
+ * `<meta charset>` / `http-equiv` / an XML declaration in the first 2 KB, in that order (the
+ * WHATWG encoding sniffing order, which w3lib's `html_to_unicode` follows too). Names are the
+ * WHATWG canonical ones the decoder really uses (`iso-8859-1` and `latin1` decode as
+ * `windows-1252`, as browsers do; Scrapy reports `cp1252`).
+ *
+ * Not the `encoding-sniffer` package (in the dependency tree through cheerio): it implements the
+ * same order and a stricter `<meta>` prescan, but scans every byte of the head in JavaScript even
+ * when the header decides (about 9 µs a page against 0.1 µs here), and the meta sniff below is
+ * 7 times faster; it also reports a default instead of "nothing declared".
  *
  * @module
  */
@@ -88,10 +94,12 @@ const SNIFF_BYTES = 2048;
 
 /**
  * The charset to decode a body with, as a WHATWG canonical name (see the module doc), or null
- * when nothing declares one. In order: the `charset=` parameter of `contentType` (the full
- * header), a byte order mark, then `<meta charset>` / `<meta http-equiv="Content-Type"
- * content="…; charset=…">` / an XML declaration's `encoding` in the first 2048 bytes of `head`.
- * Labels TextDecoder does not know are skipped.
+ * when nothing declares one. In order: a byte order mark (UTF-8, UTF-16LE, UTF-16BE), the
+ * `charset=` parameter of `contentType` (the full header), then `<meta charset>` / `<meta
+ * http-equiv="Content-Type" content="…; charset=…">` / an XML declaration's `encoding` in the
+ * first 2048 bytes of `head`. The BOM comes first because it describes the bytes themselves,
+ * while headers are often wrong (a server default such as `iso-8859-1` on a UTF-8 file): this
+ * is what browsers and w3lib do. Labels TextDecoder does not know are skipped.
  *
  * @example
  * ```ts
@@ -101,21 +109,24 @@ const SNIFF_BYTES = 2048;
  * if (detectCharset("text/html; charset=ISO-8859-1", meta) !== "windows-1252") throw new Error();
  * if (detectCharset("text/html", meta) !== "windows-1252") throw new Error();
  * if (detectCharset(null, new Uint8Array([0xef, 0xbb, 0xbf])) !== "utf-8") throw new Error();
+ * // A byte order mark wins over a wrong header.
+ * const bom = new Uint8Array([0xff, 0xfe, 0x3c, 0x00]);
+ * if (detectCharset("text/html; charset=iso-8859-1", bom) !== "utf-16le") throw new Error();
  * if (detectCharset("text/html", new Uint8Array()) !== null) throw new Error();
  * ```
  */
 export function detectCharset(contentType: string | null, head: Uint8Array): string | null {
+  if (head.length >= 2) {
+    if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return "utf-8";
+    if (head[0] === 0xfe && head[1] === 0xff) return "utf-16be";
+    if (head[0] === 0xff && head[1] === 0xfe) return "utf-16le";
+  }
   if (contentType) {
     const fromHeader = _charsetParam(contentType);
     if (fromHeader) {
       const name = _canonicalCharset(fromHeader);
       if (name) return name;
     }
-  }
-  if (head.length >= 2) {
-    if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return "utf-8";
-    if (head[0] === 0xfe && head[1] === 0xff) return "utf-16be";
-    if (head[0] === 0xff && head[1] === 0xfe) return "utf-16le";
   }
   const end = Math.min(head.length, SNIFF_BYTES);
   if (end === 0) return null;

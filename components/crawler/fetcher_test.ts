@@ -10,11 +10,9 @@ import {
 import {
   cookieHeader,
   DEFAULT_USER_AGENT,
-  detectCharset,
   FetchError,
   type FetchOptions,
   fetchPage,
-  isTextual,
 } from "./fetcher.ts";
 
 const OPTS: FetchOptions = { timeoutMs: 5000, maxBytes: 1 << 20 };
@@ -378,63 +376,6 @@ Deno.test("`fetchPage()` stops with a non-retryable error when its signal aborts
 });
 
 // --- helpers -------------------------------------------------------------------------------
-
-Deno.test("`detectCharset()` prefers the header, then a BOM, then <meta>", () => {
-  const meta = encode('<html><head><meta charset="windows-1251"></head>');
-  assert.equal(detectCharset("text/html; charset=UTF-8", meta), "utf-8");
-  assert.equal(detectCharset('text/html; charset="iso-8859-1"', meta), "windows-1252");
-  assert.equal(detectCharset("text/html;charset=latin1", meta), "windows-1252");
-  assert.equal(detectCharset("text/html; charset=bogus", meta), "windows-1251");
-  assert.equal(detectCharset("text/html", meta), "windows-1251");
-  assert.equal(detectCharset(null, new Uint8Array([0xef, 0xbb, 0xbf, 0x3c])), "utf-8");
-  assert.equal(detectCharset(null, new Uint8Array([0xff, 0xfe, 0x3c, 0])), "utf-16le");
-  assert.equal(detectCharset(null, new Uint8Array([0xfe, 0xff, 0, 0x3c])), "utf-16be");
-  const bomAndMeta = new Uint8Array([0xef, 0xbb, 0xbf, ...meta]);
-  assert.equal(detectCharset("text/html", bomAndMeta), "utf-8");
-  assert.equal(detectCharset("text/html; charset=koi8-r", bomAndMeta), "koi8-r");
-});
-
-Deno.test("`detectCharset()` reads http-equiv and XML declarations in the first 2 KB", () => {
-  const httpEquiv = encode(
-    '<META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=Shift_JIS">',
-  );
-  assert.equal(detectCharset("text/html", httpEquiv), "shift_jis");
-  assert.equal(detectCharset(null, encode("<?xml version='1.0' encoding='GBK'?><a/>")), "gbk");
-  const late = encode(" ".repeat(2048) + '<meta charset="koi8-r">');
-  assert.equal(detectCharset("text/html", late), null);
-  assert.equal(detectCharset("text/html", encode("<p>no declaration</p>")), null);
-  assert.equal(detectCharset(null, new Uint8Array()), null);
-  assert.equal(detectCharset(null, encode('<meta charset="utf-16">')), "utf-8");
-  assert.equal(detectCharset(null, encode('<meta charset="nope">')), null);
-});
-
-Deno.test("`isTextual()` recognises text types and sniffs unknown ones", () => {
-  for (
-    const type of [
-      "text/html",
-      "text/plain",
-      "text/css",
-      "application/xhtml+xml",
-      "application/rss+xml",
-      "image/svg+xml",
-      "application/xml",
-      "application/json",
-      "application/ld+json",
-      "application/javascript",
-    ]
-  ) {
-    assert.equal(isTextual(type), true, type);
-  }
-  for (const type of ["image/png", "application/pdf", "application/octet-stream", "video/mp4"]) {
-    assert.equal(isTextual(type), false, type);
-  }
-  assert.equal(isTextual(""), true);
-  assert.equal(isTextual("", encode("hello")), true);
-  assert.equal(isTextual("", new Uint8Array([0x41, 0, 0x42])), false);
-  const lateNul = new Uint8Array(2000).fill(0x41);
-  lateNul[1500] = 0;
-  assert.equal(isTextual("", lateNul), true, "only the first 1 KB is sniffed");
-});
 
 Deno.test("`cookieHeader()` keeps name=value pairs and drops attributes", () => {
   assert.equal(cookieHeader("a=b; c=d"), "a=b; c=d");
