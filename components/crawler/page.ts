@@ -3,7 +3,8 @@
  * the page's document (as in Crawlee's CheerioCrawler or Scrapy's `response.css`). The document
  * is parsed with htmlparser2 on first use of `$` and kept for the page, so spiders that never
  * touch `$` (the link spider's tokenizer scan) pay nothing for it. htmlparser2 rather than
- * cheerio's default parse5: it is 3–4× faster on crawled pages.
+ * cheerio's default parse5: it is 3–4× faster on crawled pages (and `cheerio/slim` keeps parse5
+ * out of the crawler altogether).
  *
  * - `text/xml`, `application/xml` and `*+xml` pages (except XHTML) are parsed in XML mode:
  *   case-sensitive names, no HTML void elements (RSS `<link>` keeps its text).
@@ -80,29 +81,60 @@ export function isXmlContentType(contentType: string): boolean {
 }
 
 /**
- * A page with a lazy `$`: the fields are copied onto a new object and `$` is a non-enumerable
- * getter that parses `fields.text` on first use and returns the same cheerio instance after
- * that. Being non-enumerable, `$` is left out of `JSON.stringify` and of spread copies (a copy
- * made with `{ ...page }` has no `$`; build it with `createPage` instead).
+ * A page with a lazy `$`: the fields are copied onto a new page whose `$` getter parses
+ * `fields.text` on first use and returns the same cheerio instance after that. `$` lives on the
+ * prototype, so it is left out of `JSON.stringify` and of spread copies (a copy made with
+ * `{ ...page }` has no `$`: build it with `createPage` instead).
  *
- * @param fields The page's fields, as the fetcher decoded them.
+ * @param fields The page's fields, as the fetcher decoded them (other properties are not
+ *   copied).
  * @param options How to parse the document.
  * @returns The page a spider gets.
  */
 export function createPage(fields: PageFields, options: CreatePageOptions = {}): FetchedPage {
-  const parse = options.parse ?? parsePageDocument;
-  const page = { ...fields } as FetchedPage;
-  let query: CheerioAPI | undefined;
-  Object.defineProperty(page, "$", {
-    enumerable: false,
-    configurable: false,
-    get(): CheerioAPI {
-      if (query === undefined) {
-        const xml = isXmlContentType(page.contentType);
-        query = load(parse(page.text ?? "", xml), xml ? { xml: true } : null);
-      }
-      return query;
-    },
-  });
-  return page;
+  return new _Page(fields, options.parse ?? parsePageDocument);
+}
+
+/**
+ * A class, not an object with a getter added by `defineProperty`: building one costs about as
+ * much as copying the fields (the getter per page cost some 200× more), and every page is built
+ * on the link spider's path, where `$` is never read.
+ */
+class _Page implements FetchedPage {
+  url: string;
+  responseUrl: string;
+  status: number;
+  statusText: string;
+  headers: Record<string, string[]>;
+  requestHeaders: Record<string, string>;
+  body: Uint8Array;
+  text: string | null;
+  encoding: string | null;
+  truncated: boolean;
+  contentType: string;
+  #parse: (text: string, xml: boolean) => PageDocument;
+  #query: CheerioAPI | undefined;
+
+  constructor(fields: PageFields, parse: (text: string, xml: boolean) => PageDocument) {
+    this.url = fields.url;
+    this.responseUrl = fields.responseUrl;
+    this.status = fields.status;
+    this.statusText = fields.statusText;
+    this.headers = fields.headers;
+    this.requestHeaders = fields.requestHeaders;
+    this.body = fields.body;
+    this.text = fields.text;
+    this.encoding = fields.encoding;
+    this.truncated = fields.truncated;
+    this.contentType = fields.contentType;
+    this.#parse = parse;
+  }
+
+  get $(): CheerioAPI {
+    if (this.#query === undefined) {
+      const xml = isXmlContentType(this.contentType);
+      this.#query = load(this.#parse(this.text ?? "", xml), xml ? { xml: true } : null);
+    }
+    return this.#query;
+  }
 }

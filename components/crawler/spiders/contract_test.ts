@@ -18,7 +18,7 @@ import { loadSpider } from "../spider_loader.ts";
 /** What a spider promises beyond the common contract. */
 interface SpiderContractOptions {
   /**
-   * How follow-ups are scheduled: `"deeper"` is {@linkcode followRequest}'s default (depth + 1,
+   * How follow-ups are scheduled: `"deeper"` is `followRequest()`'s default (depth + 1,
    * priority − 10); `"same"` keeps both (the wandering spider counts hops in `step` instead).
    *
    * @default {"deeper"}
