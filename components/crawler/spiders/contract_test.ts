@@ -1,7 +1,8 @@
 /**
  * One contract, every spider: {@linkcode spiderContract} runs the same assertions against the
  * built-in spiders and against the README's custom spider, copied at test time into a temporary
- * directory outside the repository and loaded by its path, as a user's spider would be.
+ * directory outside the repository and loaded by its path, as a user's spider would be (and
+ * type-checked there, so the README's example stays true).
  *
  * @module
  */
@@ -328,5 +329,22 @@ Deno.test("README's `titles` spider stops at maxdepth and handles pages without 
     assert.equal(out.item!.description, "");
     assert.deepEqual(out.item!.headings, []);
     assert.deepEqual(out.requests, []);
+  }
+});
+
+Deno.test("README's `titles` spider type-checks against the spider API", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "crawl-cluster-spider-" });
+  try {
+    const file = join(dir, "titles.ts");
+    await Deno.writeTextFile(file, await readmeSpiderSource());
+    const config = new URL("../../../deno.json", import.meta.url).pathname;
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["check", "--quiet", "--config", config, file],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
