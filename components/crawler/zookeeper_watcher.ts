@@ -20,9 +20,11 @@
  * called, but not `onConfig`, so crawlers keep the cluster's last config (blacklists
  * included) instead of speeding up on throttled domains during a ZooKeeper restart. The client
  * reconnects by itself (random delay up to 500 ms between rounds) and keeps its session and
- * watches; an expired session is replaced by a new one, retried with exponential backoff
- * (250 ms doubling to `maxBackoffMs`). On return the nodes are re-read and re-watched, and
- * `onConfig` is called if the content changed meanwhile.
+ * watches; an expired session is replaced by a new one, retried (`retry()`) until stopped with
+ * exponential backoff (250 ms doubling to `maxBackoffMs`, less up to half at random). A read
+ * that fails while connected (a timeout, an odd server error) is retried the same way. On
+ * return the nodes are re-read and re-watched, and `onConfig` is called if the content changed
+ * meanwhile.
  *
  * @example
  * ```ts ignore
@@ -43,6 +45,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import zookeeper from "node-zookeeper-client";
+import { retry, RetryError, type RetryOptions } from "../../lib/async/retry.ts";
 import {
   type Client,
   closeZookeeper,
@@ -118,9 +121,11 @@ export class ZookeeperWatcher {
   #stopped = false;
   #dirty = false;
   #syncing: Promise<void> | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #lostTimer: ReturnType<typeof setTimeout> | undefined;
-  #backoff = 0;
+  /** Aborted when the current client is dropped (or on stop): ends its read retries. */
+  #session: AbortController | null = null;
+  /** Told once the first read after `start()` was tried, whatever came of it. */
+  #firstRead: (() => void) | null = null;
   #connecting: Promise<void> | null = null;
   readonly #closing = new Set<Promise<void>>();
   readonly #onWatch = () => {
@@ -173,7 +178,11 @@ export class ZookeeperWatcher {
       path: this.path,
       hosts: this.hosts,
     });
-    await this.#kick();
+    // Wait for the first read only: when it fails while connected, it is retried in the
+    // background (as Scrapy Cluster's watcher, start() does not wait for ZooKeeper to heal).
+    const firstRead = Promise.withResolvers<void>();
+    this.#firstRead = firstRead.resolve;
+    await Promise.race([this.#kick(), firstRead.promise]);
   }
 
   /** Stops watching and closes the connection; no handler is called afterwards. */
@@ -182,7 +191,7 @@ export class ZookeeperWatcher {
     this.#stopped = true;
     this.#valid = false;
     this.#abort.abort();
-    clearTimeout(this.#timer);
+    this.#session?.abort();
     clearTimeout(this.#lostTimer);
     await this.#connecting?.catch(() => {});
     const client = this.#client;
@@ -194,6 +203,7 @@ export class ZookeeperWatcher {
 
   #attach(client: Client): void {
     this.#client = client;
+    this.#session = new AbortController();
     client.on("state", (state) => {
       if (this.#client !== client || this.#stopped) return;
       if (
@@ -224,8 +234,9 @@ export class ZookeeperWatcher {
     this.#connectionLost();
     this.#opts.log?.warn("{why}; starting a new session", { why });
     this.#client = null;
+    this.#session?.abort();
     this.#closeLater(client);
-    this.#schedule(() => this.#renewSession());
+    this.#renewSession();
   }
 
   #closeLater(client: Client): void {
@@ -234,36 +245,47 @@ export class ZookeeperWatcher {
     closing.finally(() => this.#closing.delete(closing));
   }
 
-  /** Runs `fn` after the current backoff delay (0 the first time), doubling the delay. */
-  #schedule(fn: () => void): void {
-    if (this.#stopped) return;
-    clearTimeout(this.#timer);
-    const delay = this.#backoff;
-    this.#backoff = Math.min(
-      this.#opts.maxBackoffMs ?? 5_000,
-      Math.max(MIN_BACKOFF_MS, this.#backoff * 2),
-    );
-    this.#timer = setTimeout(fn, delay);
+  /** The backoff of session renewals and read retries. */
+  #backoffOptions(): RetryOptions {
+    return {
+      maxAttempts: Infinity,
+      minDelayMs: MIN_BACKOFF_MS,
+      maxDelayMs: this.#opts.maxBackoffMs ?? 5_000,
+      jitter: 0.5,
+    };
   }
 
+  /** Builds a new session, retrying until it is made or the watcher stops. */
   #renewSession(): void {
     if (this.#stopped) return;
-    const attempt = connectZookeeper(this.hosts, {
-      timeoutMs: this.#opts.connectTimeoutMs ?? 10_000,
-      sessionTimeoutMs: this.#opts.sessionTimeoutMs ?? 10_000,
-      signal: this.#abort.signal,
-    }).then((client) => {
+    const signal = this.#abort.signal;
+    const renewed = retry(
+      () =>
+        connectZookeeper(this.hosts, {
+          timeoutMs: this.#opts.connectTimeoutMs ?? 10_000,
+          sessionTimeoutMs: this.#opts.sessionTimeoutMs ?? 10_000,
+          signal,
+        }),
+      {
+        ...this.#backoffOptions(),
+        signal,
+        onRetry: (err) =>
+          this.#opts.log?.warn("ZooKeeper still unreachable (will retry): {error}", {
+            error: (err as Error).message,
+          }),
+      },
+    ).then((client) => {
       if (this.#stopped) return this.#closeLater(client);
       this.#attach(client);
       void this.#kick();
     }, (err) => {
       if (this.#stopped) return;
-      this.#opts.log?.warn("ZooKeeper still unreachable (will retry): {error}", {
-        error: (err as Error).message,
+      // Only a programmer error (never retried) gets here.
+      this.#opts.log?.error("Cannot build a new ZooKeeper session; giving up: {error}", {
+        error: err,
       });
-      this.#schedule(() => this.#renewSession());
     });
-    const tracked: Promise<void> = attempt.finally(() => {
+    const tracked: Promise<void> = renewed.finally(() => {
       if (this.#connecting === tracked) this.#connecting = null;
     });
     this.#connecting = tracked;
@@ -290,25 +312,42 @@ export class ZookeeperWatcher {
     while (this.#dirty && !this.#stopped) {
       this.#dirty = false;
       const client = this.#client;
-      if (!client) return; // a new session is on its way and will ask again
-      try {
-        await this.#sync(client);
-        this.#backoff = 0;
-      } catch (err) {
-        if (this.#stopped) return;
+      const session = this.#session;
+      if (!client || !session) return; // a new session is on its way and will ask again
+      const warn = (err: unknown) =>
         this.#opts.log?.warn("Cannot read ZooKeeper node {path}: {error}", {
           path: this.path,
           error: (err as Error).message,
         });
-        if (isConnected(client) && this.#client === client) {
-          // Connected yet failing (a timeout, an odd server error): try again later.
-          this.#schedule(() => void this.#kick());
+      try {
+        // Connected yet failing (a timeout, an odd server error): try again later.
+        await retry(() => this.#sync(client).finally(() => this.#firstReadDone()), {
+          ...this.#backoffOptions(),
+          signal: session.signal,
+          isRetriable: () => this.#client === client && isConnected(client),
+          onRetry: warn,
+        });
+      } catch (err) {
+        // Stopped, or the client was dropped (its session aborted): a new one reads again.
+        if (this.#stopped || err instanceof RetryError) continue;
+        if (this.#client === client && isConnected(client)) {
+          // Connected, yet not retried: a programmer error.
+          this.#opts.log?.error("Cannot read ZooKeeper node {path} (not retried): {error}", {
+            path: this.path,
+            error: err,
+          });
         } else {
+          warn(err);
           // Disconnected: the 'connected' (or 'expired') event will take it from here.
           this.#connectionLost();
         }
       }
     }
+  }
+
+  #firstReadDone(): void {
+    this.#firstRead?.();
+    this.#firstRead = null;
   }
 
   async #sync(client: Client): Promise<void> {
