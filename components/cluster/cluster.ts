@@ -20,14 +20,15 @@ import { up } from "./cluster.ts";
 import { sleep } from "../../lib/async/sleep.ts";
 import type { ProgramSpec } from "../../lib/config/cli.ts";
 import { createKafka, ensureTopics } from "../../lib/services/kafka.ts";
-import { getLog } from "../../lib/config/log.ts";
+import { getLog, logSettings } from "../../lib/config/log.ts";
 import {
   type LocalServices,
   type ServicePorts,
   startLocalServices,
   stopAllServers,
 } from "../../lib/services/local/mod.ts";
-import { KAFKA_SETTINGS, loadSettings, logSettings } from "../../lib/config/settings.ts";
+import { loadSettings } from "../../lib/config/settings.ts";
+import { KAFKA_TOPIC_SETTINGS } from "../../lib/services/kafka_settings.ts";
 import {
   type ComponentSpec,
   DEFAULT_STOP_GRACE_MS,
@@ -114,8 +115,8 @@ export function portsFromCli(values: Record<string, unknown>): Required<ServiceP
  */
 export function clusterTopics(env: Record<string, string | undefined>): string[] {
   const s = loadSettings({
-    KAFKA_TOPIC_PREFIX: KAFKA_SETTINGS.KAFKA_TOPIC_PREFIX,
-    KAFKA_INCOMING_TOPIC: KAFKA_SETTINGS.KAFKA_INCOMING_TOPIC,
+    KAFKA_TOPIC_PREFIX: KAFKA_TOPIC_SETTINGS.KAFKA_TOPIC_PREFIX,
+    KAFKA_INCOMING_TOPIC: KAFKA_TOPIC_SETTINGS.KAFKA_INCOMING_TOPIC,
   }, { env });
   const prefix = s.KAFKA_TOPIC_PREFIX;
   return [s.KAFKA_INCOMING_TOPIC, `${prefix}.crawled_firehose`, `${prefix}.outbound_firehose`];

@@ -15,10 +15,25 @@ import {
   domainConfigPath,
   parseDomainConfig,
 } from "../../lib/api/domain_config.ts";
+import { int, str } from "../../lib/config/parsers.ts";
 import { lookupPublicIp } from "./public_ip.ts";
 import { ZookeeperWatcher } from "./zookeeper_watcher.ts";
 import type { CrawlerSettings } from "./settings.ts";
 import type { CrawlerThrottle } from "./throttle.ts";
+
+/** Where the domain config lives and how often the public IP is refreshed. */
+export const LIVE_CONFIG_SETTINGS = {
+  SCHEDULER_IP_REFRESH: int(60, "seconds between heartbeats (the key lives twice as long)", {
+    min: 1,
+  }),
+  ZOOKEEPER_HOSTS: str("localhost:2181", "ZooKeeper servers, comma separated", { nonEmpty: true }),
+  ZOOKEEPER_ASSIGN_PATH: str("/scrapy-cluster/crawler/", "ZooKeeper folder of the domain config", {
+    nonEmpty: true,
+  }),
+  ZOOKEEPER_ID: str("all", "node name of the domain config under ZOOKEEPER_ASSIGN_PATH", {
+    nonEmpty: true,
+  }),
+};
 
 /** Starts watching; everything stops when `signal` aborts. */
 export async function startLiveConfig(

@@ -7,6 +7,24 @@
  * @module
  */
 
+import { str } from "../../lib/config/parsers.ts";
+
+/** Where the crawler's public IP comes from (Scrapy Cluster's names). */
+export const PUBLIC_IP_SETTINGS = {
+  PUBLIC_IP_URL: str(
+    "",
+    "service answering with the crawler's public IP, e.g. http://ip.42.pl/raw (Scrapy " +
+      "Cluster's default); empty: no lookup, PUBLIC_IP is used",
+  ),
+  IP_ADDR_REGEX: str(
+    "(\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3})",
+    "regex finding the IP in the service's answer",
+  ),
+  PUBLIC_IP: str("127.0.0.1", "IP used until (or unless) PUBLIC_IP_URL answers", {
+    nonEmpty: true,
+  }),
+};
+
 /** Options of {@linkcode lookupPublicIp}. */
 export interface PublicIpOptions {
   /** The service answering with the caller's address; "" = do not look it up. */

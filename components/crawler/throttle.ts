@@ -10,7 +10,27 @@
 
 import { type ThrottleSpec } from "../../lib/frontier/mod.ts";
 import { type DomainConfig, effectiveHits } from "../../lib/api/domain_config.ts";
+import { bool, float, int } from "../../lib/config/parsers.ts";
 import type { CrawlerSettings } from "./settings.ts";
+
+/** The throttle's settings (Scrapy Cluster's names; `THROTTLE_ENABLED` is ours). */
+export const THROTTLE_SETTINGS = {
+  THROTTLE_ENABLED: bool(
+    true,
+    "throttle pops per domain cluster-wide (false: no budget; for benchmarks and your own sites)",
+  ),
+  QUEUE_HITS: int(10, "pops per QUEUE_WINDOW per domain (per throttle key), cluster-wide", {
+    min: 0,
+  }),
+  QUEUE_WINDOW: float(60, "seconds of the throttle window", { exclusiveMin: 0 }),
+  QUEUE_MODERATED: bool(true, "spread a domain's pops evenly, one per QUEUE_WINDOW/QUEUE_HITS"),
+  SCHEDULER_TYPE_ENABLED: bool(true, "separate throttle budgets per spider type"),
+  SCHEDULER_IP_ENABLED: bool(true, "separate throttle budgets per crawler public IP"),
+  SCHEDULER_BACKLOG_BLACKLIST: bool(
+    true,
+    "keep requests of ZooKeeper-blacklisted domains queued (true) or drop them (false)",
+  ),
+};
 
 /** The throttle of one spider type, updated by the ZooKeeper watcher and the IP refresh. */
 export class CrawlerThrottle {

@@ -5,22 +5,34 @@
  * @module
  */
 
+import { compat, dict, float, int } from "../../lib/config/parsers.ts";
+import type { SettingsOf } from "../../lib/config/settings.ts";
+import { logSettings } from "../../lib/config/log.ts";
+import { REDIS_SETTINGS } from "../../lib/services/redis.ts";
 import {
-  dict,
-  int,
+  KAFKA_CONSUMER_SETTINGS,
+  KAFKA_PRODUCER_SETTINGS,
   KAFKA_SETTINGS,
-  logSettings,
-  REDIS_SETTINGS,
-  type SettingsOf,
-  STATS_SETTINGS,
-} from "../../lib/config/settings.ts";
+  KAFKA_TOPIC_SETTINGS,
+} from "../../lib/services/kafka_settings.ts";
+import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/settings.ts";
 
 /** Every setting of the kafka-monitor. */
 export const KAFKA_MONITOR_SETTINGS = {
   ...REDIS_SETTINGS,
   ...KAFKA_SETTINGS,
+  KAFKA_INCOMING_TOPIC: KAFKA_TOPIC_SETTINGS.KAFKA_INCOMING_TOPIC,
+  KAFKA_GROUP: KAFKA_TOPIC_SETTINGS.KAFKA_GROUP,
+  KAFKA_FEED_TIMEOUT: KAFKA_TOPIC_SETTINGS.KAFKA_FEED_TIMEOUT,
+  ...KAFKA_CONSUMER_SETTINGS,
+  ...KAFKA_PRODUCER_SETTINGS,
   ...logSettings("kafka-monitor", "kafka_monitor.log"),
   ...STATS_SETTINGS,
+  ...HEARTBEAT_SETTINGS,
+  SLEEP_TIME: compat(
+    float(0.01, "seconds the main loop sleeps between looks for requests", { min: 0 }),
+    "has no effect: the monitor handles messages as Kafka delivers them",
+  ),
   PLUGINS: dict<number | null>(
     { scraper_handler: 100, action_handler: 200, stats_handler: 300, zookeeper_handler: 400 },
     "request handlers → rank (lower ranks validate first; null disables). Built-ins by name " +

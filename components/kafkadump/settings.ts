@@ -1,14 +1,19 @@
 /**
- * kafkadump's settings: the shared Kafka settings and logging under the `kafkadump` logger.
+ * kafkadump's settings: the brokers, the largest message fetched, and logging under the
+ * `kafkadump` logger. Topic and consumer group come from its flags (`-t`, `-c`, `-b`).
  *
  * @module
  */
 
-import { KAFKA_SETTINGS, logSettings, type SettingsOf } from "../../lib/config/settings.ts";
+import type { SettingsOf } from "../../lib/config/settings.ts";
+import { logSettings } from "../../lib/config/log.ts";
+import { KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS } from "../../lib/services/kafka_settings.ts";
 
 /** Every setting of kafkadump. */
 export const KAFKADUMP_SETTINGS = {
   ...KAFKA_SETTINGS,
+  KAFKA_CONSUMER_FETCH_MESSAGE_MAX_BYTES:
+    KAFKA_CONSUMER_SETTINGS.KAFKA_CONSUMER_FETCH_MESSAGE_MAX_BYTES,
   ...logSettings("kafkadump", "kafkadump.log"),
 };
 

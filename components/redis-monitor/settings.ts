@@ -4,25 +4,26 @@
  * @module
  */
 
+import { bool, dict, float, int, str } from "../../lib/config/parsers.ts";
+import type { SettingsOf } from "../../lib/config/settings.ts";
+import { logSettings } from "../../lib/config/log.ts";
+import { REDIS_SETTINGS } from "../../lib/services/redis.ts";
 import {
-  bool,
-  dict,
-  float,
-  int,
+  KAFKA_PRODUCER_SETTINGS,
   KAFKA_SETTINGS,
-  logSettings,
-  REDIS_SETTINGS,
-  type SettingsOf,
-  STATS_SETTINGS,
-  str,
-} from "../../lib/config/settings.ts";
+  KAFKA_TOPIC_SETTINGS,
+} from "../../lib/services/kafka_settings.ts";
+import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/settings.ts";
 
 /** Every setting of the redis-monitor. */
 export const REDIS_MONITOR_SETTINGS = {
   ...REDIS_SETTINGS,
   ...KAFKA_SETTINGS,
+  KAFKA_TOPIC_PREFIX: KAFKA_TOPIC_SETTINGS.KAFKA_TOPIC_PREFIX,
+  ...KAFKA_PRODUCER_SETTINGS,
   ...logSettings("redis-monitor", "redis_monitor.log"),
   ...STATS_SETTINGS,
+  ...HEARTBEAT_SETTINGS,
   SLEEP_TIME: float(0.1, "seconds between looks for due jobs when there are none", { min: 0 }),
   PLUGINS: dict<number | null>(
     {

@@ -6,29 +6,40 @@
  * @module
  */
 
+import { compat, dict, float, int, list, oneOf, str } from "../../lib/config/parsers.ts";
+import type { SettingsOf } from "../../lib/config/settings.ts";
+import { logSettings } from "../../lib/config/log.ts";
+import { REDIS_SETTINGS } from "../../lib/services/redis.ts";
 import {
-  float,
-  int,
+  KAFKA_CONSUMER_SETTINGS,
+  KAFKA_PRODUCER_SETTINGS,
   KAFKA_SETTINGS,
-  list,
-  logSettings,
-  oneOf,
-  REDIS_SETTINGS,
-  type SettingsOf,
-  STATS_SETTINGS,
-  str,
-} from "../../lib/config/settings.ts";
+  KAFKA_TOPIC_SETTINGS,
+} from "../../lib/services/kafka_settings.ts";
+import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/settings.ts";
 
 /** Every setting of the rest service. */
 export const REST_SETTINGS = {
   ...REDIS_SETTINGS,
   ...KAFKA_SETTINGS,
-  ...logSettings("rest", "rest_service.log"),
-  ...STATS_SETTINGS,
+  KAFKA_TOPIC_PREFIX: KAFKA_TOPIC_SETTINGS.KAFKA_TOPIC_PREFIX,
+  KAFKA_INCOMING_TOPIC: KAFKA_TOPIC_SETTINGS.KAFKA_INCOMING_TOPIC,
+  KAFKA_FEED_TIMEOUT: KAFKA_TOPIC_SETTINGS.KAFKA_FEED_TIMEOUT,
+  ...KAFKA_CONSUMER_SETTINGS,
+  ...KAFKA_PRODUCER_SETTINGS,
+  ...logSettings("rest-service", "rest_service.log"),
+  STATS_TOTAL: STATS_SETTINGS.STATS_TOTAL,
+  STATS_PLUGINS: STATS_SETTINGS.STATS_PLUGINS,
+  STATS_TIMES: STATS_SETTINGS.STATS_TIMES,
+  ...HEARTBEAT_SETTINGS,
   KAFKA_CONSUMER_AUTO_OFFSET_RESET: oneOf(
     ["earliest", "latest"],
     "latest",
     "where the answer consumer starts (latest: only answers produced after the start)",
+  ),
+  KAFKA_CONSUMER_COMMIT_INTERVAL_MS: compat(
+    KAFKA_CONSUMER_SETTINGS.KAFKA_CONSUMER_COMMIT_INTERVAL_MS,
+    "has no effect: each rest instance reads answers in a consumer group of its own",
   ),
   REST_HOST: str(
     "127.0.0.1",
@@ -65,9 +76,14 @@ export const REST_SETTINGS = {
     [],
     "accepted API keys (X-Api-Key or Authorization: Bearer); empty = no authentication",
   ),
-  MAXDEPTH_LIMIT: int(3, "highest maxdepth a crawl request may ask for (as the kafka-monitor)", {
-    min: 0,
-  }),
+  // The kafka-monitor's rows: /feed refuses what the kafka-monitor would refuse.
+  PLUGINS: dict<number | null>(
+    { scraper_handler: 100, action_handler: 200, stats_handler: 300, zookeeper_handler: 400 },
+    "request handlers → rank (lower ranks validate first; null disables). Built-ins by name " +
+      "(scraper_handler, action_handler, stats_handler, zookeeper_handler; Scrapy Cluster's " +
+      "'plugins.scraper_handler.ScraperHandler' also works), custom ones by module path",
+  ),
+  MAXDEPTH_LIMIT: int(3, "highest maxdepth a crawl request may ask for", { min: 0 }),
   SLEEP_TIME: float(5, "seconds between heartbeats (stats:rest:self:<host>:<id>)", {
     exclusiveMin: 0,
   }),

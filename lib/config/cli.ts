@@ -21,6 +21,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { describeSettings, type SettingsTable } from "./settings.ts";
 
 /** One command-line option of a command. */
 export interface OptionSpec {
@@ -60,6 +61,11 @@ export interface ProgramSpec {
   commands: CommandSpec[];
   /** Legacy single-dash multi-letter flags mapped to long flags, e.g. `{"-nb": "--no-body"}`. */
   aliases?: Record<string, string>;
+  /**
+   * The program's settings table; the full help lists every setting with its default and
+   * marks those kept only for Scrapy Cluster compatibility.
+   */
+  settings?: SettingsTable;
 }
 
 /** What `parseCli` decided: run a command, or exit with some output. */
@@ -181,7 +187,7 @@ export function parseCli(spec: ProgramSpec, args: string[]): CliResult {
 
 /**
  * The full help: program usage and description, the list of commands, then the usage line
- * and options of every command (Scrapy Cluster's Argparse Helper layout).
+ * and options of every command (Scrapy Cluster's Argparse Helper layout), then the settings.
  */
 export function formatHelp(spec: ProgramSpec): string {
   const names = spec.commands.map((c) => c.name);
@@ -197,6 +203,13 @@ export function formatHelp(spec: ProgramSpec): string {
   ];
   for (const command of spec.commands) {
     lines.push("", `Command '${command.name}'`, ..._commandBody(spec, command));
+  }
+  if (spec.settings && Object.keys(spec.settings).length > 0) {
+    lines.push(
+      "",
+      "settings (defaults < --settings file < environment variables < --set NAME=VALUE):",
+      ...describeSettings(spec.settings).trimEnd().split("\n").map((line) => `  ${line}`),
+    );
   }
   return lines.join("\n") + "\n";
 }

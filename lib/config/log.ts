@@ -6,6 +6,8 @@
  * Text lines look like Scrapy Cluster's:
  * `2026-11-24 10:00:00,123 [kafka-monitor] INFO: message {"key":"value"}`.
  * JSON lines hold `timestamp`, `level`, `logger`, `message` and the properties flattened.
+ * Code logs under its component's category (`getLog("crawler")`); the name written is the
+ * component's `LOGGER_NAME` (`sc-crawler` by default, as in Scrapy Cluster).
  *
  * @example
  * ```ts
@@ -38,13 +40,52 @@ import {
 import { getRotatingFileSink } from "@logtape/file";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { bool, int, oneOf, str } from "./parsers.ts";
+
+/** The log levels accepted by `LOG_LEVEL` (WARN is accepted as WARNING). */
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
+
+/** A value of `LOG_LEVEL`. */
+export type LogLevelName = typeof LOG_LEVELS[number];
+
+/**
+ * The logging settings of a component, read by {@linkcode logOptionsFromSettings}; the
+ * defaults of `LOGGER_NAME` and `LOG_FILE` are the component's (Scrapy Cluster's
+ * `kafka-monitor` / `kafka_monitor.log`, `sc-crawler` / `sc_crawler.log`, ...).
+ */
+export function logSettings(loggerName: string, logFile: string) {
+  return {
+    LOGGER_NAME: str(loggerName, "logger name written in every log line", { nonEmpty: true }),
+    LOG_DIR: str("logs", "directory of the log file (when LOG_STDOUT is false)", {
+      nonEmpty: true,
+    }),
+    LOG_FILE: str(logFile, "log file name; rolled files get .1, .2, ... appended", {
+      nonEmpty: true,
+    }),
+    LOG_MAX_BYTES: int(10 * 1024 * 1024, "bytes in the log file before it is rolled", {
+      min: 1,
+    }),
+    LOG_BACKUPS: int(5, "number of rolled log files kept", { min: 0 }),
+    LOG_STDOUT: bool(true, "log to standard out instead of LOG_DIR/LOG_FILE"),
+    LOG_JSON: bool(false, "write log lines as JSON objects"),
+    LOG_LEVEL: oneOf(LOG_LEVELS, "INFO", "lowest level written", {
+      aliases: { WARN: "WARNING" },
+    }),
+  };
+}
 
 /** How one process logs. */
 export interface LogOptions {
-  /** Component name, e.g. `kafka-monitor`; shown as the logger name. */
+  /** Component name, e.g. `kafka-monitor`: the category its code logs under ({@linkcode getLog}). */
   component: string;
+  /**
+   * The logger name written for the component's category (`LOGGER_NAME`); its sub-loggers
+   * become `<loggerName>.<sub>`.
+   * @default {component}
+   */
+  loggerName?: string;
   /** Lowest level written. */
-  level: "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
+  level: LogLevelName;
   /** Write JSON objects instead of text lines. */
   json: boolean;
   /** Write to stdout; otherwise to the rotating file `dir/file`. */
@@ -90,7 +131,8 @@ let _flushTimer: ReturnType<typeof setInterval> | undefined;
  */
 export async function setupLogging(opts: LogOptions): Promise<void> {
   _stopFlushTimer();
-  const format = opts.json ? _jsonFormatter(opts.component) : _textFormatter(opts.component);
+  const name = _namer(opts.component, opts.loggerName ?? opts.component);
+  const format = opts.json ? _jsonFormatter(name) : _textFormatter(name);
   let sink: (record: LogRecord) => void;
   if (opts.stdout) {
     sink = _stdoutSink(format);
@@ -120,10 +162,11 @@ export async function setupLogging(opts: LogOptions): Promise<void> {
   });
 }
 
-/** Builds {@linkcode LogOptions} from a component's loaded `LOG_*` settings. */
+/** Builds {@linkcode LogOptions} from a component's loaded `LOGGER_NAME` and `LOG_*` settings. */
 export function logOptionsFromSettings(
   component: string,
   s: {
+    LOGGER_NAME: string;
     LOG_LEVEL: string;
     LOG_JSON: boolean;
     LOG_STDOUT: boolean;
@@ -144,6 +187,7 @@ export function logOptionsFromSettings(
   }
   return {
     component,
+    loggerName: s.LOGGER_NAME,
     level: level as LogOptions["level"],
     json: s.LOG_JSON,
     stdout: s.LOG_STDOUT,
@@ -165,23 +209,23 @@ export async function shutdownLogging(): Promise<void> {
   await reset();
 }
 
-function _textFormatter(component: string): (record: LogRecord) => string {
+function _textFormatter(name: (record: LogRecord) => string): (record: LogRecord) => string {
   return (record) => {
     const props = Object.keys(record.properties).length
       ? ` ${_stringify(record.properties, false)}`
       : "";
-    return `${_localTime(record.timestamp)} [${_loggerName(record, component)}] ${
-      _LEVEL_NAMES[record.level]
-    }: ${_renderMessage(record.message)}${props}\n`;
+    return `${_localTime(record.timestamp)} [${name(record)}] ${_LEVEL_NAMES[record.level]}: ${
+      _renderMessage(record.message)
+    }${props}\n`;
   };
 }
 
-function _jsonFormatter(component: string): (record: LogRecord) => string {
+function _jsonFormatter(name: (record: LogRecord) => string): (record: LogRecord) => string {
   return (record) => {
     const line: Record<string, unknown> = {
       timestamp: new Date(record.timestamp).toISOString(),
       level: _LEVEL_NAMES[record.level],
-      logger: _loggerName(record, component),
+      logger: name(record),
       message: _renderMessage(record.message),
     };
     // Properties sit beside the core fields (Scrapy Cluster's `extra`); a clash keeps both.
@@ -192,10 +236,19 @@ function _jsonFormatter(component: string): (record: LogRecord) => string {
   };
 }
 
-/** `kafka-monitor` for `["crawl-cluster", "kafka-monitor"]`, `kafka-monitor.plugins` below it. */
-function _loggerName(record: LogRecord, component: string): string {
-  if (record.category[0] !== ROOT_CATEGORY) return record.category.join(".") || component;
-  return record.category.slice(1).join(".") || component;
+/**
+ * The logger name of a record: `loggerName` for `["crawl-cluster", component]`,
+ * `loggerName.plugins` below it; other categories by their own names (`cluster`).
+ */
+function _namer(component: string, loggerName: string): (record: LogRecord) => string {
+  return (record) => {
+    const category = record.category;
+    if (category[0] !== ROOT_CATEGORY) return category.join(".") || loggerName;
+    if (category[1] === component || category.length === 1) {
+      return [loggerName, ...category.slice(2)].join(".");
+    }
+    return category.slice(1).join(".");
+  };
 }
 
 function _renderMessage(parts: readonly unknown[]): string {

@@ -63,6 +63,35 @@ Deno.test("setupLogging() writes Scrapy Cluster text lines with extras as JSON",
   }
 });
 
+Deno.test("setupLogging() names the component's lines by loggerName (LOGGER_NAME)", async () => {
+  const text = await withFileLog({ component: "crawler", loggerName: "sc-crawler" }, () => {
+    getLog("crawler").info("started");
+    getLog("crawler", "fetch").debug("fetched");
+    getLog("cluster").info("other component");
+  });
+  const json = await withFileLog(
+    { component: "rest", loggerName: "rest-service", json: true },
+    () => {
+      getLog("rest").info("listening");
+      getLog("rest", "answers").warn("late answer");
+    },
+  );
+  try {
+    assert.deepEqual(text.lines.map((l) => TEXT_LINE.exec(l)?.[1]), [
+      "sc-crawler",
+      "sc-crawler.fetch",
+      "cluster",
+    ]);
+    assert.deepEqual(json.lines.map((l) => JSON.parse(l).logger), [
+      "rest-service",
+      "rest-service.answers",
+    ]);
+  } finally {
+    text.cleanup();
+    json.cleanup();
+  }
+});
+
 Deno.test("setupLogging() writes one JSON object per line with properties flattened", async () => {
   const before = Date.now();
   const { lines, cleanup } = await withFileLog({ json: true }, () => {
@@ -242,8 +271,9 @@ Deno.test("setupLogging() writes to stdout without LogTape's meta chatter", asyn
   assert.ok(!stdout.includes("LogTape") && !stderr.includes("LogTape"), stderr);
 });
 
-Deno.test("logOptionsFromSettings() maps LOG_* settings and accepts WARN", () => {
+Deno.test("logOptionsFromSettings() maps LOGGER_NAME and LOG_* settings and accepts WARN", () => {
   const settings = {
+    LOGGER_NAME: "sc-crawler",
     LOG_LEVEL: "warn",
     LOG_JSON: true,
     LOG_STDOUT: false,
@@ -254,6 +284,7 @@ Deno.test("logOptionsFromSettings() maps LOG_* settings and accepts WARN", () =>
   };
   assert.deepEqual(logOptionsFromSettings("crawler", settings), {
     component: "crawler",
+    loggerName: "sc-crawler",
     level: "WARNING",
     json: true,
     stdout: false,

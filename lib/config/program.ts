@@ -8,7 +8,8 @@
 
 import { type CliResult, parseCli, type ProgramSpec, settingsOverridesFromCli } from "./cli.ts";
 import { logOptionsFromSettings, setupLogging, shutdownLogging } from "./log.ts";
-import { loadSettings, SettingsError, type SettingsOf, type SettingsTable } from "./settings.ts";
+import { SettingsError } from "./parsers.ts";
+import { loadSettings, type SettingsOf, type SettingsTable } from "./settings.ts";
 
 /** A started program: its command, flags, positionals and frozen settings. */
 export interface Program<T extends SettingsTable> {
@@ -29,7 +30,7 @@ export async function startProgram<T extends SettingsTable>(
   env: Record<string, string | undefined>,
   flagSettings: Record<string, keyof T & string> = {},
 ): Promise<Program<T>> {
-  const cli = parseCli(spec, args);
+  const cli = parseCli({ ...spec, settings: spec.settings ?? table }, args);
   if (cli.kind === "exit") {
     (cli.code === 0 ? console.log : console.error)(cli.output);
     Deno.exit(cli.code);
@@ -63,11 +64,37 @@ function flagOverrides(
   return out;
 }
 
-/** Prints one line for a startup error (a stack trace only for programmer errors) and exits 1. */
+/**
+ * Prints a fatal error as {@linkcode fatalErrorText} words it and exits 1: one line for what
+ * the user can fix, a stack trace for programmer errors.
+ */
 export function exitWithError(err: unknown): never {
-  const message = err instanceof SettingsError || err instanceof Error ? err.message : String(err);
-  console.error(message.split("\n")[0]);
+  console.error(fatalErrorText(err));
   Deno.exit(1);
+}
+
+/** The engine's own error classes: thrown by a bug in the code, not by a bad setting or service. */
+const _PROGRAMMER_ERRORS = [
+  TypeError,
+  ReferenceError,
+  RangeError,
+  SyntaxError,
+  EvalError,
+  URIError,
+];
+
+/**
+ * The text {@linkcode exitWithError} prints: the first line of the message for errors the user
+ * can fix (a {@linkcode SettingsError}, "Cannot connect to Redis ...", anything thrown that is
+ * not one of the engine's error classes), and the whole stack for programmer errors
+ * (`TypeError`, `ReferenceError`, ...), so a bug is not mistaken for a configuration problem.
+ */
+export function fatalErrorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err).split("\n")[0];
+  const programmer = !(err instanceof SettingsError) &&
+    _PROGRAMMER_ERRORS.some((type) => err instanceof type);
+  if (programmer) return err.stack ?? `${err.name}: ${err.message}`;
+  return err.message.split("\n")[0];
 }
 
 /** An AbortSignal that aborts on the first SIGINT or SIGTERM; a second one exits at once. */

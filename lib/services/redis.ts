@@ -7,8 +7,21 @@
  */
 
 import { Redis, type RedisOptions } from "ioredis";
+import { float, int, optStr, str } from "../config/parsers.ts";
 
-/** The Redis settings every component has (see `REDIS_SETTINGS` in settings.ts). */
+/** Redis connection settings shared by every component that talks to Redis. */
+export const REDIS_SETTINGS = {
+  REDIS_HOST: str("localhost", "Redis host name", { nonEmpty: true }),
+  REDIS_PORT: int(6379, "Redis port", { min: 1, max: 65535 }),
+  REDIS_DB: int(0, "Redis database number", { min: 0 }),
+  REDIS_PASSWORD: optStr("Redis password (none by default)"),
+  REDIS_URL: optStr(
+    "redis://user:pass@host:port/db (rediss:// for TLS); overrides host/port/db/password",
+  ),
+  REDIS_SOCKET_TIMEOUT: float(10, "Redis socket timeout in seconds", { exclusiveMin: 0 }),
+};
+
+/** The loaded {@linkcode REDIS_SETTINGS} every component has. */
 export interface RedisSettings {
   readonly REDIS_HOST: string;
   readonly REDIS_PORT: number;

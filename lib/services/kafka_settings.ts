@@ -1,0 +1,61 @@
+/**
+ * The Kafka settings, with Scrapy Cluster's names and defaults, in the groups the components
+ * compose: the brokers (every component) and the producer tuning, both read by `kafka.ts`; the
+ * consumer tuning, read where a component consumes; and the topic rows, each read by the
+ * components that have it in Scrapy Cluster.
+ *
+ * @module
+ */
+
+import { float, int, oneOf, str } from "../config/parsers.ts";
+
+/** Where the brokers are: every component talks to Kafka through them. */
+export const KAFKA_SETTINGS = {
+  KAFKA_HOSTS: str("localhost:9092", "Kafka brokers, comma separated host:port", {
+    nonEmpty: true,
+  }),
+};
+
+/** How the producer batches (see `connectProducer` in `kafka.ts`). */
+export const KAFKA_PRODUCER_SETTINGS = {
+  KAFKA_PRODUCER_BATCH_LINGER_MS: int(25, "milliseconds the producer waits to batch messages", {
+    min: 0,
+  }),
+  KAFKA_PRODUCER_BUFFER_BYTES: int(4 * 1024 * 1024, "producer send buffer size in bytes", {
+    min: 1,
+  }),
+  KAFKA_PRODUCER_MAX_REQUEST_SIZE: int(
+    1024 * 1024,
+    "maximum bytes of one produced message (the broker's message.max.bytes is ~1 MB)",
+    { min: 1 },
+  ),
+};
+
+/** How a consumer starts, commits and fetches. */
+export const KAFKA_CONSUMER_SETTINGS = {
+  KAFKA_CONSUMER_AUTO_OFFSET_RESET: oneOf(
+    ["earliest", "latest"],
+    "earliest",
+    "where a new consumer group starts reading",
+  ),
+  KAFKA_CONSUMER_COMMIT_INTERVAL_MS: int(5000, "milliseconds between consumer offset commits", {
+    min: 0,
+  }),
+  KAFKA_CONSUMER_FETCH_MESSAGE_MAX_BYTES: int(
+    10 * 1024 * 1024,
+    "maximum bytes of one consumed message",
+    { min: 1 },
+  ),
+};
+
+/** Topic, group and feed rows; components pick the ones they read. */
+export const KAFKA_TOPIC_SETTINGS = {
+  KAFKA_TOPIC_PREFIX: str("demo", "prefix of every topic the cluster uses", { nonEmpty: true }),
+  KAFKA_INCOMING_TOPIC: str("demo.incoming", "topic the Kafka Monitor consumes requests from", {
+    nonEmpty: true,
+  }),
+  KAFKA_GROUP: str("demo-group", "Kafka consumer group id", { nonEmpty: true }),
+  KAFKA_FEED_TIMEOUT: float(10, "seconds to wait when feeding a message into Kafka", {
+    exclusiveMin: 0,
+  }),
+};
