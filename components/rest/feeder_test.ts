@@ -62,3 +62,27 @@ Deno.test("`KafkaFeeder` keeps Kafka up when a message is only too large", async
   assert.ok(f.connected);
   await f.close();
 });
+
+Deno.test("`KafkaFeeder.close()` stops probing at once, between probes", async () => {
+  let probes = 0;
+  const f = new KafkaFeeder({
+    send: () => Promise.reject(new Error("broker down")),
+    topic: "t.incoming",
+    timeoutMs: 50,
+    probe: () => {
+      probes++;
+      return Promise.reject(new Error("still down"));
+    },
+    log: getLog("rest", "test"),
+    probeDelayMs: 100,
+  });
+  await assert.rejects(f.send("{}"), /broker down/);
+  while (probes < 2) await new Promise((r) => setTimeout(r, 5)); // now waiting 200–400 ms
+  const t0 = performance.now();
+  await f.close();
+  assert.ok(performance.now() - t0 < 150, "close() did not wait for the next probe");
+  const seen = probes;
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(probes, seen, "no probe after close()");
+  assert.equal(f.connected, false);
+});
