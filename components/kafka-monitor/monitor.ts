@@ -21,13 +21,8 @@ import {
 } from "../../lib/services/kafka.ts";
 import { StatsCollector, windowsFromNames } from "../../lib/stats/collector.ts";
 import { startStatsDump } from "../../lib/stats/dump.ts";
-import {
-  createValidator,
-  parseJsonMessage,
-  REQUEST_KINDS,
-  type RequestKind,
-} from "../../lib/api/validation.ts";
-import { type RankedPlugin, RequestRejected } from "./plugin.ts";
+import { type Classified, createClassifier, type Unclassified } from "../../lib/api/classify.ts";
+import { type KafkaMonitorPlugin, type RankedPlugin, RequestRejected } from "./plugin.ts";
 import type { KafkaMonitorSettings } from "./settings.ts";
 
 /** What happened to one message. */
@@ -66,18 +61,24 @@ export async function processMessages(
   const outcomes: Outcome[] = [];
   // Which pipeline commands each message added, to map command errors back to messages.
   const commandRanges: [number, number][] = [];
-  const loadedSchemas = new Set(plugins.map((p) => p.plugin.schema));
-  const validatorOpts = { maxDepthLimit: settings.MAXDEPTH_LIMIT };
+  // Validators are compiled once and cached, so building this per batch costs little.
+  const classifier = createClassifier(plugins, {
+    maxDepthLimit: settings.MAXDEPTH_LIMIT,
+    maxBytes: settings.MAX_REQUEST_BYTES,
+  });
 
   for (const raw of messages) {
     const before = pipeline.length;
     if (settings.STATS_TOTAL) stats.increment(pipeline, "total", now);
-    const outcome = await handleOne(raw ?? "", pipeline, plugins, validatorOpts, settings, now);
+    const match = classifier.classifyMessage(raw ?? "");
+    const outcome = match.ok
+      ? await handleOne(match, pipeline, now)
+      : { status: "failed" as const, reason: _reason(match) };
     if (outcome.status === "handled") {
       if (settings.STATS_PLUGINS) stats.increment(pipeline, outcome.plugin, now);
     } else {
       if (settings.STATS_TOTAL) stats.increment(pipeline, "fail", now);
-      logFailure(log, outcome, raw ?? "", loadedSchemas);
+      logFailure(log, outcome, raw ?? "", match.ok ? null : match);
     }
     outcomes.push(outcome);
     commandRanges.push([before, pipeline.length]);
@@ -109,49 +110,45 @@ export async function processMessages(
   return outcomes;
 }
 
+/** Runs the plugin the classifier chose; a plugin's refusal fails this message only. */
 async function handleOne(
-  raw: string,
+  match: Classified<KafkaMonitorPlugin>,
   pipeline: ChainableCommander,
-  plugins: readonly RankedPlugin[],
-  validatorOpts: { maxDepthLimit: number },
-  settings: KafkaMonitorSettings,
   now: number,
 ): Promise<Outcome> {
-  const parsed = parseJsonMessage(raw, { maxBytes: settings.MAX_REQUEST_BYTES });
-  if (!parsed.ok) return { status: "failed", reason: parsed.error };
-  const reasons: string[] = [];
-  for (const { plugin } of plugins) {
-    const result = createValidator(plugin.schema, validatorOpts)(parsed.value);
-    if (!result.ok) {
-      reasons.push(`${plugin.schema}: ${result.errors.slice(0, 3).join("; ")}`);
-      continue;
+  const { plugin, request } = match;
+  // Scrapy Cluster stamps accepted requests with the time they were received.
+  request.ts = now / 1000;
+  const mark = pipeline.length;
+  try {
+    await plugin.handle(request, pipeline);
+    return { status: "handled", plugin: plugin.name };
+  } catch (err) {
+    if (pipeline.length !== mark) {
+      // A plugin must not leave half its writes behind; ours never do.
+      throw new Error(`plugin ${plugin.name} failed after queueing writes: ${err}`);
     }
-    // Scrapy Cluster stamps accepted requests with the time they were received.
-    result.value.ts = now / 1000;
-    const mark = pipeline.length;
-    try {
-      await plugin.handle(result.value, pipeline);
-      return { status: "handled", plugin: plugin.name };
-    } catch (err) {
-      if (pipeline.length !== mark) {
-        // A plugin must not leave half its writes behind; ours never do.
-        throw new Error(`plugin ${plugin.name} failed after queueing writes: ${err}`);
-      }
-      const reason = err instanceof RequestRejected ? err.message : `plugin error: ${err}`;
-      return { status: "failed", reason, plugin: plugin.name };
-    }
+    const reason = err instanceof RequestRejected ? err.message : `plugin error: ${err}`;
+    return { status: "failed", reason, plugin: plugin.name };
   }
-  return { status: "failed", reason: reasons.join(" | ") || "no plugin loaded" };
+}
+
+/** The parse error, or what every loaded plugin's schema said. */
+function _reason(match: Unclassified): string {
+  if (!match.parsed) return match.cause;
+  return match.rejections
+    .map(({ schema, errors }) => `${schema}: ${errors.slice(0, 3).join("; ")}`)
+    .join(" | ") || "no plugin loaded";
 }
 
 function logFailure(
   log: Logger,
   outcome: Extract<Outcome, { status: "failed" }>,
   raw: string,
-  loadedSchemas: Set<string>,
+  match: Unclassified | null,
 ): void {
   const data = preview(raw);
-  if (outcome.reason.startsWith("invalid JSON") || outcome.reason.startsWith("message of")) {
+  if (match?.parsed === false) {
     log.warn("Unparseable JSON Received: {reason}", {
       reason: outcome.reason,
       data,
@@ -164,10 +161,9 @@ function logFailure(
     log.error("Plugin {plugin} rejected the request: {reason}", { ...outcome, data });
     return;
   }
-  const kind = unloadedKindAccepting(raw, loadedSchemas);
-  if (kind) {
+  if (match?.unhandledKind) {
     log.warn("No handler loaded for {kind} requests; enable one in PLUGINS", {
-      kind,
+      kind: match.unhandledKind,
       data,
       parsed: true,
       valid: true,
@@ -180,18 +176,6 @@ function logFailure(
     parsed: true,
     valid: false,
   });
-}
-
-/** The known request kind whose schema accepts `raw` although no loaded plugin handles it. */
-function unloadedKindAccepting(raw: string, loaded: Set<string>): RequestKind | null {
-  const parsed = parseJsonMessage(raw);
-  if (!parsed.ok) return null;
-  for (const kind of REQUEST_KINDS) {
-    if (!loaded.has(kind) && createValidator(kind, { maxDepthLimit: 1e6 })(parsed.value).ok) {
-      return kind;
-    }
-  }
-  return null;
 }
 
 /** Everything {@linkcode runKafkaMonitor} needs. */

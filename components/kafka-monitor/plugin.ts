@@ -11,7 +11,10 @@
 import type { ChainableCommander, Redis } from "ioredis";
 import type { Logger } from "@logtape/logtape";
 import { loadRankedPlugins, type Ranked } from "../../lib/config/plugin_loader.ts";
-import type { KafkaMonitorSettings } from "./settings.ts";
+import { loadSettings } from "../../lib/config/settings.ts";
+import type { RequestPlugin } from "../../lib/api/classify.ts";
+import { createValidator } from "../../lib/api/validation.ts";
+import { KAFKA_MONITOR_SETTINGS, type KafkaMonitorSettings } from "./settings.ts";
 
 /** What a plugin gets at setup. */
 export interface PluginContext {
@@ -20,12 +23,11 @@ export interface PluginContext {
   readonly log: Logger;
 }
 
-/** A request handler. */
-export interface KafkaMonitorPlugin {
-  /** Name in logs and stats keys (Scrapy Cluster's class names, e.g. `ScraperHandler`). */
-  readonly name: string;
-  /** Schema in `schemas/` (file name without `.json`) a request must satisfy. */
-  readonly schema: string;
+/**
+ * A request handler. Its `name` (Scrapy Cluster's class names, e.g. `ScraperHandler`) and
+ * `schema` are what `lib/api/classify.ts` matches requests with.
+ */
+export interface KafkaMonitorPlugin extends RequestPlugin {
   /**
    * Appends the writes for one validated request (defaults filled in, `ts` added) to `batch`.
    * Throw {@linkcode RequestRejected} to refuse a request the schema let through.
@@ -60,9 +62,39 @@ export function loadPlugins(
   return loadRankedPlugins<PluginContext, KafkaMonitorPlugin>(plugins, ctx, {
     builtinDir: new URL("./plugins/", import.meta.url),
     cwd,
-    check: (p) =>
-      typeof p?.handle !== "function" || typeof p?.schema !== "string"
-        ? "does not build a plugin with a schema and a handle()"
-        : null,
+    check: _check,
   });
+}
+
+/** What the rest service builds plugins with: its own client, log and settings. */
+export interface ClassifyOnlyContext {
+  readonly settings: Partial<KafkaMonitorSettings>;
+  readonly redis: Redis;
+  readonly log: Logger;
+}
+
+/**
+ * Loads the plugins of `PLUGINS` for a process that only classifies requests (the rest
+ * service): each is built as in the kafka-monitor, with the kafka-monitor's default settings
+ * under the caller's own, but its `handle()` is never called.
+ */
+export function loadPluginsToClassify(
+  plugins: Readonly<Record<string, number | null>>,
+  ctx: ClassifyOnlyContext,
+  cwd = Deno.cwd(),
+): Promise<RankedPlugin[]> {
+  const settings = { ...loadSettings(KAFKA_MONITOR_SETTINGS), ...ctx.settings };
+  return loadPlugins(plugins, { ...ctx, settings }, cwd);
+}
+
+function _check(plugin: KafkaMonitorPlugin): string | null {
+  if (typeof plugin?.handle !== "function" || typeof plugin?.schema !== "string") {
+    return "does not build a plugin with a schema and a handle()";
+  }
+  try {
+    createValidator(plugin.schema);
+  } catch (err) {
+    return `names a schema that cannot be used: ${(err as Error).message}`;
+  }
+  return null;
 }

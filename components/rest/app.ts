@@ -1,9 +1,11 @@
 /**
  * The rest service as one `(Request) => Promise<Response>` handler (Scrapy Cluster's
  * rest_service.py endpoints): `GET|POST /` health, `POST /feed` (a Kafka Monitor API request,
- * answered inline when it expects an answer, or with a `poll_id`), `POST /poll`. Handlers throw
- * {@linkcode HttpError}; this module turns every error into the envelope in one place, never
- * showing a stack trace. `main.ts` serves it with `Deno.serve`; tests call it directly.
+ * answered inline when it expects an answer, or with a `poll_id`), `POST /poll`. The routes are
+ * wrapped in small middleware (`middleware/`: CORS, counters, errors → envelope, methods, API
+ * key, deadline, body limit), stacked in one place below. `/feed` classifies a request with the
+ * kafka-monitor's plugins (`lib/api/classify.ts`), so it refuses exactly what the kafka-monitor
+ * would. `main.ts` serves the handler with `Deno.serve`; tests call it directly.
  *
  * @example
  * ```ts
@@ -19,6 +21,7 @@
  *     REST_API_KEYS: [],
  *     MAXDEPTH_LIMIT: 3,
  *   },
+ *   plugins: [{ rank: 100, key: "scraper_handler", plugin: { name: "Scraper", schema: "scraper" } }],
  *   feeder: { connected: true, send: () => Promise.resolve() },
  *   answers: { connected: true, expect: () => ({ answer: new Promise(() => {}), cancel() {} }) },
  *   polls: { connected: false, take: () => Promise.resolve(null) },
@@ -34,13 +37,29 @@ import type { Logger } from "@logtape/logtape";
 import { PROCESS_ID } from "../../lib/stats/heartbeat.ts";
 import { MessageTooLargeError } from "../../lib/services/kafka.ts";
 import { getLog } from "../../lib/config/log.ts";
-import { createValidator, REQUEST_KINDS, type RequestKind } from "../../lib/api/validation.ts";
+import type { Ranked } from "../../lib/config/plugin_loader.ts";
+import { createClassifier, type RequestPlugin } from "../../lib/api/classify.ts";
+import { createValidator } from "../../lib/api/validation.ts";
 import type { AnswerSource, Expectation } from "./answers.ts";
-import { apiKeyCheck } from "./auth.ts";
 import { readJsonBody } from "./body.ts";
-import { createCors } from "./cors.ts";
-import { errorResponse, HttpError, MESSAGES, successResponse } from "./errors.ts";
+import { HttpError, MESSAGES, successResponse } from "./errors.ts";
 import { type Feeder, KafkaUnavailableError } from "./feeder.ts";
+import {
+  allowMethods,
+  bodyLimit,
+  catchErrors,
+  compose,
+  type Context,
+  cors,
+  countRequests,
+  deadline,
+  type Handler,
+  type Middleware,
+  newContext,
+  passThrough,
+  requireApiKey,
+  router,
+} from "./middleware/mod.ts";
 import type { PollStore } from "./polls.ts";
 import type { RequestCounter } from "./stats.ts";
 
@@ -57,6 +76,8 @@ export interface AppSettings {
 /** What {@linkcode createApp} needs: the outside world behind small interfaces. */
 export interface RestDeps {
   readonly settings: AppSettings;
+  /** The kafka-monitor's plugins (`PLUGINS`) `/feed` classifies with; never run here. */
+  readonly plugins: readonly Ranked<RequestPlugin>[];
   /** Puts `/feed` requests on Kafka. */
   readonly feeder: Feeder;
   /** Answers of the redis-monitor. */
@@ -76,21 +97,6 @@ export interface RestDeps {
 /** The rest service's HTTP handler. */
 export type RestHandler = (req: Request) => Promise<Response>;
 
-interface Context {
-  readonly req: Request;
-  /** Aborts when the request timeout passes. */
-  readonly signal: AbortSignal;
-  /** Where the request is, to tell a slow body (408) from slow processing (503). */
-  phase: "body" | "process";
-}
-
-interface Route {
-  readonly name: string;
-  readonly methods: readonly string[];
-  readonly auth: boolean;
-  readonly handle: (ctx: Context) => Promise<Response> | Response;
-}
-
 /** Builds the handler. */
 export function createApp(deps: RestDeps): RestHandler {
   const { settings, feeder, answers, polls } = deps;
@@ -98,24 +104,16 @@ export function createApp(deps: RestDeps): RestHandler {
   const now = deps.now ?? Date.now;
   const startedAt = now();
   const myId = deps.id ?? PROCESS_ID;
-  const checkKey = apiKeyCheck(settings.REST_API_KEYS);
-  const cors = createCors(settings.CORS_ALLOWED_ORIGINS);
-  const requestValidators = REQUEST_KINDS.map((kind) => ({
-    kind,
-    validate: createValidator(kind, { maxDepthLimit: settings.MAXDEPTH_LIMIT }),
-  }));
+  const classifier = createClassifier(deps.plugins, { maxDepthLimit: settings.MAXDEPTH_LIMIT });
   const validatePoll = createValidator("poll");
 
-  const readBody = async (ctx: Context) => {
-    const body = await readJsonBody(ctx.req, {
-      maxBytes: settings.MAX_BODY_BYTES,
-      signal: ctx.signal,
-    });
+  const readBody = async (req: Request, ctx: Context) => {
+    const body = await readJsonBody(req, { signal: ctx.signal });
     ctx.phase = "process";
     return body;
   };
 
-  const index = (ctx: Context): Response => {
+  const index: Handler = (req) => {
     const kafka = feeder.connected && answers.connected;
     const redis = polls.connected;
     const health = {
@@ -125,18 +123,23 @@ export function createApp(deps: RestDeps): RestHandler {
       redis_connected: redis,
       uptime_sec: Math.floor((now() - startedAt) / 1000),
     };
-    return ctx.req.method === "HEAD"
-      ? new Response(null, { headers: { "content-type": "application/json" } })
-      : Response.json(health);
+    return Promise.resolve(
+      req.method === "HEAD"
+        ? new Response(null, { headers: { "content-type": "application/json" } })
+        : Response.json(health),
+    );
   };
 
-  const feed = async (ctx: Context): Promise<Response> => {
-    const { text, value } = await readBody(ctx);
-    const kind = _requestKind(value, requestValidators);
-    const uuid = kind !== "scraper" ? (value as { uuid?: unknown }).uuid : undefined;
+  const feed: Handler = async (req, ctx) => {
+    const { text, value } = await readBody(req, ctx);
+    const match = classifier.classify(value);
+    if (!match.ok) throw new HttpError(400, MESSAGES.schema, { detail: match.cause });
+    // Only crawl requests go unanswered; every other kind is answered by the redis-monitor.
+    const uuid = match.plugin.schema !== "scraper" ? match.request.uuid : undefined;
     // Registered before producing: an answer faster than the acknowledgement is not missed.
     const expectation = typeof uuid === "string" ? answers.expect(uuid) : null;
     try {
+      // The request as it came: the kafka-monitor fills the defaults itself.
       await feeder.send(text);
     } catch (err) {
       expectation?.cancel();
@@ -160,8 +163,8 @@ export function createApp(deps: RestDeps): RestHandler {
     return successResponse(JSON.stringify({ poll_id: uuid }));
   };
 
-  const poll = async (ctx: Context): Promise<Response> => {
-    const { value } = await readBody(ctx);
+  const poll: Handler = async (req, ctx) => {
+    const { value } = await readBody(req, ctx);
     const result = validatePoll(value);
     if (!result.ok) {
       throw new HttpError(400, MESSAGES.schema, { detail: result.errors.join("; ") });
@@ -186,114 +189,35 @@ export function createApp(deps: RestDeps): RestHandler {
     return successResponse(stored);
   };
 
-  const routes = new Map<string, Route>([
-    ["/", { name: "index", methods: ["GET", "HEAD", "POST"], auth: false, handle: index }],
-    ["/feed", { name: "feed", methods: ["POST"], auth: true, handle: feed }],
-    ["/poll", { name: "poll", methods: ["POST"], auth: true, handle: poll }],
-  ]);
-
-  const dispatch = async (req: Request, route: Route): Promise<Response> => {
-    if (req.method === "OPTIONS") {
-      const allow = [...route.methods, "OPTIONS"];
-      return new Response(null, {
-        status: 204,
-        headers: { allow: allow.join(", "), ...cors?.preflightHeaders(req, allow) },
-      });
-    }
-    if (!route.methods.includes(req.method)) {
-      throw new HttpError(405, MESSAGES.method, {
-        headers: { allow: [...route.methods, "OPTIONS"].join(", ") },
-      });
-    }
-    if (route.auth && checkKey !== null && !checkKey(req)) {
-      throw new HttpError(401, MESSAGES.unauthorized, {
-        headers: { "www-authenticate": 'Bearer realm="crawl-cluster"' },
-      });
-    }
-    log.debug("'{endpoint}' endpoint called", { endpoint: route.name });
-    return await _withDeadline(req, settings.REQUEST_TIMEOUT * 1000, route.handle);
-  };
-
-  return async (req: Request): Promise<Response> => {
-    let route: Route | undefined;
-    let res: Response;
-    try {
-      route = routes.get(new URL(req.url).pathname);
-      if (route === undefined) throw new HttpError(404, MESSAGES.notFound);
-      res = await dispatch(req, route);
-    } catch (err) {
-      if (err instanceof HttpError) {
-        res = errorResponse(err);
-      } else {
-        log.error("Unexpected error on {method} {url}: {error}", {
-          method: req.method,
-          url: req.url,
-          error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-        });
-        res = errorResponse(new HttpError(500, MESSAGES.internal));
-      }
-    }
-    for (const [name, value] of Object.entries(cors?.headers(req) ?? {})) {
-      res.headers.set(name, value);
-    }
-    deps.stats?.count(route?.name ?? null, res.status >= 400);
-    return res;
-  };
+  // Every wrapper in one place: outermost first.
+  const route = (name: string, methods: string[], auth: boolean, handler: Handler) => ({
+    name,
+    handler: compose(
+      allowMethods(methods),
+      auth ? requireApiKey(settings.REST_API_KEYS) : passThrough,
+      _logCall(log, name),
+      deadline(settings.REQUEST_TIMEOUT * 1000),
+      bodyLimit(settings.MAX_BODY_BYTES),
+    )(handler),
+  });
+  const handler = compose(
+    cors(settings.CORS_ALLOWED_ORIGINS),
+    countRequests(deps.stats),
+    catchErrors(log),
+  )(router({
+    "/": route("index", ["GET", "HEAD", "POST"], false, index),
+    "/feed": route("feed", ["POST"], true, feed),
+    "/poll": route("poll", ["POST"], true, poll),
+  }));
+  return (req) => handler(req, newContext());
 }
 
-/**
- * Runs `handle` under the request timeout: the context's signal aborts when it passes, and a
- * timeout answers 408 while the body arrives, 503 after. (`req.signal` is not used: under
- * `Deno.serve` it also aborts after every successful response; a client that goes away while
- * `/feed` waits only leaves a wait that ends with WAIT_FOR_RESPONSE_TIME.)
- */
-async function _withDeadline(
-  req: Request,
-  timeoutMs: number,
-  handle: Route["handle"],
-): Promise<Response> {
-  const controller = new AbortController();
-  const ctx: Context = { req, signal: controller.signal, phase: "body" };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        ctx.phase === "body"
-          ? new HttpError(408, MESSAGES.bodyTimeout)
-          : new HttpError(503, MESSAGES.timeout),
-      );
-      controller.abort();
-    }, timeoutMs);
-  });
-  try {
-    const handled = Promise.resolve().then(() => handle(ctx));
-    handled.catch(() => {}); // may still fail after the timeout answered
-    return await Promise.race([handled, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The first request kind whose schema accepts `value`, else a 400 naming the closest kind. */
-function _requestKind(
-  value: unknown,
-  validators: readonly { kind: RequestKind; validate: ReturnType<typeof createValidator> }[],
-): RequestKind {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new HttpError(400, MESSAGES.schema, { detail: "the request must be a JSON object" });
-  }
-  let closest: { kind: RequestKind; errors: string[] } | null = null;
-  for (const { kind, validate } of validators) {
-    const result = validate(value);
-    if (result.ok) return kind;
-    if (closest === null || result.errors.length < closest.errors.length) {
-      closest = { kind, errors: result.errors };
-    }
-  }
-  const { kind, errors } = closest!;
-  throw new HttpError(400, MESSAGES.schema, {
-    detail: `${kind} request: ${errors.slice(0, 3).join("; ")}`,
-  });
+/** Logs each call that passed the method and key checks. */
+function _logCall(log: Logger, endpoint: string): Middleware {
+  return (next) => (req, ctx) => {
+    log.debug("'{endpoint}' endpoint called", { endpoint });
+    return next(req, ctx);
+  };
 }
 
 /** The answer, or undefined once `ms` passed or `signal` aborted (the wait is then cancelled). */

@@ -9,6 +9,18 @@ const BASE = "http://rest.test";
 const JSON_TYPE = { "content-type": "application/json" };
 const CRAWL = { url: "http://example.com", appid: "testapp", crawlid: "abc123" };
 
+/** The kafka-monitor's default PLUGINS, as /feed sees them (name and schema). */
+const BUILTIN_PLUGINS = [
+  { rank: 100, key: "scraper_handler", plugin: { name: "ScraperHandler", schema: "scraper" } },
+  { rank: 200, key: "action_handler", plugin: { name: "ActionHandler", schema: "action" } },
+  { rank: 300, key: "stats_handler", plugin: { name: "StatsHandler", schema: "stats" } },
+  {
+    rank: 400,
+    key: "zookeeper_handler",
+    plugin: { name: "ZookeeperHandler", schema: "zookeeper" },
+  },
+];
+
 /** A feeder recording what it sends; `fail` makes sends fail, `onSend` runs before the ack. */
 class FakeFeeder implements Feeder {
   connected = true;
@@ -61,6 +73,7 @@ function setup(settings: Partial<AppSettings> = {}, extra: Partial<RestDeps> = {
       MAXDEPTH_LIMIT: 3,
       ...settings,
     },
+    plugins: BUILTIN_PLUGINS,
     feeder,
     answers,
     polls,
@@ -249,6 +262,34 @@ Deno.test("`createApp()` answers 400 with the validator's cause for a schema vio
 Deno.test("`createApp()` honours MAXDEPTH_LIMIT like the kafka-monitor", async () => {
   const t = setup({ MAXDEPTH_LIMIT: 5 });
   await assertSuccess(await t.postJson("/feed", { ...CRAWL, maxdepth: 5 }), null);
+});
+
+Deno.test("`createApp()` refuses what a lower MAXDEPTH_LIMIT forbids", async () => {
+  const t = setup({ MAXDEPTH_LIMIT: 1 });
+  await assertFailure(
+    await t.postJson("/feed", { ...CRAWL, maxdepth: 2 }),
+    400,
+    "JSON did not validate against schema.",
+    "scraper request: /maxdepth must be <= 1",
+  );
+  await assertSuccess(await t.postJson("/feed", { ...CRAWL, maxdepth: 1 }), null);
+  assert.equal(t.feeder.sent.length, 1);
+});
+
+Deno.test("`createApp()` accepts only what the loaded plugins accept", async () => {
+  const t = setup({ WAIT_FOR_RESPONSE_TIME: 0.01 }, {
+    plugins: [{ rank: 50, key: "custom.ts", plugin: { name: "Custom", schema: "stats" } }],
+  });
+  await assertSuccess(await t.postJson("/feed", { appid: "testapp", uuid: "c1" }), {
+    poll_id: "c1",
+  });
+  await assertFailure(
+    await t.postJson("/feed", CRAWL),
+    400,
+    "JSON did not validate against schema.",
+    "no loaded plugin handles scraper requests (see PLUGINS)",
+  );
+  assert.equal(t.feeder.sent.length, 1);
 });
 
 Deno.test("`createApp()` answers a stats request inline, even before the ack", async () => {

@@ -1,8 +1,8 @@
 /**
- * Reading a JSON request body under the service's limits: the content type must be JSON
- * (`application/json` or `application/*+json`, as Flask's `is_json`), the body at most
- * `maxBytes` (checked against `Content-Length` first, then counted while reading), valid UTF-8
- * and valid JSON. Every refusal is an {@linkcode HttpError}.
+ * Reading a JSON request body: the content type must be JSON (`application/json` or
+ * `application/*+json`, as Flask's `is_json`), the body valid UTF-8 and valid JSON. Every
+ * refusal is an {@linkcode HttpError}. The size limit is the `bodyLimit()` wrapper's
+ * (`middleware/body_limit.ts`): its `413` comes through as it is.
  *
  * @module
  */
@@ -26,19 +26,17 @@ export interface JsonBody {
  * Reads and parses the body of `req`.
  *
  * @throws {HttpError} 400 for a wrong content type, invalid UTF-8 or invalid JSON (nesting too
- *   deep for the parser included), 413 for a body over `maxBytes`, 408 when `signal` aborts
- *   while the body arrives.
+ *   deep for the parser included), 408 when `signal` aborts while the body arrives, and any
+ *   `HttpError` the body stream fails with (413 from `bodyLimit()`).
  */
 export async function readJsonBody(
   req: Request,
-  opts: { maxBytes: number; signal: AbortSignal },
+  opts: { signal: AbortSignal },
 ): Promise<JsonBody> {
   if (!isJsonContentType(req.headers.get("content-type"))) {
     throw new HttpError(400, MESSAGES.invalidJson, { detail: "Content-Type must be JSON" });
   }
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > opts.maxBytes) throw _tooLarge(opts.maxBytes);
-  const bytes = await _readLimited(req.body, opts.maxBytes, opts.signal);
+  const bytes = await _readAll(req.body, opts.signal);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -53,13 +51,8 @@ export async function readJsonBody(
   }
 }
 
-function _tooLarge(maxBytes: number): HttpError {
-  return new HttpError(413, MESSAGES.tooLarge, { detail: `the limit is ${maxBytes} bytes` });
-}
-
-async function _readLimited(
+async function _readAll(
   body: ReadableStream<Uint8Array> | null,
-  maxBytes: number,
   signal: AbortSignal,
 ): Promise<Uint8Array> {
   if (body === null) return new Uint8Array();
@@ -75,10 +68,6 @@ async function _readLimited(
       if (signal.aborted) throw new HttpError(408, MESSAGES.bodyTimeout);
       if (done) break;
       total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw _tooLarge(maxBytes);
-      }
       chunks.push(value);
     }
   } catch (err) {

@@ -1,6 +1,7 @@
 /**
  * The rest service wired to the real Redis and Kafka: connects (failing early with one line
- * when either is unreachable), creates the topics, starts the shared answer consumer, the
+ * when either is unreachable), loads the kafka-monitor's `PLUGINS` to classify `/feed`
+ * requests with, creates the topics, starts the shared answer consumer, the
  * heartbeat `stats:rest:self:<host>:<id>` every `SLEEP_TIME` and the request counters, and
  * returns the handler. `main.ts` serves it; end-to-end tests call it directly.
  *
@@ -14,6 +15,7 @@ import { heartbeatKey } from "../../lib/stats/keys.ts";
 import { closeRedis, connectRedis } from "../../lib/services/redis.ts";
 import { windowsFromNames } from "../../lib/stats/collector.ts";
 import { outboundFirehose } from "../../lib/api/topics.ts";
+import { loadPluginsToClassify } from "../kafka-monitor/plugin.ts";
 import { KafkaAnswers, type Routed } from "./answers.ts";
 import { createApp, type RestHandler } from "./app.ts";
 import { KafkaFeeder } from "./feeder.ts";
@@ -67,6 +69,11 @@ export async function startRestService(
       for (const fn of [...cleanups].reverse()) await fn().catch(() => {});
     })();
   try {
+    // Built as the kafka-monitor builds them; only their schemas are used here.
+    const plugins = await loadPluginsToClassify(settings.PLUGINS, { settings, redis, log });
+    cleanups.push(async () => {
+      for (const { plugin } of plugins) await plugin.close?.();
+    });
     const feedTimeoutMs = settings.KAFKA_FEED_TIMEOUT * 1000;
     const answersTopic = outboundFirehose(settings.KAFKA_TOPIC_PREFIX);
     const { kafka, producer } = await connectProducer(
@@ -123,7 +130,7 @@ export async function startRestService(
     });
     cleanups.push(() => Promise.resolve(heartbeat.abort()));
 
-    const handler = createApp({ settings, feeder, answers, polls, stats, log, id });
+    const handler = createApp({ settings, plugins, feeder, answers, polls, stats, log, id });
     log.info("Rest service ready: feeding {incoming}, answers from {answers}", {
       incoming: settings.KAFKA_INCOMING_TOPIC,
       answers: answersTopic,

@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { HttpError } from "../errors.ts";
+import { newContext } from "./compose.ts";
+import { allowMethods } from "./methods.ts";
+
+const handler = allowMethods(["GET", "POST"])(() => Promise.resolve(new Response("route")));
+const call = (method: string) => handler(new Request("http://x/", { method }), newContext());
+
+Deno.test("`allowMethods()` lets the listed methods through", async () => {
+  assert.equal(await (await call("POST")).text(), "route");
+  assert.equal(await (await call("GET")).text(), "route");
+});
+
+Deno.test("`allowMethods()` answers OPTIONS with 204 and Allow", async () => {
+  const res = await call("OPTIONS");
+  assert.equal(res.status, 204);
+  assert.equal(res.headers.get("allow"), "GET, POST, OPTIONS");
+});
+
+Deno.test("`allowMethods()` refuses other methods with 405 and Allow", async () => {
+  const err = await call("DELETE").catch((e) => e);
+  assert.ok(err instanceof HttpError);
+  assert.equal(err.status, 405);
+  assert.equal(err.opts.headers?.allow, "GET, POST, OPTIONS");
+});
