@@ -7,6 +7,7 @@ import {
   type ProgramSpec,
   settingsOverridesFromCli,
 } from "./cli.ts";
+import { compat, int, str } from "./parsers.ts";
 
 const SPEC: ProgramSpec = {
   name: "kafkadump",
@@ -154,6 +155,25 @@ Deno.test("formatHelp() documents every command with usage, options and defaults
   for (const line of text.split("\n")) {
     if (line.startsWith("usage:")) assert.ok(line.length <= 100, line);
   }
+});
+
+Deno.test("formatHelp() lists the settings and marks those kept for compatibility", () => {
+  const text = formatHelp({
+    ...SPEC,
+    settings: {
+      KAFKA_HOSTS: str("localhost:9092", "Kafka brokers"),
+      STATS_CYCLE: compat(int(5, "seconds between cleanups")),
+    },
+  });
+  assert.match(text, /\nsettings \(defaults < --settings file < environment variables < --set/);
+  assert.match(text, /^ {2}NAME\s+DEFAULT\s+DESCRIPTION$/m);
+  assert.match(text, /^ {2}KAFKA_HOSTS\s+localhost:9092\s+Kafka brokers$/m);
+  assert.match(
+    text,
+    /^ {2}STATS_CYCLE\s+5\s+seconds between cleanups \(kept for Scrapy Cluster compatibility; has no effect\)$/m,
+  );
+  // Without a table there is no settings section.
+  assert.ok(!formatHelp(SPEC).includes("DESCRIPTION"));
 });
 
 Deno.test("settingsOverridesFromCli() maps the common options to setting names", () => {

@@ -109,8 +109,9 @@ export function loadSettings<T extends SettingsTable>(
 
 /**
  * Renders a settings table as plain text: one row per setting with its name, default and
- * documentation, in aligned columns (for `--help` output and the README). A setting marked
- * with `compat()` says so after its documentation.
+ * documentation, in aligned columns (for `--help` output and the README). A default too long
+ * for its column (a plugin map) pushes that row's documentation to the next line, as argparse
+ * does for long options. A setting marked with `compat()` says so after its documentation.
  */
 export function describeSettings(table: SettingsTable): string {
   const rows = [["NAME", "DEFAULT", "DESCRIPTION"]];
@@ -121,10 +122,17 @@ export function describeSettings(table: SettingsTable): string {
     rows.push([name, _showDefault(spec.default), doc]);
   }
   const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(...rows.map((r) => r[1].length));
-  return rows.map((r) => `${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`.trimEnd()).join("\n") +
-    "\n";
+  const w1 = Math.max(...rows.map((r) => r[1].length).filter((n) => n <= _MAX_DEFAULT_COLUMN));
+  const lines = [];
+  for (const [name, def, doc] of rows) {
+    if (def.length <= w1) lines.push(`${name.padEnd(w0)}  ${def.padEnd(w1)}  ${doc}`.trimEnd());
+    else lines.push(`${name.padEnd(w0)}  ${def}`, `${" ".repeat(w0 + w1 + 4)}${doc}`.trimEnd());
+  }
+  return lines.join("\n") + "\n";
 }
+
+/** Widest default kept in the DEFAULT column; longer ones get a line of their own. */
+const _MAX_DEFAULT_COLUMN = 24;
 
 function _showDefault(value: unknown): string {
   if (value === null) return "(none)";

@@ -200,3 +200,17 @@ Deno.test("loadSettings() accepts a compat setting from a Scrapy Cluster setting
   assert.equal(s.SLEEP_TIME, 0.5);
   assert.equal(s.STATS_CYCLE, 10);
 });
+
+Deno.test("describeSettings() puts the doc of a row with a long default on the next line", () => {
+  const text = describeSettings({
+    REDIS_PORT: REDIS_SETTINGS.REDIS_PORT,
+    PLUGINS: dict({ scraper_handler: 100, action_handler: 200 }, "handlers and ranks"),
+  });
+  const lines = text.trimEnd().split("\n");
+  assert.equal(lines.length, 4);
+  assert.match(lines[1], /^REDIS_PORT\s+6379\s+Redis port$/);
+  assert.equal(lines[2], 'PLUGINS     {"scraper_handler":100,"action_handler":200}');
+  // The doc starts in the DESCRIPTION column.
+  assert.equal(lines[3].indexOf("handlers and ranks"), lines[1].indexOf("Redis port"));
+  assert.equal(lines[3].trim(), "handlers and ranks");
+});
