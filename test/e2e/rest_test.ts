@@ -159,3 +159,48 @@ Deno.test("rest answers a poll_id while the redis-monitor is stopped; any instan
     await f.close();
   }
 });
+
+Deno.test("rest classifies /feed with the kafka-monitor's PLUGINS and MAXDEPTH_LIMIT", async () => {
+  const f = await ApiFixture.start({ redisMonitors: 0 });
+  // Only the custom plugin (which takes stats requests): every built-in is disabled.
+  const custom = await startRest(f, {
+    WAIT_FOR_RESPONSE_TIME: 0.2,
+    PLUGINS: {
+      "components/kafka-monitor/testdata/upper_plugin.ts": 50,
+      scraper_handler: null,
+      action_handler: null,
+      stats_handler: null,
+      zookeeper_handler: null,
+    },
+  });
+  const shallow = await startRest(f, { MAXDEPTH_LIMIT: 1 });
+  const crawl = { url: "http://example.com", appid: "testapp", crawlid: randomName("c") };
+  const cause = (r: { json: Record<string, unknown> }) =>
+    (r.json.error as { cause?: string } | null)?.cause;
+  try {
+    const uuid = randomName("s");
+    const stats = await custom.call("/feed", { appid: "testapp", uuid });
+    assert.equal(stats.status, 200, JSON.stringify(stats.json));
+    assert.deepEqual(stats.json.data, { poll_id: uuid });
+    const refused = await custom.call("/feed", crawl);
+    assert.equal(refused.status, 400);
+    assert.equal(cause(refused), "no loaded plugin handles scraper requests (see PLUGINS)");
+    const info = await custom.call("/feed", {
+      action: "info",
+      appid: "testapp",
+      uuid,
+      spiderid: "link",
+    });
+    assert.equal(info.status, 400);
+    assert.equal(cause(info), "no loaded plugin handles action requests (see PLUGINS)");
+
+    const deep = await shallow.call("/feed", { ...crawl, maxdepth: 2 });
+    assert.equal(deep.status, 400);
+    assert.equal(cause(deep), "scraper request: /maxdepth must be <= 1");
+    assert.equal((await shallow.call("/feed", { ...crawl, maxdepth: 1 })).status, 200);
+  } finally {
+    await custom.service.close();
+    await shallow.service.close();
+    await f.close();
+  }
+});

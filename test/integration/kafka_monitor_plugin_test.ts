@@ -3,7 +3,8 @@ import { getLog } from "../../lib/config/log.ts";
 import { loadSettings } from "../../lib/config/settings.ts";
 import { testRedis } from "../harness.ts";
 import { pluginModuleUrl } from "../../lib/config/plugin_loader.ts";
-import { loadPlugins } from "../../components/kafka-monitor/plugin.ts";
+import { createClassifier } from "../../lib/api/classify.ts";
+import { loadPlugins, loadPluginsToClassify } from "../../components/kafka-monitor/plugin.ts";
 import { KAFKA_MONITOR_SETTINGS } from "../../components/kafka-monitor/settings.ts";
 
 Deno.test("pluginModuleUrl() maps built-in, Scrapy Cluster and path names", () => {
@@ -55,6 +56,46 @@ Deno.test("loadPlugins() stops with one clear line for a plugin that cannot load
     await assert.rejects(
       () => loadPlugins({ "lib/frontier/keys.ts": 1 }, { settings, redis, log: getLog("t") }),
       /has no default export|does not build a plugin/,
+    );
+  } finally {
+    await redis.quit();
+  }
+});
+
+Deno.test("loadPluginsToClassify() builds PLUGINS, custom ones included, for a classifier", async () => {
+  const redis = testRedis();
+  try {
+    // Settings of another component (the rest service): the kafka-monitor's defaults fill in.
+    const plugins = await loadPluginsToClassify(
+      { "components/kafka-monitor/testdata/upper_plugin.ts": 50, scraper_handler: 100 },
+      { settings: { MAXDEPTH_LIMIT: 1 }, redis, log: getLog("t") },
+    );
+    const classifier = createClassifier(plugins, { maxDepthLimit: 1 });
+    const stats = classifier.classify({ appid: "testapp", uuid: "u1" });
+    assert.ok(stats.ok && stats.plugin.name === "UpperHandler");
+    const crawl = classifier.classify({ url: "http://a.com", appid: "testapp", crawlid: "c" });
+    assert.ok(crawl.ok && crawl.plugin.name === "ScraperHandler");
+    const action = classifier.classify({
+      action: "info",
+      appid: "testapp",
+      uuid: "u1",
+      spiderid: "link",
+    });
+    assert.ok(!action.ok && action.unhandledKind === "action");
+  } finally {
+    await redis.quit();
+  }
+});
+
+Deno.test("loadPlugins() stops at load for a plugin naming a schema that does not exist", async () => {
+  const redis = testRedis();
+  try {
+    const settings = loadSettings(KAFKA_MONITOR_SETTINGS, {});
+    const key = "data:application/javascript,export default () => " +
+      encodeURIComponent('({ name: "X", schema: "no_such_schema", handle() {} })');
+    await assert.rejects(
+      () => loadPlugins({ [key]: 1 }, { settings, redis, log: getLog("t") }),
+      /names a schema that cannot be used: Cannot load schema "no_such_schema"/,
     );
   } finally {
     await redis.quit();
