@@ -8,6 +8,7 @@
  */
 
 export * from "./settings.ts";
+export * from "./parsers.ts";
 export * from "./cli.ts";
 export * from "./log.ts";
 export * from "./plugin_loader.ts";

@@ -11,4 +11,5 @@
 export * from "./redis.ts";
 export * from "./lua.ts";
 export * from "./kafka.ts";
+export * from "./kafka_settings.ts";
 export * from "./zookeeper.ts";

@@ -13,3 +13,4 @@ export * from "./collector.ts";
 export * from "./reader.ts";
 export * from "./dump.ts";
 export * from "./heartbeat.ts";
+export * from "./settings.ts";
