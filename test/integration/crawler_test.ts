@@ -10,7 +10,8 @@ import {
   REDIRECTS,
 } from "../site.ts";
 import { freePort } from "../../lib/services/local/paths.ts";
-import { purgeCrawl } from "../../lib/frontier/mod.ts";
+import { leasesKey, purgeCrawl } from "../../lib/frontier/mod.ts";
+import { statsKey } from "../../lib/stats/keys.ts";
 import link from "../../components/crawler/spiders/link.ts";
 
 /** Paths a crawl requests, plus where its redirects land (the fetcher follows them). */
@@ -129,6 +130,44 @@ Deno.test("runCrawler() gives up after RETRY_TIMES and publishes nothing for a d
     await f.settle();
     assert.deepEqual(f.events.map((e) => e.kind), ["retry", "retry", "gave_up"]);
     assert.equal(f.results.length, 0);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("a spider whose parse throws: fetched once, error item published, lease acknowledged, fail counted", async () => {
+  const f = await CrawlFixture.start();
+  try {
+    const throwing = {
+      name: "throwing",
+      parse: (): never => {
+        throw new Error("boom");
+      },
+    };
+    // A short lease: a request whose lease were kept would be fetched again within the test.
+    const crawler = await f.startCrawler(throwing, { LEASE_TIMEOUT: 1 });
+    await f.seed(seedRequest({ url: f.site.url("/"), spiderid: f.spiderName }));
+    await f.settle({ pages: 1 });
+    assert.equal(await f.redis.zcard(leasesKey(f.spiderName)), 0, "lease acknowledged");
+    await new Promise((r) => setTimeout(r, 1_500)); // past the lease: nothing comes back
+    assert.equal(f.site.hits("/"), 1, "fetched once");
+    assert.equal(await f.pending(), 0);
+    assert.deepEqual(f.events, [{
+      kind: "failed",
+      url: f.site.url("/"),
+      status: 200,
+      reason: "parse failed: boom",
+    }]);
+    assert.equal(f.results.length, 1);
+    const [item] = f.results;
+    assert.equal(item.error, "parse failed: boom");
+    assert.equal(item.url, f.site.url("/"));
+    assert.equal(item.status_code, 200);
+    assert.equal(item.crawlid, "crawl1");
+    assert.match(String(item.body), /<a /, "the raw response, as with HTTPERROR_ALLOW_ALL");
+    await crawler.stop(); // writes the stats
+    const fail = statsKey("crawler", `testhost:${f.spiderName}:fail`, "lifetime");
+    assert.equal(await f.redis.get(fail), "1");
   } finally {
     await f.close();
   }
