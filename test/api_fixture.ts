@@ -7,10 +7,9 @@
  */
 
 import { Redis } from "ioredis";
-import { getLog } from "../lib/config/log.ts";
-import { BatchingProducer, createKafka, ensureTopics, produceOnce } from "../lib/services/kafka.ts";
-import { loadSettings } from "../lib/config/settings.ts";
-import { outboundFirehose } from "../lib/api/topics.ts";
+import { getLog, loadSettings } from "../lib/config/mod.ts";
+import { BatchingProducer, createKafka, ensureTopics, produceOnce } from "../lib/services/mod.ts";
+import { outboundFirehose } from "../lib/api/mod.ts";
 import { runKafkaMonitor } from "../components/kafka-monitor/monitor.ts";
 import { loadPlugins as loadKafkaPlugins } from "../components/kafka-monitor/plugin.ts";
 import { KAFKA_MONITOR_SETTINGS } from "../components/kafka-monitor/settings.ts";

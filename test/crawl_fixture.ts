@@ -7,13 +7,11 @@
  */
 
 import type { Redis } from "ioredis";
-import { getLog } from "../lib/config/log.ts";
+import { getLog, loadSettings } from "../lib/config/mod.ts";
 import { enqueueRequests, leasesKey, popLeased, queueIndexKey } from "../lib/frontier/mod.ts";
-import { BatchingProducer, createKafka, ensureTopics } from "../lib/services/kafka.ts";
-import { loadSettings } from "../lib/config/settings.ts";
-import { crawledFirehose } from "../lib/api/topics.ts";
-import { requestFingerprint } from "../lib/web/url.ts";
-import { registeredDomain } from "../lib/web/domain.ts";
+import { BatchingProducer, createKafka, ensureTopics } from "../lib/services/mod.ts";
+import { crawledFirehose } from "../lib/api/mod.ts";
+import { registeredDomain, requestFingerprint } from "../lib/web/mod.ts";
 import { type CrawlEvent, runCrawler } from "../components/crawler/crawler.ts";
 import { CRAWLER_SETTINGS, type CrawlerSettings } from "../components/crawler/settings.ts";
 import type { QueuedRequest, Spider } from "../components/crawler/spider.ts";

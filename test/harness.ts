@@ -6,7 +6,7 @@
  */
 
 import { Redis } from "ioredis";
-import type { RedisSettings } from "../lib/services/redis.ts";
+import { type RedisSettings } from "../lib/services/mod.ts";
 
 /** The service addresses; integration tests must run under `deno task test`. */
 export function serviceEnv(): { REDIS_URL: string; KAFKA_HOSTS: string; ZOOKEEPER_HOSTS: string } {

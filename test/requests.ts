@@ -7,7 +7,7 @@
  */
 
 import type { QueuedRequest } from "../components/crawler/spider.ts";
-import { createValidator, loadSchema } from "../lib/api/validation.ts";
+import { createValidator, loadSchema } from "../lib/api/mod.ts";
 
 const API_FIELDS = new Set(Object.keys(loadSchema("scraper").properties as object));
 

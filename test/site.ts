@@ -20,7 +20,7 @@
  * @module
  */
 
-import { sleep } from "../lib/async/sleep.ts";
+import { sleep } from "../lib/async/mod.ts";
 
 /** One request the site received. */
 export interface SiteRequestLogEntry {

@@ -17,18 +17,15 @@ import { up } from "./cluster.ts";
  * @module
  */
 
-import { sleep } from "../../lib/async/sleep.ts";
-import type { ProgramSpec } from "../../lib/config/cli.ts";
-import { createKafka, ensureTopics } from "../../lib/services/kafka.ts";
-import { getLog, logSettings } from "../../lib/config/log.ts";
+import { sleep } from "../../lib/async/mod.ts";
+import { getLog, loadSettings, logSettings, type ProgramSpec } from "../../lib/config/mod.ts";
+import { createKafka, ensureTopics, KAFKA_TOPIC_SETTINGS } from "../../lib/services/mod.ts";
 import {
   type LocalServices,
   type ServicePorts,
   startLocalServices,
   stopAllServers,
 } from "../../lib/services/local/mod.ts";
-import { loadSettings } from "../../lib/config/settings.ts";
-import { KAFKA_TOPIC_SETTINGS } from "../../lib/services/kafka_settings.ts";
 import {
   type ComponentSpec,
   DEFAULT_STOP_GRACE_MS,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { finish, startProgram } from "../../lib/config/program.ts";
+import { finish, startProgram } from "../../lib/config/mod.ts";
 import { CLUSTER_SETTINGS, CLUSTER_SPEC, portsFromCli, shutdownSignals, up } from "./cluster.ts";
 
 /** `up` is the default command: `deno task cluster` and `deno task cluster --only-services`. */

@@ -22,7 +22,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { getLog } from "../../lib/config/log.ts";
+import { getLog } from "../../lib/config/mod.ts";
 
 /** One component of the cluster: a `main.ts` run with `deno run <permissions> <main> <args>`. */
 export interface ComponentSpec {

@@ -10,9 +10,8 @@
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
 import { ackLeases, type EnqueueCrawl } from "../../lib/frontier/mod.ts";
-import type { BatchingProducer } from "../../lib/services/kafka.ts";
-import { StatsCollector, windowsFromNames } from "../../lib/stats/collector.ts";
-import { redisStatsWriter } from "../../lib/stats/counter.ts";
+import { type BatchingProducer } from "../../lib/services/mod.ts";
+import { redisStatsWriter, StatsCollector, windowsFromNames } from "../../lib/stats/mod.ts";
 import { AckBatcher } from "./acks.ts";
 import { RecentlySent } from "./recently_sent.ts";
 import type { CrawlerSettings } from "./settings.ts";

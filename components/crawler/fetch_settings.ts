@@ -6,7 +6,7 @@
  * @module
  */
 
-import { float, int, str } from "../../lib/config/parsers.ts";
+import { float, int, str } from "../../lib/config/mod.ts";
 
 /** The download settings (Scrapy's names for the timeout and size cap). */
 export const FETCH_SETTINGS = {

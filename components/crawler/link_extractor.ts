@@ -23,7 +23,7 @@
 
 import { decodeHTML, decodeHTMLAttribute } from "entities";
 import { Tokenizer } from "htmlparser2";
-import { canonicalizeUrl } from "../../lib/web/url.ts";
+import { canonicalizeUrl } from "../../lib/web/mod.ts";
 import type { PageLink } from "./spider.ts";
 import { _filterParts } from "./link_filter.ts";
 

@@ -10,12 +10,8 @@
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
 import { wakeDomains } from "../../lib/frontier/mod.ts";
-import {
-  type DomainConfig,
-  domainConfigPath,
-  parseDomainConfig,
-} from "../../lib/api/domain_config.ts";
-import { int, str } from "../../lib/config/parsers.ts";
+import { type DomainConfig, domainConfigPath, parseDomainConfig } from "../../lib/api/mod.ts";
+import { int, str } from "../../lib/config/mod.ts";
 import { lookupPublicIp } from "./public_ip.ts";
 import { ZookeeperWatcher } from "./zookeeper_watcher.ts";
 import type { CrawlerSettings } from "./settings.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { sleep } from "../../lib/async/sleep.ts";
+import { sleep } from "../../lib/async/mod.ts";
 import {
   type Lease,
   popLeased,

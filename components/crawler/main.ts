@@ -5,15 +5,22 @@
  * @module
  */
 
-import type { ProgramSpec } from "../../lib/config/cli.ts";
-import { crawlerHeartbeatKey } from "../../lib/stats/keys.ts";
-import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/heartbeat.ts";
-import { connectProducer } from "../../lib/services/kafka.ts";
-import { getLog } from "../../lib/config/log.ts";
-import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/config/program.ts";
-import { closeRedis, connectRedis } from "../../lib/services/redis.ts";
-import { crawledFirehose } from "../../lib/api/topics.ts";
-import { checkZookeeper } from "../../lib/services/zookeeper.ts";
+import {
+  exitWithError,
+  finish,
+  getLog,
+  type ProgramSpec,
+  shutdownSignal,
+  startProgram,
+} from "../../lib/config/mod.ts";
+import { crawlerHeartbeatKey, hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/mod.ts";
+import {
+  checkZookeeper,
+  closeRedis,
+  connectProducer,
+  connectRedis,
+} from "../../lib/services/mod.ts";
+import { crawledFirehose } from "../../lib/api/mod.ts";
 import { runCrawler } from "./crawler.ts";
 import { startLiveConfig } from "./live_config.ts";
 import { CrawlerThrottle } from "./throttle.ts";

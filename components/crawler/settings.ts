@@ -7,16 +7,14 @@
  * @module
  */
 
-import { bool, int, list, str } from "../../lib/config/parsers.ts";
-import type { SettingsOf } from "../../lib/config/settings.ts";
-import { logSettings } from "../../lib/config/log.ts";
-import { REDIS_SETTINGS } from "../../lib/services/redis.ts";
+import { bool, int, list, logSettings, type SettingsOf, str } from "../../lib/config/mod.ts";
 import {
   KAFKA_PRODUCER_SETTINGS,
   KAFKA_SETTINGS,
   KAFKA_TOPIC_SETTINGS,
-} from "../../lib/services/kafka_settings.ts";
-import { STATS_SETTINGS } from "../../lib/stats/settings.ts";
+  REDIS_SETTINGS,
+} from "../../lib/services/mod.ts";
+import { STATS_SETTINGS } from "../../lib/stats/mod.ts";
 import { FETCH_SETTINGS } from "./fetch_settings.ts";
 import { LIVE_CONFIG_SETTINGS } from "./live_config.ts";
 import { PUBLIC_IP_SETTINGS } from "./public_ip.ts";

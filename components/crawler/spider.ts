@@ -23,7 +23,7 @@
  */
 
 import type { CheerioAPI } from "cheerio/slim";
-import type { CrawlRequest } from "../../lib/api/validation.ts";
+import { type CrawlRequest } from "../../lib/api/mod.ts";
 
 export type { CheerioAPI } from "cheerio/slim";
 

@@ -9,8 +9,8 @@
  */
 
 import { type ThrottleSpec } from "../../lib/frontier/mod.ts";
-import { type DomainConfig, effectiveHits } from "../../lib/api/domain_config.ts";
-import { bool, float, int } from "../../lib/config/parsers.ts";
+import { type DomainConfig, effectiveHits } from "../../lib/api/mod.ts";
+import { bool, float, int } from "../../lib/config/mod.ts";
 import type { CrawlerSettings } from "./settings.ts";
 
 /** The throttle's settings (Scrapy Cluster's names; `THROTTLE_ENABLED` is ours). */

@@ -7,8 +7,8 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { checkKafka, createKafka, produceOnce } from "../../lib/services/kafka.ts";
-import { parseJsonMessage } from "../../lib/api/validation.ts";
+import { checkKafka, createKafka, produceOnce } from "../../lib/services/mod.ts";
+import { parseJsonMessage } from "../../lib/api/mod.ts";
 import type { KafkaMonitorSettings } from "./settings.ts";
 
 /** Feeds `text`; resolves with the pretty-printed JSON that was sent, or throws one clear line. */

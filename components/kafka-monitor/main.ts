@@ -5,10 +5,15 @@
  * @module
  */
 
-import type { ProgramSpec } from "../../lib/config/cli.ts";
-import { getLog } from "../../lib/config/log.ts";
-import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/config/program.ts";
-import { closeRedis, connectRedis } from "../../lib/services/redis.ts";
+import {
+  exitWithError,
+  finish,
+  getLog,
+  type ProgramSpec,
+  shutdownSignal,
+  startProgram,
+} from "../../lib/config/mod.ts";
+import { closeRedis, connectRedis } from "../../lib/services/mod.ts";
 import { feed } from "./feed.ts";
 import { runKafkaMonitor } from "./monitor.ts";
 import { loadPlugins } from "./plugin.ts";

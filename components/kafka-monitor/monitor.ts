@@ -10,18 +10,23 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { ChainableCommander, Redis } from "ioredis";
-import { heartbeatKey } from "../../lib/stats/keys.ts";
-import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/heartbeat.ts";
+import {
+  heartbeatKey,
+  hostName,
+  PROCESS_ID,
+  startHeartbeat,
+  startStatsDump,
+  StatsCollector,
+  windowsFromNames,
+} from "../../lib/stats/mod.ts";
 import {
   checkKafka,
   createConsumer,
   createKafka,
   ensureTopics,
   type KafkaMessage,
-} from "../../lib/services/kafka.ts";
-import { StatsCollector, windowsFromNames } from "../../lib/stats/collector.ts";
-import { startStatsDump } from "../../lib/stats/dump.ts";
-import { type Classified, createClassifier, type Unclassified } from "../../lib/api/classify.ts";
+} from "../../lib/services/mod.ts";
+import { type Classified, createClassifier, type Unclassified } from "../../lib/api/mod.ts";
 import { type KafkaMonitorPlugin, type RankedPlugin, RequestRejected } from "./plugin.ts";
 import type { KafkaMonitorSettings } from "./settings.ts";
 

@@ -10,10 +10,8 @@
 
 import type { ChainableCommander, Redis } from "ioredis";
 import type { Logger } from "@logtape/logtape";
-import { loadRankedPlugins, type Ranked } from "../../lib/config/plugin_loader.ts";
-import { loadSettings } from "../../lib/config/settings.ts";
-import type { RequestPlugin } from "../../lib/api/classify.ts";
-import { createValidator } from "../../lib/api/validation.ts";
+import { loadRankedPlugins, loadSettings, type Ranked } from "../../lib/config/mod.ts";
+import { createValidator, type RequestPlugin } from "../../lib/api/mod.ts";
 import { KAFKA_MONITOR_SETTINGS, type KafkaMonitorSettings } from "./settings.ts";
 
 /** What a plugin gets at setup. */

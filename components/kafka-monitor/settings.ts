@@ -5,17 +5,15 @@
  * @module
  */
 
-import { compat, dict, float, int } from "../../lib/config/parsers.ts";
-import type { SettingsOf } from "../../lib/config/settings.ts";
-import { logSettings } from "../../lib/config/log.ts";
-import { REDIS_SETTINGS } from "../../lib/services/redis.ts";
+import { compat, dict, float, int, logSettings, type SettingsOf } from "../../lib/config/mod.ts";
 import {
   KAFKA_CONSUMER_SETTINGS,
   KAFKA_PRODUCER_SETTINGS,
   KAFKA_SETTINGS,
   KAFKA_TOPIC_SETTINGS,
-} from "../../lib/services/kafka_settings.ts";
-import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/settings.ts";
+  REDIS_SETTINGS,
+} from "../../lib/services/mod.ts";
+import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
 
 /** Every setting of the kafka-monitor. */
 export const KAFKA_MONITOR_SETTINGS = {

@@ -17,8 +17,8 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { createConsumer, type Kafka, listTopics } from "../../lib/services/kafka.ts";
-import { getLog } from "../../lib/config/log.ts";
+import { createConsumer, type Kafka, listTopics } from "../../lib/services/mod.ts";
+import { getLog } from "../../lib/config/mod.ts";
 
 /** How {@linkcode formatMessage} shows a message. */
 export interface FormatOptions {

@@ -5,10 +5,14 @@
  * @module
  */
 
-import type { ProgramSpec } from "../../lib/config/cli.ts";
-import { checkKafka, createKafka } from "../../lib/services/kafka.ts";
-import { getLog } from "../../lib/config/log.ts";
-import { finish, shutdownSignal, startProgram } from "../../lib/config/program.ts";
+import {
+  finish,
+  getLog,
+  type ProgramSpec,
+  shutdownSignal,
+  startProgram,
+} from "../../lib/config/mod.ts";
+import { checkKafka, createKafka } from "../../lib/services/mod.ts";
 import { dumpTopic, listTopicsText } from "./dump.ts";
 import { KAFKADUMP_SETTINGS } from "./settings.ts";
 

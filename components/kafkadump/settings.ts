@@ -5,9 +5,8 @@
  * @module
  */
 
-import type { SettingsOf } from "../../lib/config/settings.ts";
-import { logSettings } from "../../lib/config/log.ts";
-import { KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS } from "../../lib/services/kafka_settings.ts";
+import { logSettings, type SettingsOf } from "../../lib/config/mod.ts";
+import { KAFKA_CONSUMER_SETTINGS, KAFKA_SETTINGS } from "../../lib/services/mod.ts";
 
 /** Every setting of kafkadump. */
 export const KAFKADUMP_SETTINGS = {

@@ -5,13 +5,17 @@
  * @module
  */
 
-import type { ProgramSpec } from "../../lib/config/cli.ts";
-import { connectProducer } from "../../lib/services/kafka.ts";
-import { PROCESS_ID } from "../../lib/stats/heartbeat.ts";
-import { getLog } from "../../lib/config/log.ts";
-import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/config/program.ts";
-import { closeRedis, connectRedis } from "../../lib/services/redis.ts";
-import { outboundFirehose } from "../../lib/api/topics.ts";
+import {
+  exitWithError,
+  finish,
+  getLog,
+  type ProgramSpec,
+  shutdownSignal,
+  startProgram,
+} from "../../lib/config/mod.ts";
+import { closeRedis, connectProducer, connectRedis } from "../../lib/services/mod.ts";
+import { PROCESS_ID } from "../../lib/stats/mod.ts";
+import { outboundFirehose } from "../../lib/api/mod.ts";
 import { runRedisMonitor } from "./monitor.ts";
 import { loadPlugins } from "./plugin.ts";
 import { REDIS_MONITOR_SETTINGS } from "./settings.ts";

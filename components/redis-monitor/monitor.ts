@@ -10,22 +10,28 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
-import { sleep } from "../../lib/async/sleep.ts";
-import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/heartbeat.ts";
+import { sleep } from "../../lib/async/mod.ts";
+import {
+  heartbeatKey,
+  hostName,
+  PROCESS_ID,
+  startHeartbeat,
+  startStatsDump,
+  StatsCollector,
+  windowsFromNames,
+} from "../../lib/stats/mod.ts";
 import {
   dueJobs,
   finishJob,
   forgetJob,
   indexUnlistedJobs,
+  lockFailuresKey,
+  outboundAppTopic,
+  outboundFirehose,
   postponeJob,
   tryLock,
-} from "../../lib/api/jobs.ts";
-import type { BatchingProducer } from "../../lib/services/kafka.ts";
-import { heartbeatKey } from "../../lib/stats/keys.ts";
-import { lockFailuresKey } from "../../lib/api/job_keys.ts";
-import { StatsCollector, windowsFromNames } from "../../lib/stats/collector.ts";
-import { startStatsDump } from "../../lib/stats/dump.ts";
-import { outboundAppTopic, outboundFirehose } from "../../lib/api/topics.ts";
+} from "../../lib/api/mod.ts";
+import { type BatchingProducer } from "../../lib/services/mod.ts";
 import { type Answer, globToRegExp, type RankedPlugin, type RedisMonitorPlugin } from "./plugin.ts";
 import type { RedisMonitorSettings } from "./settings.ts";
 

@@ -11,7 +11,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
-import { loadRankedPlugins, type Ranked } from "../../lib/config/plugin_loader.ts";
+import { loadRankedPlugins, type Ranked } from "../../lib/config/mod.ts";
 import type { RedisMonitorSettings } from "./settings.ts";
 
 /** What a plugin gets at setup. */

@@ -4,16 +4,14 @@
  * @module
  */
 
-import { bool, dict, float, int, str } from "../../lib/config/parsers.ts";
-import type { SettingsOf } from "../../lib/config/settings.ts";
-import { logSettings } from "../../lib/config/log.ts";
-import { REDIS_SETTINGS } from "../../lib/services/redis.ts";
+import { bool, dict, float, int, logSettings, type SettingsOf, str } from "../../lib/config/mod.ts";
 import {
   KAFKA_PRODUCER_SETTINGS,
   KAFKA_SETTINGS,
   KAFKA_TOPIC_SETTINGS,
-} from "../../lib/services/kafka_settings.ts";
-import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/settings.ts";
+  REDIS_SETTINGS,
+} from "../../lib/services/mod.ts";
+import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
 
 /** Every setting of the redis-monitor. */
 export const REDIS_MONITOR_SETTINGS = {

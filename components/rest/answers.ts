@@ -11,9 +11,9 @@
  * @module
  */
 
-import { retry, type RetryContext } from "../../lib/async/retry.ts";
+import { retry, type RetryContext } from "../../lib/async/mod.ts";
 import type { Logger } from "@logtape/logtape";
-import { createConsumer, type Kafka } from "../../lib/services/kafka.ts";
+import { createConsumer, type Kafka } from "../../lib/services/mod.ts";
 
 /** One registered wait for an answer. */
 export interface Expectation {

@@ -34,12 +34,10 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { PROCESS_ID } from "../../lib/stats/heartbeat.ts";
-import { MessageTooLargeError } from "../../lib/services/kafka.ts";
-import { getLog } from "../../lib/config/log.ts";
-import type { Ranked } from "../../lib/config/plugin_loader.ts";
-import { createClassifier, type RequestPlugin } from "../../lib/api/classify.ts";
-import { createValidator } from "../../lib/api/validation.ts";
+import { PROCESS_ID } from "../../lib/stats/mod.ts";
+import { MessageTooLargeError } from "../../lib/services/mod.ts";
+import { getLog, type Ranked } from "../../lib/config/mod.ts";
+import { createClassifier, createValidator, type RequestPlugin } from "../../lib/api/mod.ts";
 import type { AnswerSource, Expectation } from "./answers.ts";
 import { readJsonBody } from "./body.ts";
 import { HttpError, MESSAGES, successResponse } from "./errors.ts";

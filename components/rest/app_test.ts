@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MessageTooLargeError } from "../../lib/services/kafka.ts";
+import { MessageTooLargeError } from "../../lib/services/mod.ts";
 import { AnswerWaiters } from "./answers.ts";
 import { type AppSettings, createApp, type RestDeps } from "./app.ts";
 import type { Feeder } from "./feeder.ts";

@@ -9,7 +9,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import { retry, sleep, withTimeout } from "../../lib/async/mod.ts";
-import { MessageTooLargeError } from "../../lib/services/kafka.ts";
+import { MessageTooLargeError } from "../../lib/services/mod.ts";
 
 /** Longest wait between two probes. */
 const PROBE_MAX_DELAY_MS = 10_000;

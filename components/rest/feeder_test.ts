@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { getLog } from "../../lib/config/log.ts";
-import { MessageTooLargeError } from "../../lib/services/kafka.ts";
+import { getLog } from "../../lib/config/mod.ts";
+import { MessageTooLargeError } from "../../lib/services/mod.ts";
 import { KafkaFeeder, KafkaUnavailableError } from "./feeder.ts";
 
 function feeder(opts: { send: () => Promise<void>; probe: () => Promise<void> }) {

@@ -6,9 +6,14 @@
  * @module
  */
 
-import type { ProgramSpec } from "../../lib/config/cli.ts";
-import { getLog } from "../../lib/config/log.ts";
-import { exitWithError, finish, shutdownSignal, startProgram } from "../../lib/config/program.ts";
+import {
+  exitWithError,
+  finish,
+  getLog,
+  type ProgramSpec,
+  shutdownSignal,
+  startProgram,
+} from "../../lib/config/mod.ts";
 import { errorResponse, HttpError, MESSAGES } from "./errors.ts";
 import { type RestService, startRestService } from "./service.ts";
 import { REST_SETTINGS } from "./settings.ts";

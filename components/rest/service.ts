@@ -9,12 +9,15 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/heartbeat.ts";
-import { checkKafka, connectProducer } from "../../lib/services/kafka.ts";
-import { heartbeatKey } from "../../lib/stats/keys.ts";
-import { closeRedis, connectRedis } from "../../lib/services/redis.ts";
-import { windowsFromNames } from "../../lib/stats/collector.ts";
-import { outboundFirehose } from "../../lib/api/topics.ts";
+import {
+  heartbeatKey,
+  hostName,
+  PROCESS_ID,
+  startHeartbeat,
+  windowsFromNames,
+} from "../../lib/stats/mod.ts";
+import { checkKafka, closeRedis, connectProducer, connectRedis } from "../../lib/services/mod.ts";
+import { outboundFirehose } from "../../lib/api/mod.ts";
 import { loadPluginsToClassify } from "../kafka-monitor/plugin.ts";
 import { KafkaAnswers, type Routed } from "./answers.ts";
 import { createApp, type RestHandler } from "./app.ts";

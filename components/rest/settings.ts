@@ -6,17 +6,25 @@
  * @module
  */
 
-import { compat, dict, float, int, list, oneOf, str } from "../../lib/config/parsers.ts";
-import type { SettingsOf } from "../../lib/config/settings.ts";
-import { logSettings } from "../../lib/config/log.ts";
-import { REDIS_SETTINGS } from "../../lib/services/redis.ts";
+import {
+  compat,
+  dict,
+  float,
+  int,
+  list,
+  logSettings,
+  oneOf,
+  type SettingsOf,
+  str,
+} from "../../lib/config/mod.ts";
 import {
   KAFKA_CONSUMER_SETTINGS,
   KAFKA_PRODUCER_SETTINGS,
   KAFKA_SETTINGS,
   KAFKA_TOPIC_SETTINGS,
-} from "../../lib/services/kafka_settings.ts";
-import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/settings.ts";
+  REDIS_SETTINGS,
+} from "../../lib/services/mod.ts";
+import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
 
 /** Every setting of the rest service. */
 export const REST_SETTINGS = {

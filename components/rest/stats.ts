@@ -9,8 +9,7 @@
  */
 
 import type { Redis } from "ioredis";
-import { StatsCollector } from "../../lib/stats/collector.ts";
-import { BufferedCounter, redisStatsWriter } from "../../lib/stats/counter.ts";
+import { BufferedCounter, redisStatsWriter, StatsCollector } from "../../lib/stats/mod.ts";
 
 /** Counts answered requests. */
 export interface RequestCounter {

@@ -14,9 +14,9 @@ import {
   ensureTopics,
   type Kafka,
   produceOnce,
-} from "../../lib/services/kafka.ts";
+} from "../../lib/services/mod.ts";
 import { dupefilterKey, leasesKey, queueIndexKey, queueKey } from "../../lib/frontier/mod.ts";
-import { crawledFirehose } from "../../lib/api/topics.ts";
+import { crawledFirehose } from "../../lib/api/mod.ts";
 import type { BareResult } from "./bare_crawl.ts";
 import { perfAvailable, type PerfSummary, startPerf, summarisePerf } from "./perf.ts";
 import {

@@ -13,9 +13,9 @@
 
 import { Redis } from "ioredis";
 import { enqueueRequests, popLeased, queueKey, type ThrottleSpec } from "../../lib/frontier/mod.ts";
-import { StatsCollector } from "../../lib/stats/collector.ts";
+import { StatsCollector } from "../../lib/stats/mod.ts";
 import infoMonitor from "../../components/redis-monitor/plugins/info_monitor.ts";
-import { getLog } from "../../lib/config/log.ts";
+import { getLog } from "../../lib/config/mod.ts";
 import type { RedisMonitorSettings } from "../../components/redis-monitor/settings.ts";
 
 /** The figures of {@linkcode frontierBench}. */

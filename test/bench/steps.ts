@@ -24,8 +24,7 @@ import {
   followRequest,
   type QueuedRequest,
 } from "../../components/crawler/spider.ts";
-import { registeredDomain } from "../../lib/web/domain.ts";
-import { requestFingerprint } from "../../lib/web/url.ts";
+import { registeredDomain, requestFingerprint } from "../../lib/web/mod.ts";
 import { syntheticSiteHandler } from "../site.ts";
 
 /** One measured step: µs per page. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createKafka, listTopics } from "../../lib/services/kafka.ts";
+import { createKafka, listTopics } from "../../lib/services/mod.ts";
 import { eventually, randomName, serviceEnv } from "../harness.ts";
 import {
   banner,

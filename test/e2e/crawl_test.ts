@@ -3,8 +3,8 @@
  * permissions of their deno tasks, a crawl fed through Kafka, results read from the firehose.
  */
 import assert from "node:assert/strict";
-import { createKafka, ensureTopics } from "../../lib/services/kafka.ts";
-import { crawledFirehose } from "../../lib/api/topics.ts";
+import { createKafka, ensureTopics } from "../../lib/services/mod.ts";
+import { crawledFirehose } from "../../lib/api/mod.ts";
 import { dumpTopic } from "../../components/kafkadump/dump.ts";
 import { eventually, randomName, serviceEnv } from "../harness.ts";
 import { EXPECTED_DEPTH_1, EXPECTED_DEPTH_2, startTestSite } from "../site.ts";

@@ -5,10 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { hostName } from "../../lib/stats/heartbeat.ts";
+import { hostName } from "../../lib/stats/mod.ts";
 import { queueKey } from "../../lib/frontier/mod.ts";
-import { getLog } from "../../lib/config/log.ts";
-import { loadSettings } from "../../lib/config/settings.ts";
+import { getLog, loadSettings } from "../../lib/config/mod.ts";
 import type { Routed } from "../../components/rest/answers.ts";
 import { type RestService, startRestService } from "../../components/rest/service.ts";
 import { REST_SETTINGS } from "../../components/rest/settings.ts";

@@ -4,11 +4,18 @@
  */
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { createKafka, ensureTopics, produceOnce } from "../../lib/services/kafka.ts";
+import {
+  closeZookeeper,
+  connectZookeeper,
+  create,
+  createKafka,
+  ensureTopics,
+  produceOnce,
+  setData,
+} from "../../lib/services/mod.ts";
 import { startZookeeper } from "../../lib/services/local/zookeeper_server.ts";
 import { freePort } from "../../lib/services/local/paths.ts";
-import { outboundFirehose } from "../../lib/api/topics.ts";
-import { closeZookeeper, connectZookeeper, create, setData } from "../../lib/services/zookeeper.ts";
+import { outboundFirehose } from "../../lib/api/mod.ts";
 import { dumpTopic } from "../../components/kafkadump/dump.ts";
 import { eventually, isolatedRedisUrl, randomName, serviceEnv } from "../harness.ts";
 import { type RunningComponent, startComponent } from "../processes.ts";

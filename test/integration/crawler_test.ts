@@ -11,7 +11,7 @@ import {
 } from "../site.ts";
 import { freePort } from "../../lib/services/local/paths.ts";
 import { leasesKey, purgeCrawl } from "../../lib/frontier/mod.ts";
-import { statsKey } from "../../lib/stats/keys.ts";
+import { statsKey } from "../../lib/stats/mod.ts";
 import link from "../../components/crawler/spiders/link.ts";
 
 /** Paths a crawl requests, plus where its redirects land (the fetcher follows them). */

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { enqueueRequests } from "../../lib/frontier/mod.ts";
-import { requestFingerprint } from "../../lib/web/url.ts";
-import { scanKeys } from "../../lib/stats/reader.ts";
+import { requestFingerprint } from "../../lib/web/mod.ts";
+import { scanKeys } from "../../lib/stats/mod.ts";
 import { eventually, isolatedRedisUrl, randomName, serviceEnv } from "../harness.ts";
 import { startComponent } from "../processes.ts";
 import { fanOutRoutes, startTestSite, type TestSite } from "../site.ts";

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { eventually, randomName, testRedis } from "../harness.ts";
-import { hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/heartbeat.ts";
-import { heartbeatKey } from "../../lib/stats/keys.ts";
+import { heartbeatKey, hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/mod.ts";
 
 Deno.test("PROCESS_ID is 12 hex digits and hostName() has no ':'", () => {
   assert.match(PROCESS_ID, /^[0-9a-f]{12}$/);

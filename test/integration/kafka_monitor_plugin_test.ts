@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { getLog } from "../../lib/config/log.ts";
-import { loadSettings } from "../../lib/config/settings.ts";
+import { getLog, loadSettings, pluginModuleUrl } from "../../lib/config/mod.ts";
 import { testRedis } from "../harness.ts";
-import { pluginModuleUrl } from "../../lib/config/plugin_loader.ts";
-import { createClassifier } from "../../lib/api/classify.ts";
+import { createClassifier } from "../../lib/api/mod.ts";
 import { loadPlugins, loadPluginsToClassify } from "../../components/kafka-monitor/plugin.ts";
 import { KAFKA_MONITOR_SETTINGS } from "../../components/kafka-monitor/settings.ts";
 

@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
-import { getLog } from "../../lib/config/log.ts";
-import { createKafka, ensureTopics, produceOnce } from "../../lib/services/kafka.ts";
+import { getLog, loadSettings } from "../../lib/config/mod.ts";
+import { createKafka, ensureTopics, produceOnce } from "../../lib/services/mod.ts";
 import { queueIndexKey, queueKey, timeoutKey } from "../../lib/frontier/mod.ts";
-import { statsKey } from "../../lib/stats/keys.ts";
-import { loadSettings } from "../../lib/config/settings.ts";
-import { StatsCollector } from "../../lib/stats/collector.ts";
-import { statValue } from "../../lib/stats/reader.ts";
+import { StatsCollector, statsKey, statValue } from "../../lib/stats/mod.ts";
 import { deleteKeysContaining, eventually, randomName, serviceEnv, testRedis } from "../harness.ts";
 import {
   type Outcome,

@@ -10,7 +10,7 @@ import {
   listTopics,
   MessageTooLargeError,
   produceOnce,
-} from "../../lib/services/kafka.ts";
+} from "../../lib/services/mod.ts";
 
 const settings = (over: Partial<Record<string, number>> = {}) => ({
   KAFKA_HOSTS: serviceEnv().KAFKA_HOSTS,

@@ -6,7 +6,7 @@ import {
   type Kafka,
   listTopics,
   produceOnce,
-} from "../../lib/services/kafka.ts";
+} from "../../lib/services/mod.ts";
 import { randomName, serviceEnv } from "../harness.ts";
 import {
   decodeBase64Text,

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { hostName } from "../../lib/stats/heartbeat.ts";
+import { crawlerHeartbeatKey, hostName, StatsCollector } from "../../lib/stats/mod.ts";
 import { enqueueRequests } from "../../lib/frontier/mod.ts";
-import { crawlerHeartbeatKey } from "../../lib/stats/keys.ts";
-import { StatsCollector } from "../../lib/stats/collector.ts";
 import { ApiFixture } from "../api_fixture.ts";
 import { eventually } from "../harness.ts";
 

@@ -9,8 +9,8 @@ import {
 import { ApiFixture } from "../api_fixture.ts";
 import { eventually, randomName } from "../harness.ts";
 import { Redis } from "ioredis";
-import { BatchingProducer } from "../../lib/services/kafka.ts";
-import { getLog } from "../../lib/config/log.ts";
+import { BatchingProducer } from "../../lib/services/mod.ts";
+import { getLog } from "../../lib/config/mod.ts";
 import { type JobEvent, runRedisMonitor } from "../../components/redis-monitor/monitor.ts";
 import { globToRegExp, loadPlugins } from "../../components/redis-monitor/plugin.ts";
 

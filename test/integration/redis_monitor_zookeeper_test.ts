@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import type { Redis } from "ioredis";
-import { parseDomainConfig } from "../../lib/api/domain_config.ts";
+import { parseDomainConfig } from "../../lib/api/mod.ts";
 import { freePort } from "../../lib/services/local/paths.ts";
-import { getLog } from "../../lib/config/log.ts";
-import { loadSettings } from "../../lib/config/settings.ts";
+import { getLog, loadSettings } from "../../lib/config/mod.ts";
 import {
   type Client,
   closeZookeeper,
@@ -11,7 +10,7 @@ import {
   create,
   getData,
   remove,
-} from "../../lib/services/zookeeper.ts";
+} from "../../lib/services/mod.ts";
 import { ApiFixture } from "../api_fixture.ts";
 import { eventually, randomName, serviceEnv } from "../harness.ts";
 import type { Answer, RedisMonitorPlugin } from "../../components/redis-monitor/plugin.ts";

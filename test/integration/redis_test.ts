@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { serviceEnv, testRedisSettings } from "../harness.ts";
-import { closeRedis, connectRedis, describeRedis, redisOptions } from "../../lib/services/redis.ts";
+import { closeRedis, connectRedis, describeRedis, redisOptions } from "../../lib/services/mod.ts";
 
 const base = {
   REDIS_HOST: "localhost",

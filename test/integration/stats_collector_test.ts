@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { deleteKeysContaining, randomName, testRedis } from "../harness.ts";
-import { statsKey } from "../../lib/stats/keys.ts";
 import {
   BitMapCounter,
   bucketWidth,
@@ -9,11 +8,12 @@ import {
   rollingKeySuffix,
   STATS_TIME_SECONDS,
   StatsCollector,
+  statsKey,
   TimeWindowCounter,
   UniqueCounter,
+  windowCount,
   windowsFromNames,
-} from "../../lib/stats/collector.ts";
-import { windowCount } from "../../lib/stats/reader.ts";
+} from "../../lib/stats/mod.ts";
 import type { Redis } from "ioredis";
 
 /** A Redis client and a random name, with the name's keys deleted afterwards. */

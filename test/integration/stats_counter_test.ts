@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { deleteKeysContaining, randomName, serviceEnv, testRedis } from "../harness.ts";
-import { StatsCollector } from "../../lib/stats/collector.ts";
-import { BufferedCounter, redisStatsWriter } from "../../lib/stats/counter.ts";
-import { statsKey } from "../../lib/stats/keys.ts";
+import {
+  BufferedCounter,
+  redisStatsWriter,
+  StatsCollector,
+  statsKey,
+} from "../../lib/stats/mod.ts";
 
 Deno.test("a `BufferedCounter` writes the counts Redis did not take once it is connected", async () => {
   const redis = testRedis();

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { configure, reset } from "@logtape/logtape";
-import { getLog } from "../../lib/config/log.ts";
-import { StatsCollector } from "../../lib/stats/collector.ts";
-import { startStatsDump } from "../../lib/stats/dump.ts";
+import { getLog } from "../../lib/config/mod.ts";
+import { startStatsDump, StatsCollector } from "../../lib/stats/mod.ts";
 import { eventually, isolatedRedisUrl } from "../harness.ts";
 
 Deno.test("startStatsDump() logs the component's counters every interval", async () => {

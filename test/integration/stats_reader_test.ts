@@ -1,20 +1,22 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { serviceEnv } from "../harness.ts";
-import { crawlerHeartbeatKey, heartbeatKey, statsKey } from "../../lib/stats/keys.ts";
-import { queueIndexKey, queueKey } from "../../lib/frontier/mod.ts";
-import { StatsCollector } from "../../lib/stats/collector.ts";
 import {
   componentStats,
+  crawlerHeartbeatKey,
   crawlerStats,
+  heartbeatKey,
   machineStats,
   queueStats,
   readStatsKeys,
   scanKeys,
   spiderStats,
+  StatsCollector,
+  statsKey,
   statValue,
   windowCount,
-} from "../../lib/stats/reader.ts";
+} from "../../lib/stats/mod.ts";
+import { queueIndexKey, queueKey } from "../../lib/frontier/mod.ts";
 
 /**
  * The readers scan global patterns (`stats:crawler:*`), so these tests own a separate database,

@@ -11,7 +11,7 @@ import {
   getData,
   remove,
   setData,
-} from "../../lib/services/zookeeper.ts";
+} from "../../lib/services/mod.ts";
 import {
   BAD_CONNECTION,
   INVALID_GET,

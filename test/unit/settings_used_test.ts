@@ -14,8 +14,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { compat, int, str } from "../../lib/config/parsers.ts";
-import type { SettingsTable } from "../../lib/config/settings.ts";
+import { compat, int, type SettingsTable, str } from "../../lib/config/mod.ts";
 import { CLUSTER_SETTINGS } from "../../components/cluster/cluster.ts";
 import { CRAWLER_SETTINGS } from "../../components/crawler/settings.ts";
 import { KAFKA_MONITOR_SETTINGS } from "../../components/kafka-monitor/settings.ts";

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createValidator } from "../../../lib/api/validation.ts";
+import { createValidator } from "../../../lib/api/mod.ts";
 import { crawlRequest } from "../../../test/requests.ts";
 import { createPage, type PageFields, parsePageDocument } from "../page.ts";
 import { serializeItem } from "../result_item.ts";

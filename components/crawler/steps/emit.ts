@@ -8,9 +8,8 @@
  */
 
 import { type EnqueueEntry, enqueueRequests } from "../../../lib/frontier/mod.ts";
-import { crawledAppTopic, crawledFirehose } from "../../../lib/api/topics.ts";
-import { registeredDomain } from "../../../lib/web/domain.ts";
-import { requestFingerprint } from "../../../lib/web/url.ts";
+import { crawledAppTopic, crawledFirehose } from "../../../lib/api/mod.ts";
+import { registeredDomain, requestFingerprint } from "../../../lib/web/mod.ts";
 import { type CrawlContext, crawlOf } from "../context.ts";
 import { ItemTooLargeError, serializeItem } from "../result_item.ts";
 import type { FetchedPage, QueuedRequest, SpiderOutput } from "../spider.ts";

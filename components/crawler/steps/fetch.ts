@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ensureScheme } from "../../../lib/web/url.ts";
+import { ensureScheme } from "../../../lib/web/mod.ts";
 import type { CrawlContext } from "../context.ts";
 import { RetryableError } from "../errors.ts";
 import { FetchError, fetchPage } from "../fetcher.ts";

@@ -5,8 +5,7 @@
  * @module
  */
 
-import { addJob } from "../../../lib/api/jobs.ts";
-import { actionKey } from "../../../lib/api/job_keys.ts";
+import { actionKey, addJob } from "../../../lib/api/mod.ts";
 import type { PluginFactory } from "../plugin.ts";
 
 const actionHandler: PluginFactory = () => ({

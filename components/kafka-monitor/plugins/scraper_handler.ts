@@ -8,11 +8,9 @@
  * @module
  */
 
-import { registeredDomain } from "../../../lib/web/domain.ts";
+import { ensureScheme, registeredDomain, requestFingerprint } from "../../../lib/web/mod.ts";
 import { enqueueInPipeline, registerScripts, timeoutKey } from "../../../lib/frontier/mod.ts";
-import { addJob } from "../../../lib/api/jobs.ts";
-import { ensureScheme, requestFingerprint } from "../../../lib/web/url.ts";
-import type { CrawlRequest } from "../../../lib/api/validation.ts";
+import { addJob, type CrawlRequest } from "../../../lib/api/mod.ts";
 import { type PluginFactory, RequestRejected } from "../plugin.ts";
 
 const scraperHandler: PluginFactory = ({ redis, settings }) => {

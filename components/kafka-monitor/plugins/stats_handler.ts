@@ -5,8 +5,7 @@
  * @module
  */
 
-import { addJob } from "../../../lib/api/jobs.ts";
-import { statsRequestKey } from "../../../lib/api/job_keys.ts";
+import { addJob, statsRequestKey } from "../../../lib/api/mod.ts";
 import type { PluginFactory } from "../plugin.ts";
 
 const statsHandler: PluginFactory = () => ({

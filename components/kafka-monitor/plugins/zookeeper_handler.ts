@@ -7,8 +7,7 @@
  * @module
  */
 
-import { addJob } from "../../../lib/api/jobs.ts";
-import { zookeeperJobKey } from "../../../lib/api/job_keys.ts";
+import { addJob, zookeeperJobKey } from "../../../lib/api/mod.ts";
 import { type PluginFactory, RequestRejected } from "../plugin.ts";
 
 const zookeeperHandler: PluginFactory = () => ({

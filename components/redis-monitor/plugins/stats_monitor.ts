@@ -12,7 +12,7 @@ import {
   machineStats,
   queueStats,
   spiderStats,
-} from "../../../lib/stats/reader.ts";
+} from "../../../lib/stats/mod.ts";
 import type { PluginFactory } from "../plugin.ts";
 
 const statsMonitor: PluginFactory = ({ redis, log }) => {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { finishJob } from "../../../lib/api/jobs.ts";
+import { finishJob } from "../../../lib/api/mod.ts";
 import { purgeCrawl, timeoutKey } from "../../../lib/frontier/mod.ts";
 import type { PluginFactory } from "../plugin.ts";
 

@@ -33,7 +33,7 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { retry, RetryError } from "../../../lib/async/retry.ts";
+import { retry, RetryError } from "../../../lib/async/mod.ts";
 import {
   DOMAIN_CONFIG_ACTIONS,
   type DomainConfigChange,
@@ -41,7 +41,7 @@ import {
   formatDomainConfig,
   parseDomainConfig,
   updateDomainConfig,
-} from "../../../lib/api/domain_config.ts";
+} from "../../../lib/api/mod.ts";
 import {
   type Client,
   closeZookeeper,
@@ -51,7 +51,7 @@ import {
   isZookeeperError,
   type NodeData,
   setData,
-} from "../../../lib/services/zookeeper.ts";
+} from "../../../lib/services/mod.ts";
 import type { Answer, PluginFactory } from "../plugin.ts";
 
 /** Scrapy Cluster's error when the config cannot be read. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { getLog } from "../../../lib/config/log.ts";
+import { getLog } from "../../../lib/config/mod.ts";
 import { HttpError, MESSAGES } from "../errors.ts";
 import { catchErrors } from "./catch_errors.ts";
 import { newContext } from "./compose.ts";
