@@ -20,7 +20,8 @@
  * Parsing follows Scrapy Cluster's crawler: entries without both `window` and `hits` are ignored
  * (we also ignore non-positive or non-numeric ones), `scale` is clamped to [0, 1]. Formatting
  * reproduces PyYAML's `yaml.dump(doc, default_flow_style=False)` byte for byte, so the
- * document looks exactly as Scrapy Cluster's tools wrote it.
+ * document looks exactly as Scrapy Cluster's tools wrote it: `yaml`'s `stringify`, with options
+ * and two tags (Python's floats, PyYAML's string quoting) where PyYAML differs.
  *
  * **`scale: 0` pauses the domain**: {@linkcode effectiveHits} is 0, no request of it is popped
  * until the scale is raised or the entry removed (Scrapy Cluster divided by zero there). The
@@ -30,7 +31,16 @@
  * @module
  */
 
-import { parse } from "yaml";
+import {
+  type CreateNodeOptions,
+  type DocumentOptions,
+  parse,
+  type ScalarTag,
+  type SchemaOptions,
+  stringify,
+  type Tags,
+  type ToStringOptions,
+} from "yaml";
 
 /** One domain's throttle. */
 export interface DomainEntry {
@@ -187,9 +197,10 @@ export function updateDomainConfig(config: DomainConfig, change: DomainConfigCha
 }
 
 /**
- * The document as PyYAML's `yaml.dump(doc, default_flow_style=False)` writes it: block style,
- * keys sorted, 2-space indent, list items not indented under their key, empty collections as
- * `[]` / `{}`, `scale` always a float (`1.0`, `0.9`), `hits` / `window` integers when whole.
+ * The document as PyYAML's `yaml.dump(doc, default_flow_style=False)` writes it (Scrapy
+ * Cluster's zookeeper monitor): block style, keys sorted, 2-space indent, list items not
+ * indented under their key, empty collections as `[]` / `{}`, `scale` always a float (`1.0`,
+ * `0.9`), `hits` / `window` integers when whole, strings quoted only when PyYAML would.
  *
  * @example
  * ```ts
@@ -201,24 +212,101 @@ export function updateDomainConfig(config: DomainConfig, change: DomainConfigCha
  * ```
  */
 export function formatDomainConfig(config: DomainConfig): string {
-  let out = "";
-  if (config.blacklist.length === 0) out += "blacklist: []\n";
-  else {
-    out += "blacklist:\n";
-    for (const domain of config.blacklist) out += `- ${_yamlString(domain)}\n`;
+  const domains: Record<string, Record<string, unknown>> = {};
+  for (const [domain, entry] of Object.entries(config.domains)) {
+    const fields: Record<string, unknown> = { hits: _pyNumber(entry.hits) };
+    if (entry.scale !== undefined) fields.scale = new _PyFloat(entry.scale);
+    fields.window = _pyNumber(entry.window);
+    domains[domain] = fields;
   }
-  const domains = Object.keys(config.domains).sort(_codePointOrder);
-  if (domains.length === 0) return `${out}domains: {}\n`;
-  out += "domains:\n";
-  for (const domain of domains) {
-    const entry = config.domains[domain];
-    out += `  ${_yamlString(domain)}:\n`;
-    // Sorted keys: hits, scale, window.
-    out += `    hits: ${_yamlNumber(entry.hits)}\n`;
-    if (entry.scale !== undefined) out += `    scale: ${_yamlFloat(entry.scale)}\n`;
-    out += `    window: ${_yamlNumber(entry.window)}\n`;
+  return stringify({ blacklist: config.blacklist, domains }, _PYYAML_DUMP);
+}
+
+/** A number PyYAML writes as a float even when whole (`scale: 1.0`). */
+class _PyFloat {
+  constructor(readonly value: number) {}
+}
+
+/** A number as Python types it: an int (exact, any size) when whole, else a float. */
+function _pyNumber(n: number): bigint | _PyFloat {
+  return Number.isInteger(n) ? BigInt(n) : new _PyFloat(n);
+}
+
+const _STR_TAG = "tag:yaml.org,2002:str";
+const _MERGE_TAG = "tag:yaml.org,2002:merge";
+
+/** `yaml.stringify` options that reproduce PyYAML's `dump(doc, default_flow_style=False)`. */
+const _PYYAML_DUMP: DocumentOptions & SchemaOptions & CreateNodeOptions & ToStringOptions = {
+  // YAML 1.1, as PyYAML resolves it: strings such as 'yes', '0777', '1:20' or dates are quoted.
+  version: "1.1",
+  customTags: (tags) => [
+    {
+      tag: "tag:yaml.org,2002:float",
+      default: true,
+      identify: (value) => value instanceof _PyFloat,
+      resolve: Number,
+      stringify: (item) => _pyFloat((item.value as _PyFloat).value),
+    },
+    // No merge key: PyYAML's safe loader rejects a bare `<<`, so it is written quoted.
+    ...tags.filter((tag) => !_isTag(tag, _MERGE_TAG)).map((tag) =>
+      _isTag(tag, _STR_TAG) ? _pyString(tag) : tag
+    ),
+  ],
+  merge: false,
+  sortMapEntries: (a, b) => _codePointOrder(String(a.key), String(b.key)),
+  aliasDuplicateObjects: false,
+  indentSeq: false,
+  lineWidth: 0,
+};
+
+function _isTag(tag: Tags[number], name: string): tag is ScalarTag {
+  return typeof tag === "object" && tag.tag === name && tag.collection === undefined;
+}
+
+/**
+ * The string tag, writing strings as PyYAML does without `allow_unicode`: anything but
+ * printable ASCII double-quoted with escapes; otherwise plain when `yaml` writes it plain,
+ * else single-quoted. PyYAML also quotes `<<` and `=` (its merge and value keys) and text
+ * starting with a document marker (`---`, `...`).
+ *
+ * Known differences, none for a domain name (checked against PyYAML 6.0.3 on random configs),
+ * and both read the output back the same: `yaml`'s YAML 1.1 schema quotes a few strings PyYAML
+ * leaves plain (`y`, `n`, `1e5`, `+.5`, `.`, `09`); keys of 128 characters or more, the empty key
+ * and keys with line breaks are written as plain keys, not PyYAML's `? key` form.
+ */
+function _pyString(tag: ScalarTag): ScalarTag {
+  return {
+    ...tag,
+    stringify(item, ctx, onComment, onChompKeep) {
+      const value = String(item.value);
+      if (/[^\x20-\x7e]/.test(value)) return _pyDoubleQuoted(value);
+      const plain = value !== "<<" && value !== "=" && !/^(?:---|\.\.\.)/.test(value) &&
+        tag.stringify!(item, ctx, onComment, onChompKeep) === value;
+      return plain ? value : `'${value.replaceAll("'", "''")}'`;
+    },
+  };
+}
+
+// PyYAML's short escapes in double-quoted scalars.
+// deno-fmt-ignore
+const _ESCAPES: Record<string, string> = {
+  "\0": "0", "\x07": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f", "\r": "r",
+  "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\xa0": "_", "\u2028": "L", "\u2029": "P",
+};
+
+/** A double-quoted scalar as PyYAML writes it: printable ASCII as is, the rest escaped. */
+function _pyDoubleQuoted(s: string): string {
+  const hex = (cp: number, width: number) => cp.toString(16).toUpperCase().padStart(width, "0");
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (_ESCAPES[ch] !== undefined) out += `\\${_ESCAPES[ch]}`;
+    else if (cp >= 0x20 && cp <= 0x7e) out += ch;
+    else if (cp <= 0xff) out += `\\x${hex(cp, 2)}`;
+    else if (cp <= 0xffff) out += `\\u${hex(cp, 4)}`;
+    else out += `\\U${hex(cp, 8)}`;
   }
-  return out;
+  return `${out}"`;
 }
 
 function _isMapping(value: unknown): value is Record<string, unknown> {
@@ -234,105 +322,25 @@ function _isPositive(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value) && value > 0;
 }
 
+/** Python's `str` order (by code point; UTF-16 order differs beyond the BMP). */
 function _codePointOrder(a: string, b: string): number {
-  // Python sorts str by code point; UTF-16 order differs only beyond the BMP.
-  const ca = [...a].map((c) => c.codePointAt(0)!);
-  const cb = [...b].map((c) => c.codePointAt(0)!);
-  for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
-    if (ca[i] !== cb[i]) return ca[i] - cb[i];
+  const [x, y] = [[...a], [...b]];
+  for (let i = 0; i < x.length && i < y.length; i++) {
+    if (x[i] !== y[i]) return x[i].codePointAt(0)! - y[i].codePointAt(0)!;
   }
-  return ca.length - cb.length;
-}
-
-/** An int as PyYAML writes it, or a float when not whole. */
-function _yamlNumber(n: number): string {
-  return Number.isInteger(n) ? BigInt(n).toString() : _yamlFloat(n);
+  return x.length - y.length;
 }
 
 /** A float as PyYAML writes it: Python's `repr`, with `.0` forced into exponent forms. */
-function _yamlFloat(n: number): string {
-  if (Number.isNaN(n)) return ".nan";
-  if (n === Infinity) return ".inf";
-  if (n === -Infinity) return "-.inf";
-  // Shortest round-trip digits, as Python's repr; then Python's choice of notation.
-  const [mantissa, expPart] = n.toExponential().split("e");
-  const exp = Number(expPart);
-  const negative = mantissa.startsWith("-");
-  const digits = mantissa.replace("-", "").replace(".", "");
-  let repr: string;
+function _pyFloat(n: number): string {
+  if (!Number.isFinite(n)) return Number.isNaN(n) ? ".nan" : n > 0 ? ".inf" : "-.inf";
+  // Python and JS both print the shortest round-trip digits; only the notation differs.
+  const [mantissa, e] = n.toExponential().split("e");
+  const exp = Number(e);
   if (exp >= -4 && exp < 16) {
-    if (exp < 0) repr = `0.${"0".repeat(-exp - 1)}${digits}`;
-    else if (digits.length > exp + 1) repr = `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
-    else repr = `${digits}${"0".repeat(exp + 1 - digits.length)}.0`;
-  } else {
-    const frac = digits.length > 1 ? `.${digits.slice(1)}` : ".0";
-    const sign = exp < 0 ? "-" : "+";
-    repr = `${digits[0]}${frac}e${sign}${String(Math.abs(exp)).padStart(2, "0")}`;
+    const fixed = String(n);
+    return fixed.includes(".") ? fixed : `${fixed}.0`;
   }
-  return negative ? `-${repr}` : repr;
-}
-
-// What PyYAML's resolver would read back as something other than a string (YAML 1.1): bool,
-// int, float, null, timestamp, merge and value, as in PyYAML's resolver.py.
-const _IMPLICIT = [
-  /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
-  _alternatives(
-    "[-+]?0b[0-1_]+",
-    "[-+]?0[0-7_]+",
-    "[-+]?(?:0|[1-9][0-9_]*)",
-    "[-+]?0x[0-9a-fA-F_]+",
-    "[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+",
-  ),
-  _alternatives(
-    "[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?",
-    "\\.[0-9_]+(?:[eE][-+][0-9]+)?",
-    "[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*",
-    "[-+]?\\.(?:inf|Inf|INF)",
-    "\\.(?:nan|NaN|NAN)",
-  ),
-  /^(?:~|null|Null|NULL|)$/,
-  _alternatives(
-    "[0-9]{4}-[0-9]{2}-[0-9]{2}",
-    "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \\t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]*)?" +
-      "(?:[ \\t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?",
-  ),
-  /^(?:<<|=)$/,
-];
-
-function _alternatives(...patterns: string[]): RegExp {
-  return new RegExp(`^(?:${patterns.join("|")})$`);
-}
-
-/** PyYAML's `analyze_scalar` for printable ASCII: may it be written plain in block context? */
-function _plainAllowed(s: string): boolean {
-  if (s === "" || s.startsWith(" ") || s.endsWith(" ")) return false;
-  if ("#,[]{}&*!|>'\"%@`".includes(s[0])) return false;
-  if ("-?".includes(s[0]) && (s.length === 1 || s[1] === " ")) return false;
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] === ":" && (i + 1 === s.length || s[i + 1] === " ")) return false;
-    if (s[i] === "#" && s[i - 1] === " ") return false;
-  }
-  return true;
-}
-
-/**
- * A string scalar as PyYAML writes it, for the characters domain names use: plain when safe,
- * single-quoted when it would read back as another type or holds indicator characters,
- * double-quoted with escapes when it holds non-printable or non-ASCII characters.
- */
-function _yamlString(s: string): string {
-  if (/[^\x20-\x7e]/.test(s)) {
-    let out = '"';
-    for (const ch of s) {
-      const cp = ch.codePointAt(0)!;
-      if (ch === '"' || ch === "\\") out += `\\${ch}`;
-      else if (cp >= 0x20 && cp <= 0x7e) out += ch;
-      else if (cp <= 0xff) out += `\\x${cp.toString(16).toUpperCase().padStart(2, "0")}`;
-      else if (cp <= 0xffff) out += `\\u${cp.toString(16).toUpperCase().padStart(4, "0")}`;
-      else out += `\\U${cp.toString(16).toUpperCase().padStart(8, "0")}`;
-    }
-    return `${out}"`;
-  }
-  const plain = _plainAllowed(s) && !_IMPLICIT.some((re) => re.test(s));
-  return plain ? s : `'${s.replaceAll("'", "''")}'`;
+  const digits = String(Math.abs(exp)).padStart(2, "0");
+  return `${mantissa.includes(".") ? mantissa : `${mantissa}.0`}e${exp < 0 ? "-" : "+"}${digits}`;
 }

@@ -65,6 +65,53 @@ Deno.test("formatDomainConfig() writes floats, ints and odd domain names as PyYA
   );
 });
 
+// Scrapy Cluster's own crawler/config/example.yml, as it ships.
+const EXAMPLE_YML = "domains:\n    dmoztools.net:\n        window: 60\n        hits: 60\n" +
+  "        scale: 1.0\n    wikipedia.org:\n        window: 60\n        hits: 30\n        scale: 0.5\n";
+
+Deno.test("formatDomainConfig() round-trips Scrapy Cluster's example.yml as PyYAML dumps it", () => {
+  const config = parseDomainConfig(EXAMPLE_YML);
+  assert.deepEqual(config, {
+    blacklist: [],
+    domains: {
+      "dmoztools.net": { window: 60, hits: 60, scale: 1 },
+      "wikipedia.org": { window: 60, hits: 30, scale: 0.5 },
+    },
+  });
+  // yaml.dump(config, default_flow_style=False), checked with PyYAML 6.0.3.
+  const dumped = "blacklist: []\ndomains:\n  dmoztools.net:\n    hits: 60\n    scale: 1.0\n" +
+    "    window: 60\n  wikipedia.org:\n    hits: 30\n    scale: 0.5\n    window: 60\n";
+  assert.equal(formatDomainConfig(config), dumped);
+  assert.equal(formatDomainConfig(parseDomainConfig(dumped)), dumped);
+});
+
+Deno.test("formatDomainConfig() quotes and escapes strings as PyYAML does", () => {
+  const config: DomainConfig = {
+    // deno-fmt-ignore
+    blacklist: [
+      "<<", "=", "---a", "...", "a\u00a0b", "a\tb", "\u65e5\u672c.jp", "\u{1f600}.com", "it's", "'a",
+      "0x1F", "2001-12-14", "null",
+    ],
+    domains: {
+      "m\u00fcnchen.de": { hits: 1e21, window: 1e-7, scale: 0.00001 },
+      "on": { hits: 5, window: 10, scale: 1 },
+      "1:20": { hits: 1, window: 0.1, scale: 1 / 3 },
+    },
+  };
+  // yaml.dump(config, default_flow_style=False), checked with PyYAML 6.0.3.
+  assert.equal(
+    formatDomainConfig(config),
+    "blacklist:\n- '<<'\n- '='\n- '---a'\n- '...'\n- \"a\\_b\"\n- \"a\\tb\"\n" +
+      "- \"\\u65E5\\u672C.jp\"\n- \"\\U0001F600.com\"\n- it's\n- '''a'\n- '0x1F'\n" +
+      "- '2001-12-14'\n- 'null'\ndomains:\n" +
+      "  '1:20':\n    hits: 1\n    scale: 0.3333333333333333\n    window: 0.1\n" +
+      '  "m\\xFCnchen.de":\n    hits: 1000000000000000000000\n    scale: 1.0e-05\n' +
+      "    window: 1.0e-07\n" +
+      "  'on':\n    hits: 5\n    scale: 1.0\n    window: 10\n",
+  );
+  assert.deepEqual(parseDomainConfig(formatDomainConfig(config)), config);
+});
+
 Deno.test("formatDomainConfig() output parses back to the same config", () => {
   const config: DomainConfig = {
     blacklist: ["ebay.com", "yes", "[::1]"],
