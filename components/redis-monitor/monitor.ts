@@ -12,9 +12,11 @@ import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
 import { sleep } from "../../lib/async/mod.ts";
 import {
+  BufferedCounter,
   heartbeatKey,
   hostName,
   PROCESS_ID,
+  redisStatsWriter,
   startHeartbeat,
   startStatsDump,
   StatsCollector,
@@ -60,10 +62,12 @@ export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSi
   const { settings, redis, log } = deps;
   const now = deps.now ?? (() => Date.now() / 1000);
   const matchers = deps.plugins.map(({ plugin }) => ({ plugin, re: globToRegExp(plugin.pattern) }));
-  const stats = new StatsCollector(
+  const collector = new StatsCollector(
     "redis-monitor",
     windowsFromNames(settings.STATS_TIMES, (n) => log.warn("Unknown STATS_TIMES {n}", { n })),
   );
+  // Counts of a job are written with it; a write that fails keeps them for the next one.
+  const stats = new BufferedCounter(redisStatsWriter(redis, collector));
   const patterns = deps.plugins.map((p) => p.plugin.pattern);
   // Expiry jobs written by other tools are due at their value; everything else at once.
   const dueOf = (key: string, value: string | null) =>
@@ -112,6 +116,7 @@ export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSi
     }
   }
   for (const { plugin } of deps.plugins) await plugin.close?.();
+  await stats.close();
   log.info("Redis Monitor stopped");
 }
 
@@ -119,7 +124,7 @@ async function processJob(
   deps: MonitorDeps,
   plugin: RedisMonitorPlugin,
   key: string,
-  stats: StatsCollector,
+  stats: BufferedCounter,
   now: () => number,
 ): Promise<void> {
   const { settings, redis } = deps;
@@ -212,12 +217,11 @@ async function publish(deps: MonitorDeps, answer: Answer): Promise<void> {
   await deps.producer.send(outboundFirehose(prefix), json);
 }
 
-async function count(deps: MonitorDeps, stats: StatsCollector, names: string[]): Promise<void> {
+async function count(deps: MonitorDeps, stats: BufferedCounter, names: string[]): Promise<void> {
   const wanted = names.filter((n) =>
     n === "total" || n === "fail" ? deps.settings.STATS_TOTAL : deps.settings.STATS_PLUGINS
   );
   if (wanted.length === 0) return;
-  const pipeline = deps.redis.pipeline();
-  for (const name of wanted) stats.increment(pipeline, name);
-  await pipeline.exec().catch(() => {});
+  for (const name of wanted) stats.count(name);
+  await stats.flush();
 }

@@ -18,6 +18,7 @@ import {
 } from "../../lib/stats/mod.ts";
 import { checkKafka, closeRedis, connectProducer, connectRedis } from "../../lib/services/mod.ts";
 import { outboundFirehose } from "../../lib/api/mod.ts";
+import { withTimeout } from "../../lib/async/mod.ts";
 import { loadPluginsToClassify } from "../kafka-monitor/plugin.ts";
 import { KafkaAnswers, type Routed } from "./answers.ts";
 import { createApp, type RestHandler } from "./app.ts";
@@ -99,10 +100,10 @@ export async function startRestService(
       onAnswer: opts.onAnswer,
     });
     cleanups.push(() => answers.close());
-    await _within(
+    await withTimeout(
       answers.start(),
       opts.readyTimeoutMs ?? 30_000,
-      `Cannot start: the consumer of ${answersTopic} did not join its group in time`,
+      { message: `Cannot start: the consumer of ${answersTopic} did not join its group in time` },
     );
 
     const feeder = new KafkaFeeder({
@@ -142,19 +143,5 @@ export async function startRestService(
   } catch (err) {
     await cleanup();
     throw err;
-  }
-}
-
-async function _within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(message)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { TimeoutError, withTimeout } from "../async/timeout.ts";
 import { Redis, type RedisOptions } from "ioredis";
 import { float, int, optStr, str } from "../config/parsers.ts";
 
@@ -87,24 +88,19 @@ export async function connectRedis(
   const onError = (err: unknown) => lastError = err;
   client.on("error", onError);
   const timeoutMs = opts.timeoutMs ?? s.REDIS_SOCKET_TIMEOUT * 1000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await Promise.race([
-      client.connect().then(() => client.ping()),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(lastError ?? new Error(`no answer in ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
+    await withTimeout(client.connect().then(() => client.ping()), timeoutMs, {
+      message: `no answer in ${timeoutMs} ms`,
+    }).catch((err) => {
+      // Out of time: the last connection error says more than the timeout itself.
+      throw err instanceof TimeoutError && lastError !== null ? lastError : err;
+    });
     return client;
   } catch (err) {
     client.disconnect();
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(`Cannot connect to Redis at ${describeRedis(s)}: ${reason}`);
   } finally {
-    clearTimeout(timer);
     client.off("error", onError);
   }
 }
