@@ -2,7 +2,7 @@
  * `deno task test`: provisions Redis, ZooKeeper and Kafka (or uses those named by `REDIS_URL`,
  * `KAFKA_HOSTS`, `ZOOKEEPER_HOSTS`), runs `deno test` against them, and stops them again, also
  * when the tests fail or the run is interrupted. Extra arguments go to `deno test`
- * (`deno task test lib/keys_test.ts`, `deno task test --filter queue`).
+ * (`deno task test test/integration/frontier_test.ts`, `deno task test --filter queue`).
  *
  * @module
  */

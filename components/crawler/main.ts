@@ -22,8 +22,8 @@ import {
 } from "../../lib/services/mod.ts";
 import { crawledFirehose } from "../../lib/api/mod.ts";
 import { runCrawler } from "./crawler.ts";
-import { startLiveConfig } from "./live_config.ts";
-import { CrawlerThrottle } from "./throttle.ts";
+import { startLiveConfig } from "./live/live_config.ts";
+import { CrawlerThrottle } from "./live/throttle.ts";
 import { CRAWLER_SETTINGS } from "./settings.ts";
 import { loadSpider } from "./spider_loader.ts";
 

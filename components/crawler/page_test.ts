@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { crawlRequest } from "../../test/requests.ts";
 import { startTestSite } from "../../test/site.ts";
-import { fetchPage } from "./fetcher.ts";
+import { fetchPage } from "./fetch/fetcher.ts";
 import { createPage, isXmlContentType, type PageFields, parsePageDocument } from "./page.ts";
 import linkSpider from "./spiders/link.ts";
 

@@ -15,10 +15,10 @@ import {
   REDIS_SETTINGS,
 } from "../../lib/services/mod.ts";
 import { STATS_SETTINGS } from "../../lib/stats/mod.ts";
-import { FETCH_SETTINGS } from "./fetch_settings.ts";
-import { LIVE_CONFIG_SETTINGS } from "./live_config.ts";
-import { PUBLIC_IP_SETTINGS } from "./public_ip.ts";
-import { THROTTLE_SETTINGS } from "./throttle.ts";
+import { FETCH_SETTINGS } from "./fetch/settings.ts";
+import { LIVE_CONFIG_SETTINGS } from "./live/live_config.ts";
+import { PUBLIC_IP_SETTINGS } from "./live/public_ip.ts";
+import { THROTTLE_SETTINGS } from "./live/throttle.ts";
 
 /** Every setting of the crawler. */
 export const CRAWLER_SETTINGS = {

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { extractLinks } from "../../components/crawler/link_extractor.ts";
+import { extractLinks } from "../../components/crawler/links/link_extractor.ts";
 import { cpuSeconds, peakRssMb } from "./proc.ts";
 
 /** Figures of one baseline run. */

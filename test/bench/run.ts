@@ -193,7 +193,7 @@ async function main(): Promise<number> {
     console.error((err as Error).message);
     return 2;
   }
-  // Ctrl-C stops our children and the services (while they start, local_infra's exit hook
+  // Ctrl-C stops our children and the services (while they start, lib/services/local's exit hook
   // kills them when we exit).
   const started_: { services?: LocalServices } = {};
   let interrupted = false;

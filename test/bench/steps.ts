@@ -15,10 +15,10 @@ import { crawlRequest } from "../requests.ts";
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import crc32C from "kafkajs/src/protocol/recordBatch/crc32C/index.js";
-import { compileLinkFilter, extractLinks } from "../../components/crawler/link_extractor.ts";
+import { compileLinkFilter, extractLinks } from "../../components/crawler/links/link_extractor.ts";
 import { createPage } from "../../components/crawler/page.ts";
 import linkSpider from "../../components/crawler/spiders/link.ts";
-import { serializeItem } from "../../components/crawler/result_item.ts";
+import { serializeItem } from "../../components/crawler/pipeline/result_item.ts";
 import {
   type FetchedPage,
   followRequest,

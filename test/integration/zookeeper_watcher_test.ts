@@ -19,7 +19,7 @@ import {
   isValidZookeeperPath,
   ZookeeperWatcher,
   type ZookeeperWatcherOptions,
-} from "../../components/crawler/zookeeper_watcher.ts";
+} from "../../components/crawler/live/zookeeper_watcher.ts";
 
 /** What a watcher reported, in order. */
 class Recorder {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { createValidator } from "../../../lib/api/mod.ts";
 import { crawlRequest } from "../../../test/requests.ts";
 import { createPage, type PageFields, parsePageDocument } from "../page.ts";
-import { serializeItem } from "../result_item.ts";
+import { serializeItem } from "../pipeline/result_item.ts";
 import type { FetchedPage, QueuedRequest, Spider, SpiderOutput } from "../spider.ts";
 import { loadSpider } from "../spider_loader.ts";
 

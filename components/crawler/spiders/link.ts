@@ -6,7 +6,7 @@
  * @module
  */
 
-import { compileLinkFilter, extractLinks } from "../link_extractor.ts";
+import { compileLinkFilter, extractLinks } from "../links/link_extractor.ts";
 import {
   baseItem,
   type FetchedPage,

@@ -7,7 +7,7 @@
  * - `domain-update` replaces the domain's entry with `{window, hits, scale}` (scale 1.0 when
  *   absent; 0 pauses the domain), `domain-remove` deletes it, `blacklist-update` appends the
  *   domain unless listed, `blacklist-remove` removes it. The document is written exactly as
- *   Scrapy Cluster's PyYAML did (see `lib/domain_config.ts`).
+ *   Scrapy Cluster's PyYAML did (see `lib/api/domain_config.ts`).
  * - **No lost updates**: read-modify-write with ZooKeeper's version check. The write carries
  *   the version read; when another monitor wrote in between (`BAD_VERSION`), the document is
  *   read again and the change re-applied (after a few random milliseconds, so racing monitors

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Lease } from "../../lib/frontier/mod.ts";
+import type { Lease } from "../../../lib/frontier/mod.ts";
 import type { CrawlContext } from "./context.ts";
 import { type Attempt, handleFailure } from "./failures.ts";
 import { decodeRequest } from "./steps/decode.ts";

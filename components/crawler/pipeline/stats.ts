@@ -8,7 +8,7 @@
  * @module
  */
 
-import { BufferedCounter, type StatsWriter } from "../../lib/stats/mod.ts";
+import { BufferedCounter, type StatsWriter } from "../../../lib/stats/mod.ts";
 
 /** Options of {@linkcode CrawlerStats}. */
 export interface CrawlerStatsOptions {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ParseError, PoisonRequestError } from "../errors.ts";
-import { createPage } from "../page.ts";
-import type { FetchedPage, QueuedRequest, Spider } from "../spider.ts";
+import { createPage } from "../../page.ts";
+import type { FetchedPage, QueuedRequest, Spider } from "../../spider.ts";
 import { decodeRequest, urlOf } from "./decode.ts";
 import { shouldRetryStatus } from "./fetch.ts";
 import { parseStep } from "./parse.ts";

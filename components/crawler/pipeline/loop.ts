@@ -11,13 +11,13 @@
  * @module
  */
 
-import { sleep } from "../../lib/async/mod.ts";
+import { sleep } from "../../../lib/async/mod.ts";
 import {
   type Lease,
   popLeased,
   reclaimExpiredLeases,
   returnLeases,
-} from "../../lib/frontier/mod.ts";
+} from "../../../lib/frontier/mod.ts";
 import type { CrawlContext } from "./context.ts";
 import { processLease } from "./process.ts";
 import { Slots } from "./slots.ts";

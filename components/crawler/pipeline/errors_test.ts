@@ -7,7 +7,7 @@ import {
   PoisonRequestError,
   RetryableError,
 } from "./errors.ts";
-import { FetchError } from "./fetcher.ts";
+import { FetchError } from "../fetch/fetcher.ts";
 
 Deno.test("`classifyFailure()` retries timeouts, connection and DNS errors", () => {
   for (const kind of ["timeout", "connection", "dns"] as const) {

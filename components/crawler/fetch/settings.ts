@@ -1,12 +1,12 @@
 /**
- * The download settings of the crawler, read by the fetcher (`fetcher.ts`) and by the crawler
+ * The download settings of the crawler, read by the fetcher (`fetcher.ts` here) and by the crawler
  * when it builds a fetch: how long one page may take, how much of its body is kept, and the
  * User-Agent of requests that name none.
  *
  * @module
  */
 
-import { float, int, str } from "../../lib/config/mod.ts";
+import { float, int, str } from "../../../lib/config/mod.ts";
 
 /** The download settings (Scrapy's names for the timeout and size cap). */
 export const FETCH_SETTINGS = {

@@ -11,7 +11,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { baseItem, type FetchedPage, type QueuedRequest } from "./spider.ts";
+import { baseItem, type FetchedPage, type QueuedRequest } from "../spider.ts";
 
 /** Options of {@linkcode serializeItem}. */
 export interface SerializeOptions {

@@ -7,12 +7,12 @@
  * @module
  */
 
-import { type EnqueueEntry, enqueueRequests } from "../../../lib/frontier/mod.ts";
-import { crawledAppTopic, crawledFirehose } from "../../../lib/api/mod.ts";
-import { registeredDomain, requestFingerprint } from "../../../lib/web/mod.ts";
+import { type EnqueueEntry, enqueueRequests } from "../../../../lib/frontier/mod.ts";
+import { crawledAppTopic, crawledFirehose } from "../../../../lib/api/mod.ts";
+import { registeredDomain, requestFingerprint } from "../../../../lib/web/mod.ts";
 import { type CrawlContext, crawlOf } from "../context.ts";
 import { ItemTooLargeError, serializeItem } from "../result_item.ts";
-import type { FetchedPage, QueuedRequest, SpiderOutput } from "../spider.ts";
+import type { FetchedPage, QueuedRequest, SpiderOutput } from "../../spider.ts";
 
 /** What {@linkcode emitStep} did. */
 export interface Emitted {

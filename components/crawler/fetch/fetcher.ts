@@ -22,8 +22,8 @@
  */
 
 import { decoderFor, detectCharset, isTextual, mimeType } from "./charset.ts";
-import { createPage } from "./page.ts";
-import type { FetchedPage } from "./spider.ts";
+import { createPage } from "../page.ts";
+import type { FetchedPage } from "../spider.ts";
 
 export { detectCharset, isTextual } from "./charset.ts";
 

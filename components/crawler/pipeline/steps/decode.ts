@@ -6,7 +6,7 @@
  */
 
 import { PoisonRequestError } from "../errors.ts";
-import type { QueuedRequest } from "../spider.ts";
+import type { QueuedRequest } from "../../spider.ts";
 
 /** Parses a queue member; throws {@linkcode PoisonRequestError} when it is not a request. */
 export function decodeRequest(member: string): QueuedRequest {

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { FetchError } from "./fetcher.ts";
+import { FetchError } from "../fetch/fetcher.ts";
 
 /** What the crawler does with a failed request; see the module doc. */
 export type FailureKind = "retryable" | "permanent" | "poison" | "aborted" | "unexpected";

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { sleep } from "../../lib/async/mod.ts";
+import { sleep } from "../../../lib/async/mod.ts";
 
 /** Slots for requests in flight, per process and per domain. */
 export class Slots {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { str } from "../../lib/config/mod.ts";
+import { str } from "../../../lib/config/mod.ts";
 
 /** Where the crawler's public IP comes from (Scrapy Cluster's names). */
 export const PUBLIC_IP_SETTINGS = {

@@ -7,7 +7,7 @@
  */
 
 import { ParseError } from "../errors.ts";
-import type { FetchedPage, QueuedRequest, Spider, SpiderOutput } from "../spider.ts";
+import type { FetchedPage, QueuedRequest, Spider, SpiderOutput } from "../../spider.ts";
 
 /** Runs `spider.parse`; throws {@linkcode ParseError} for anything it does wrong. */
 export async function parseStep(

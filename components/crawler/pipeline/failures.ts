@@ -6,11 +6,11 @@
  * @module
  */
 
-import { enqueueRequests, type Lease } from "../../lib/frontier/mod.ts";
+import { enqueueRequests, type Lease } from "../../../lib/frontier/mod.ts";
 import { type CrawlContext, crawlOf } from "./context.ts";
 import { classifyFailure } from "./errors.ts";
 import { errorItem } from "./result_item.ts";
-import type { FetchedPage, QueuedRequest } from "./spider.ts";
+import type { FetchedPage, QueuedRequest } from "../spider.ts";
 import { urlOf } from "./steps/decode.ts";
 import { publishItem } from "./steps/emit.ts";
 

@@ -7,11 +7,11 @@
  * @module
  */
 
-import { ensureScheme } from "../../../lib/web/mod.ts";
+import { ensureScheme } from "../../../../lib/web/mod.ts";
 import type { CrawlContext } from "../context.ts";
 import { RetryableError } from "../errors.ts";
-import { FetchError, fetchPage } from "../fetcher.ts";
-import type { FetchedPage, QueuedRequest } from "../spider.ts";
+import { FetchError, fetchPage } from "../../fetch/fetcher.ts";
+import type { FetchedPage, QueuedRequest } from "../../spider.ts";
 
 /** Downloads `req`; throws `FetchError` or {@linkcode RetryableError}. */
 export async function fetchStep(ctx: CrawlContext, req: QueuedRequest): Promise<FetchedPage> {

@@ -9,15 +9,15 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
-import { ackLeases, type EnqueueCrawl } from "../../lib/frontier/mod.ts";
-import { type BatchingProducer } from "../../lib/services/mod.ts";
-import { redisStatsWriter, StatsCollector, windowsFromNames } from "../../lib/stats/mod.ts";
+import { ackLeases, type EnqueueCrawl } from "../../../lib/frontier/mod.ts";
+import { type BatchingProducer } from "../../../lib/services/mod.ts";
+import { redisStatsWriter, StatsCollector, windowsFromNames } from "../../../lib/stats/mod.ts";
 import { AckBatcher } from "./acks.ts";
 import { RecentlySent } from "./recently_sent.ts";
-import type { CrawlerSettings } from "./settings.ts";
-import type { QueuedRequest, Spider } from "./spider.ts";
+import type { CrawlerSettings } from "../settings.ts";
+import type { QueuedRequest, Spider } from "../spider.ts";
 import { CrawlerStats } from "./stats.ts";
-import { CrawlerThrottle } from "./throttle.ts";
+import { CrawlerThrottle } from "../live/throttle.ts";
 
 /** What `runCrawler()` needs. */
 export interface CrawlerDeps {

@@ -6,7 +6,7 @@ import {
   type Route,
   startTestSite,
   type TestSite,
-} from "../../test/site.ts";
+} from "../../../test/site.ts";
 import {
   cookieHeader,
   DEFAULT_USER_AGENT,

@@ -45,7 +45,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import zookeeper from "node-zookeeper-client";
-import { retry, RetryError, type RetryOptions } from "../../lib/async/mod.ts";
+import { retry, RetryError, type RetryOptions } from "../../../lib/async/mod.ts";
 import {
   type Client,
   closeZookeeper,
@@ -55,7 +55,7 @@ import {
   getData,
   isConnected,
   isZookeeperError,
-} from "../../lib/services/mod.ts";
+} from "../../../lib/services/mod.ts";
 
 /** The pointer node does not hold a valid node path (check for a trailing newline!). */
 export const INVALID_PATH = "Invalid pointer path";

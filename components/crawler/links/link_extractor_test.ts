@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { canonicalizeUrl } from "../../lib/web/mod.ts";
+import { canonicalizeUrl } from "../../../lib/web/mod.ts";
 import { extractLinks } from "./link_extractor.ts";
 import { anchors, PAGE, urls } from "./testdata/links.ts";
 

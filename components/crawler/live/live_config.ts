@@ -9,12 +9,12 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
-import { wakeDomains } from "../../lib/frontier/mod.ts";
-import { type DomainConfig, domainConfigPath, parseDomainConfig } from "../../lib/api/mod.ts";
-import { int, str } from "../../lib/config/mod.ts";
+import { wakeDomains } from "../../../lib/frontier/mod.ts";
+import { type DomainConfig, domainConfigPath, parseDomainConfig } from "../../../lib/api/mod.ts";
+import { int, str } from "../../../lib/config/mod.ts";
 import { lookupPublicIp } from "./public_ip.ts";
 import { ZookeeperWatcher } from "./zookeeper_watcher.ts";
-import type { CrawlerSettings } from "./settings.ts";
+import type { CrawlerSettings } from "../settings.ts";
 import type { CrawlerThrottle } from "./throttle.ts";
 
 /** Where the domain config lives and how often the public IP is refreshed. */

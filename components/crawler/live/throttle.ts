@@ -8,10 +8,10 @@
  * @module
  */
 
-import { type ThrottleSpec } from "../../lib/frontier/mod.ts";
-import { type DomainConfig, effectiveHits } from "../../lib/api/mod.ts";
-import { bool, float, int } from "../../lib/config/mod.ts";
-import type { CrawlerSettings } from "./settings.ts";
+import { type ThrottleSpec } from "../../../lib/frontier/mod.ts";
+import { type DomainConfig, effectiveHits } from "../../../lib/api/mod.ts";
+import { bool, float, int } from "../../../lib/config/mod.ts";
+import type { CrawlerSettings } from "../settings.ts";
 
 /** The throttle's settings (Scrapy Cluster's names; `THROTTLE_ENABLED` is ours). */
 export const THROTTLE_SETTINGS = {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { errorItem, itemTimestamp, ItemTooLargeError, serializeItem } from "./result_item.ts";
-import { createPage } from "./page.ts";
-import type { FetchedPage, QueuedRequest } from "./spider.ts";
-import { createValidator } from "../../lib/api/mod.ts";
+import { createPage } from "../page.ts";
+import type { FetchedPage, QueuedRequest } from "../spider.ts";
+import { createValidator } from "../../../lib/api/mod.ts";
 
 const page = (over: Partial<FetchedPage> = {}): FetchedPage =>
   createPage({

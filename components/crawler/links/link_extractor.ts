@@ -23,8 +23,8 @@
 
 import { decodeHTML, decodeHTMLAttribute } from "entities";
 import { Tokenizer } from "htmlparser2";
-import { canonicalizeUrl } from "../../lib/web/mod.ts";
-import type { PageLink } from "./spider.ts";
+import { canonicalizeUrl } from "../../../lib/web/mod.ts";
+import type { PageLink } from "../spider.ts";
 import { _filterParts } from "./link_filter.ts";
 
 export { compileLinkFilter, IGNORED_EXTENSIONS, type LinkFilter } from "./link_filter.ts";
