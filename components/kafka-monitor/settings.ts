@@ -5,7 +5,7 @@
  * @module
  */
 
-import { compat, dict, float, int, logSettings, type SettingsOf } from "../../lib/config/mod.ts";
+import { compat, float, int, logSettings, type SettingsOf } from "../../lib/config/mod.ts";
 import {
   KAFKA_CONSUMER_SETTINGS,
   KAFKA_PRODUCER_SETTINGS,
@@ -14,6 +14,7 @@ import {
   REDIS_SETTINGS,
 } from "../../lib/services/mod.ts";
 import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
+import { CLASSIFIER_SETTINGS } from "./plugin_settings.ts";
 
 /** Every setting of the kafka-monitor. */
 export const KAFKA_MONITOR_SETTINGS = {
@@ -31,18 +32,12 @@ export const KAFKA_MONITOR_SETTINGS = {
     float(0.01, "seconds the main loop sleeps between looks for requests", { min: 0 }),
     "has no effect: the monitor handles messages as Kafka delivers them",
   ),
-  PLUGINS: dict<number | null>(
-    { scraper_handler: 100, action_handler: 200, stats_handler: 300, zookeeper_handler: 400 },
-    "request handlers → rank (lower ranks validate first; null disables). Built-ins by name " +
-      "(scraper_handler, action_handler, stats_handler, zookeeper_handler; Scrapy Cluster's " +
-      "'plugins.scraper_handler.ScraperHandler' also works), custom ones by module path",
-  ),
+  ...CLASSIFIER_SETTINGS,
   MAX_REQUEST_BYTES: int(
     256 * 1024,
     "largest accepted request in bytes; bigger messages are counted as failures",
     { min: 1 },
   ),
-  MAXDEPTH_LIMIT: int(3, "highest maxdepth a crawl request may ask for", { min: 0 }),
   DUPEFILTER_TIMEOUT: int(
     600,
     "seconds a crawl's dupefilter lives after its last use (seeds are recorded in it too)",

@@ -8,7 +8,6 @@
 
 import {
   compat,
-  dict,
   float,
   int,
   list,
@@ -25,6 +24,7 @@ import {
   REDIS_SETTINGS,
 } from "../../lib/services/mod.ts";
 import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
+import { CLASSIFIER_SETTINGS } from "../kafka-monitor/plugin_settings.ts";
 
 /** Every setting of the rest service. */
 export const REST_SETTINGS = {
@@ -85,13 +85,7 @@ export const REST_SETTINGS = {
     "accepted API keys (X-Api-Key or Authorization: Bearer); empty = no authentication",
   ),
   // The kafka-monitor's rows: /feed refuses what the kafka-monitor would refuse.
-  PLUGINS: dict<number | null>(
-    { scraper_handler: 100, action_handler: 200, stats_handler: 300, zookeeper_handler: 400 },
-    "request handlers → rank (lower ranks validate first; null disables). Built-ins by name " +
-      "(scraper_handler, action_handler, stats_handler, zookeeper_handler; Scrapy Cluster's " +
-      "'plugins.scraper_handler.ScraperHandler' also works), custom ones by module path",
-  ),
-  MAXDEPTH_LIMIT: int(3, "highest maxdepth a crawl request may ask for", { min: 0 }),
+  ...CLASSIFIER_SETTINGS,
   SLEEP_TIME: float(5, "seconds between heartbeats (stats:rest:self:<host>:<id>)", {
     exclusiveMin: 0,
   }),
