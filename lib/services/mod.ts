@@ -2,8 +2,9 @@
  * Clients of the services the cluster runs on, each behind one module so the library can be
  * swapped: Redis (`redis.ts`, ioredis; `lua.ts` registers a package's Lua scripts), Kafka
  * (`kafka.ts`, kafkajs: fail-early connect, batching producer, topics) and ZooKeeper
- * (`zookeeper.ts`, node-zookeeper-client as promises). Provisioning local servers for
- * `deno task cluster` and the tests is the sub-package `local/`.
+ * (`zookeeper.ts` connections, `zookeeper_nodes.ts` node reads and writes: node-zookeeper-client
+ * as promises). Provisioning local servers for `deno task cluster` and the tests is the
+ * sub-package `local/`.
  *
  * @module
  */
@@ -13,3 +14,4 @@ export * from "./lua.ts";
 export * from "./kafka.ts";
 export * from "./kafka_settings.ts";
 export * from "./zookeeper.ts";
+export * from "./zookeeper_nodes.ts";

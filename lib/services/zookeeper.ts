@@ -3,7 +3,8 @@
  * line, every call is bounded by a timeout and can be aborted, and closing waits until the
  * client has really let go of its socket (so `deno test` sanitizers pass).
  *
- * All use of node-zookeeper-client goes through this module and `zookeeper_watcher.ts`.
+ * All use of node-zookeeper-client goes through this module, `zookeeper_nodes.ts` (reading and
+ * writing nodes) and the crawler's `live/zookeeper_watcher.ts`.
  *
  * The client reconnects by itself after a dropped connection (retrying each server, then
  * waiting a random delay up to `spinDelay`) and keeps its session, its watches and its queued
@@ -12,7 +13,7 @@
  *
  * @example
  * ```ts ignore
- * import { closeZookeeper, connectZookeeper, create, getData, setData } from "./zookeeper.ts";
+ * import { closeZookeeper, connectZookeeper, create, getData, setData } from "./mod.ts";
  *
  * const zk = await connectZookeeper("127.0.0.1:2181", { timeoutMs: 5_000 });
  * await create(zk, "/demo/config", "a: 1\n", { mkdirp: true });
@@ -24,7 +25,6 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import type { EventEmitter } from "node:events";
 import net from "node:net";
 import zookeeper from "node-zookeeper-client";
@@ -65,22 +65,6 @@ export interface ConnectZookeeperOptions {
   /** Gives up (closing the client) when aborted. */
   signal?: AbortSignal;
 }
-
-/** Options of the calls below. */
-export interface CallOptions {
-  /** Time allowed for the answer. @default 10_000 */
-  timeoutMs?: number;
-  /** Gives up (rejecting with `ABORTED`) when aborted. */
-  signal?: AbortSignal;
-}
-
-/** A node's content (UTF-8; an empty node reads as "") and version. */
-export interface NodeData {
-  data: string;
-  version: number;
-}
-
-const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
 /** Connection manager states of node-zookeeper-client (lib/ConnectionManager.js). */
 const CM_CLOSING = -1;
@@ -236,168 +220,4 @@ export async function closeZookeeper(client: Client, timeoutMs = 3_000): Promise
     clearTimeout(nudge);
     if (cm.state !== CM_CLOSED) cm.socket?.destroy();
   }
-}
-
-/** Reads a node (and sets `watch` on it). Throws `NO_NODE` when it does not exist. */
-export function getData(
-  client: Client,
-  path: string,
-  opts: CallOptions & { watch?: (event: ZkEvent) => void } = {},
-): Promise<NodeData> {
-  return _call<NodeData>("getData", path, opts, (done) => {
-    const cb = (err: unknown, data: Buffer | null | undefined, stat: { version: number }) =>
-      err
-        ? done(err)
-        : done(null, { data: data ? data.toString("utf8") : "", version: stat.version });
-    if (opts.watch) client.getData(path, opts.watch, cb);
-    else client.getData(path, cb);
-  });
-}
-
-/**
- * Writes a node when its version is still `version` (-1: any version); resolves with the new
- * version. Throws `BAD_VERSION` when someone wrote it meanwhile, `NO_NODE` when it is gone.
- */
-export function setData(
-  client: Client,
-  path: string,
-  data: string,
-  version = -1,
-  opts: CallOptions = {},
-): Promise<number> {
-  return _call<number>("setData", path, opts, (done) => {
-    client.setData(
-      path,
-      Buffer.from(data, "utf8"),
-      version,
-      (err, stat) => err ? done(err) : done(null, stat.version),
-    );
-  });
-}
-
-/**
- * Creates a node holding `data`; with `mkdirp` its missing parents are created too (empty)
- * and an existing node is not an error. Resolves true when this call created it.
- */
-export async function create(
-  client: Client,
-  path: string,
-  data = "",
-  opts: CallOptions & { mkdirp?: boolean } = {},
-): Promise<boolean> {
-  if (opts.mkdirp) {
-    const parent = path.slice(0, path.lastIndexOf("/"));
-    if (parent && !(await exists(client, parent, opts))) {
-      await _call<string>("mkdirp", parent, opts, (done) => {
-        client.mkdirp(parent, (err, p) => err ? done(err) : done(null, p));
-      });
-    }
-  }
-  try {
-    await _call<string>("create", path, opts, (done) => {
-      const payload = data === "" ? undefined : Buffer.from(data, "utf8");
-      if (payload) client.create(path, payload, (err, p) => err ? done(err) : done(null, p));
-      else client.create(path, (err, p) => err ? done(err) : done(null, p));
-    });
-    return true;
-  } catch (err) {
-    if (opts.mkdirp && isZookeeperError(err, "NODE_EXISTS")) return false;
-    throw err;
-  }
-}
-
-/** True when the node exists; `watch` fires when it is created, changed or deleted. */
-export function exists(
-  client: Client,
-  path: string,
-  opts: CallOptions & { watch?: (event: ZkEvent) => void } = {},
-): Promise<boolean> {
-  return _call<boolean>("exists", path, opts, (done) => {
-    const cb = (err: unknown, stat: unknown) => err ? done(err) : done(null, Boolean(stat));
-    if (opts.watch) client.exists(path, opts.watch, cb);
-    else client.exists(path, cb);
-  });
-}
-
-/** The names of a node's children. Throws `NO_NODE` when it does not exist. */
-export function getChildren(
-  client: Client,
-  path: string,
-  opts: CallOptions = {},
-): Promise<string[]> {
-  return _call<string[]>("getChildren", path, opts, (done) => {
-    client.getChildren(path, (err, children) => err ? done(err) : done(null, children));
-  });
-}
-
-/** Deletes a node (with `recursive`, its whole subtree); a missing node is not an error. */
-export async function remove(
-  client: Client,
-  path: string,
-  opts: CallOptions & { recursive?: boolean } = {},
-): Promise<void> {
-  try {
-    if (opts.recursive) {
-      for (const child of await getChildren(client, path, opts)) {
-        await remove(client, path === "/" ? `/${child}` : `${path}/${child}`, opts);
-      }
-    }
-    await _call<void>("remove", path, opts, (done) => client.remove(path, (err) => done(err)));
-  } catch (err) {
-    if (!isZookeeperError(err, "NO_NODE")) throw err;
-  }
-}
-
-/** Runs one callback-style call with a timeout, an abort signal and errors as ZookeeperError. */
-function _call<T>(
-  what: string,
-  path: string,
-  opts: CallOptions,
-  start: (done: (err: unknown, value?: T) => void) => void,
-): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const finish = (err: unknown, value?: T) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", onAbort);
-      if (err) reject(_toError(what, path, err));
-      else resolve(value as T);
-    };
-    const onAbort = () =>
-      finish(new ZookeeperError("ABORTED", `ZooKeeper ${what} ${path}: aborted`, path));
-    const timer = setTimeout(
-      () =>
-        finish(
-          new ZookeeperError(
-            "TIMEOUT",
-            `ZooKeeper ${what} ${path}: no answer in ${timeoutMs} ms`,
-            path,
-          ),
-        ),
-      timeoutMs,
-    );
-    if (opts.signal?.aborted) return onAbort();
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      start(finish);
-    } catch (err) {
-      // Invalid paths and arguments are thrown synchronously by the library.
-      finish(new ZookeeperError("BAD_ARGUMENTS", `ZooKeeper ${what} ${path}: ${err}`, path));
-    }
-  });
-}
-
-function _toError(what: string, path: string, err: unknown): Error {
-  if (err instanceof ZookeeperError) return err;
-  const e = err as { name?: string; code?: unknown; getName?: () => string };
-  if (typeof e?.getName === "function" && typeof e.code === "number") {
-    const code = e.getName();
-    return new ZookeeperError(code, `ZooKeeper ${what} ${path}: ${code}`, path, { cause: err });
-  }
-  return new ZookeeperError("SYSTEM_ERROR", `ZooKeeper ${what} ${path}: ${err}`, path, {
-    cause: err,
-  });
 }
