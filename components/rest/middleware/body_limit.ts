@@ -16,7 +16,10 @@ export function bodyLimit(maxBytes: number): Middleware {
     if (req.body === null) return await next(req, ctx);
     const declared = Number(req.headers.get("content-length") ?? "0");
     const body = _limited(req.body, maxBytes, declared > maxBytes);
-    return await next(new Request(req, { body }), ctx);
+    // Built from the URL, not from `req`: copying a request reads its `signal`, which under
+    // Deno.serve aborts after every response (and makes Deno warn about it).
+    const limited = new Request(req.url, { method: req.method, headers: req.headers, body });
+    return await next(limited, ctx);
   };
 }
 

@@ -7,34 +7,24 @@
  * @module
  */
 
+import { TimeoutError, withTimeout } from "../../../lib/async/mod.ts";
 import { HttpError, MESSAGES } from "../errors.ts";
 import type { Context, Middleware } from "./compose.ts";
 
 /** Answers 408 or 503 when `next` takes more than `timeoutMs`. */
 export function deadline(timeoutMs: number): Middleware {
   return (next) => async (req, outer) => {
-    const controller = new AbortController();
-    const ctx: Context = {
-      ...outer,
-      signal: AbortSignal.any([outer.signal, controller.signal]),
-    };
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(
-          ctx.phase === "body"
-            ? new HttpError(408, MESSAGES.bodyTimeout)
-            : new HttpError(503, MESSAGES.timeout),
-        );
-        controller.abort();
-      }, timeoutMs);
-    });
+    let ctx: Context = outer;
     try {
-      const handled = Promise.resolve().then(() => next(req, ctx));
-      handled.catch(() => {}); // may still fail after the timeout answered
-      return await Promise.race([handled, timedOut]);
-    } finally {
-      clearTimeout(timer);
+      return await withTimeout((signal) => {
+        ctx = { ...outer, signal: AbortSignal.any([outer.signal, signal]) };
+        return next(req, ctx);
+      }, timeoutMs);
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      throw ctx.phase === "body"
+        ? new HttpError(408, MESSAGES.bodyTimeout)
+        : new HttpError(503, MESSAGES.timeout);
     }
   };
 }
