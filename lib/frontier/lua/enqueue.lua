@@ -20,8 +20,8 @@
 
   Queue keys are derived here (<spiderid>:<domain>:queue, <spiderid>:queue_index,
   <spiderid>:queue_seq, and backlog:<spiderid>:<appid>:counts, the pending requests per
-  "<crawlid>\t<domain>\t<priority>" that make info answers instant) because a batch spans any number of domains: like Scrapy Cluster this
-  targets a standalone Redis, not Redis Cluster.
+  "<crawlid>\t<domain>\t<priority>" that make info answers instant) because a batch spans any
+  number of domains: like Scrapy Cluster this targets a standalone Redis, not Redis Cluster.
 
   Score = -priority * 2^36 + seq: the highest priority pops first and, among equal priorities,
   the oldest (Scrapy Cluster's -priority score falls back to lexicographic member order there).
