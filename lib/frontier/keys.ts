@@ -9,6 +9,7 @@
  * | `<spiderid>:queue_seq` | counter giving FIFO order among equal priorities | yes |
  * | `<spiderid>:leases` | sorted set: requests being crawled → lease deadline (ms) | yes |
  * | `backlog:<spiderid>:<appid>:counts` | hash: `<crawlid>\t<domain>\t<priority>` → pending | yes |
+ * | `backlog:<spiderid>:<appid>:refused` | hash: `<crawlid>\t<reason>` → requests refused | yes |
  * | `<spiderid>:dupefilter:<crawlid>` | set of request fingerprints | |
  * | `<spiderid>:blacklist` | set of `<appid>\|\|<crawlid>` | |
  * | `timeout:<spiderid>:<appid>:<crawlid>` | expiry epoch seconds | |
@@ -56,6 +57,19 @@ export function leasesKey(spiderid: string): string {
  */
 export function backlogKey(spiderid: string, appid: string): string {
   return `backlog:${spiderid}:${appid}:counts`;
+}
+
+/**
+ * Requests of an application the crawlers refused to fetch, per `<crawlid>\t<reason>`
+ * (`network`: the network guard; `robots`: robots.txt), for the crawl's info answer.
+ */
+export function refusedKey(spiderid: string, appid: string): string {
+  return `backlog:${spiderid}:${appid}:refused`;
+}
+
+/** The field of {@linkcode refusedKey} for one crawl and reason. */
+export function refusedField(crawlid: string, reason: string): string {
+  return `${crawlid}\t${reason}`;
 }
 
 /** The field of {@linkcode backlogKey} for one crawl, domain and priority. */

@@ -13,7 +13,9 @@ export type FetchErrorKind =
   | "dns"
   | "too_many_redirects"
   | "invalid_url"
-  | "aborted";
+  | "aborted"
+  /** The network guard refused the address (never retried). */
+  | "refused";
 
 /** A download that produced no response; `retryable` says whether trying again can help. */
 export class FetchError extends Error {

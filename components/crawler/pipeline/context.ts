@@ -41,7 +41,9 @@ export type CrawlEvent =
   | { kind: "gave_up"; url: string; reason: string }
   /** A permanent failure after a response (the spider's parse threw): error item published. */
   | { kind: "failed"; url: string; status: number; reason: string }
-  | { kind: "dropped"; url: string; reason: string };
+  | { kind: "dropped"; url: string; reason: string }
+  /** Never fetched: the network guard or robots.txt refused it. */
+  | { kind: "refused"; url: string; refusal: "network" | "robots"; reason: string };
 
 /** One crawler's shared state; built by {@linkcode createContext}. */
 export interface CrawlContext {

@@ -6,6 +6,9 @@
  *   goes back to the shared queue with priority − 10, up to `RETRY_TIMES`, then is given up;
  * - `permanent` — trying again cannot help (a redirect loop, an invalid URL, a spider whose
  *   `parse` throws): failed after one attempt, counted, acknowledged;
+ * - `refused` — the cluster will not fetch it (the network guard refused its address,
+ *   robots.txt disallows it): never fetched, logged with the reason, counted for the crawler and
+ *   for the crawl, acknowledged — not retried;
  * - `poison` — a queue member that is not a request at all: dropped and acknowledged;
  * - `aborted` — the crawler is stopping: the lease is handed back at shutdown;
  * - `unexpected` — anything else (a bug, Redis or Kafka away while acknowledging or
@@ -17,18 +20,29 @@
 import { FetchError } from "../fetch/fetcher.ts";
 
 /** What the crawler does with a failed request; see the module doc. */
-export type FailureKind = "retryable" | "permanent" | "poison" | "aborted" | "unexpected";
+export type FailureKind =
+  | "retryable"
+  | "permanent"
+  | "refused"
+  | "poison"
+  | "aborted"
+  | "unexpected";
+
+/** Why a request was refused: the network guard, or robots.txt. */
+export type RefusalReason = "network" | "robots";
 
 /** A failure as {@linkcode classifyFailure} sees it. */
 export interface Failure {
   kind: FailureKind;
   /** Why, for logs, events and error items. */
   reason: string;
+  /** For `refused`: who refused it. */
+  refusal?: RefusalReason;
 }
 
 /** The root of the crawler's own errors: `kind` says how the request is treated. */
 export class CrawlError extends Error {
-  readonly kind: "retryable" | "permanent" | "poison";
+  readonly kind: "retryable" | "permanent" | "refused" | "poison";
 
   constructor(kind: CrawlError["kind"], message: string, options?: ErrorOptions) {
     super(message, options);
@@ -66,6 +80,14 @@ export class ParseError extends PermanentError {
   }
 }
 
+/** A request the cluster will not fetch (see {@linkcode RefusalReason}). */
+export class RefusedError extends CrawlError {
+  constructor(readonly refusal: RefusalReason, message: string, options?: ErrorOptions) {
+    super("refused", message, options);
+    this.name = "RefusedError";
+  }
+}
+
 /** A queue member that is not a JSON request object. */
 export class PoisonRequestError extends CrawlError {
   constructor(readonly member: string) {
@@ -76,9 +98,15 @@ export class PoisonRequestError extends CrawlError {
 
 /** Decides how a request that threw `err` is treated. */
 export function classifyFailure(err: unknown): Failure {
+  if (err instanceof RefusedError) {
+    return { kind: "refused", reason: err.message, refusal: err.refusal };
+  }
   if (err instanceof CrawlError) return { kind: err.kind, reason: err.message };
   if (err instanceof FetchError) {
     if (err.kind === "aborted") return { kind: "aborted", reason: err.message };
+    if (err.kind === "refused") {
+      return { kind: "refused", reason: err.message, refusal: "network" };
+    }
     return { kind: err.retryable ? "retryable" : "permanent", reason: err.message };
   }
   return { kind: "unexpected", reason: errorMessage(err) };

@@ -5,6 +5,7 @@ import {
   ParseError,
   PermanentError,
   PoisonRequestError,
+  RefusedError,
   RetryableError,
 } from "./errors.ts";
 import { FetchError } from "../fetch/fetcher.ts";
@@ -45,4 +46,20 @@ Deno.test("`CrawlError.retriable` follows its kind", () => {
   assert.equal(new RetryableError("r").retriable, true);
   assert.equal(new PermanentError("p").retriable, false);
   assert.ok(new ParseError("p") instanceof CrawlError);
+});
+
+Deno.test("`classifyFailure()` refuses, never retries, what the guard or robots.txt refused", () => {
+  const guard = classifyFailure(
+    new FetchError("refused", "http://10.0.0.1/", "Cannot fetch: 10.0.0.1 is private"),
+  );
+  assert.deepEqual(guard, {
+    kind: "refused",
+    reason: "Cannot fetch: 10.0.0.1 is private",
+    refusal: "network",
+  });
+  assert.equal(new FetchError("refused", "http://10.0.0.1/", "x").retryable, false);
+  const robots = classifyFailure(new RefusedError("robots", "disallowed by robots.txt"));
+  assert.equal(robots.kind, "refused");
+  assert.equal(robots.refusal, "robots");
+  assert.equal(new RefusedError("robots", "x").retriable, false);
 });

@@ -6,9 +6,14 @@
  * @module
  */
 
-import { enqueueRequests, type Lease } from "../../../lib/frontier/mod.ts";
+import {
+  enqueueRequests,
+  type Lease,
+  refusedField,
+  refusedKey,
+} from "../../../lib/frontier/mod.ts";
 import { type CrawlContext, crawlOf } from "./context.ts";
-import { classifyFailure } from "./errors.ts";
+import { classifyFailure, type RefusalReason } from "./errors.ts";
 import { errorItem } from "./result_item.ts";
 import type { FetchedPage, QueuedRequest } from "../spider.ts";
 import { urlOf } from "./steps/decode.ts";
@@ -41,10 +46,43 @@ export async function handleFailure(
     return;
   }
   if (kind === "unexpected" || request === undefined) throw err;
+  if (kind === "refused") {
+    return await refuse(ctx, lease, request, classifyFailure(err).refusal ?? "network", reason);
+  }
   if (kind === "permanent" && page !== undefined) {
     return await failWithItem(ctx, lease, request, page, reason, err);
   }
   await retryOrGiveUp(ctx, lease, request, reason, kind === "retryable");
+}
+
+/**
+ * A request the cluster will not fetch: logged with the reason, counted for the crawler
+ * (`refused_<reason>`) and for the crawl (`backlog:<spiderid>:<appid>:refused`, shown by info),
+ * acknowledged; never retried.
+ */
+async function refuse(
+  ctx: CrawlContext,
+  lease: Lease,
+  req: QueuedRequest,
+  refusal: RefusalReason,
+  reason: string,
+): Promise<void> {
+  ctx.log.warn("Refused {url} ({refusal}): {reason}", {
+    url: req.url,
+    refusal,
+    reason,
+    appid: req.appid,
+    crawlid: req.crawlid,
+  });
+  ctx.stats.count(`refused_${refusal}`);
+  // Kept as long as the crawl's dupefilter: the count belongs to a crawl still being asked about.
+  const key = refusedKey(ctx.spiderid, req.appid);
+  await ctx.redis.multi()
+    .hincrby(key, refusedField(req.crawlid, refusal), 1)
+    .expire(key, ctx.settings.DUPEFILTER_TIMEOUT)
+    .exec();
+  await ctx.acks.ack(lease.id);
+  ctx.onDone({ kind: "refused", url: req.url, refusal, reason });
 }
 
 /** Publishes the page's item flagged with `error`, counts a failure and acknowledges. */

@@ -2,7 +2,8 @@
  * The crawler's counters, in Scrapy Cluster's names: `stats:crawler:<host>:<spiderid>:<status>`
  * for the response codes in `STATS_RESPONSE_CODES` (when `STATS_STATUS_CODES` is on; a download
  * that got no response counts as 504, like Scrapy Cluster's LogRetryMiddleware) and
- * `…:fail` for requests given up. Counted in memory and written by the loop's maintenance
+ * `…:fail` for requests given up, `…:refused_network` / `…:refused_robots` for requests the
+ * network guard or robots.txt refused. Counted in memory and written by the loop's maintenance
  * through a {@linkcode BufferedCounter}, which keeps what Redis did not take.
  *
  * @module
@@ -35,9 +36,11 @@ export class CrawlerStats {
     this.#counter = new BufferedCounter(write, { onError: opts.onError });
   }
 
-  /** One response with `status`, or one request given up (`"fail"`). */
-  count(status: number | "fail"): void {
-    if (status !== "fail" && (!this.#opts.statusCodes || !this.#codes.has(status))) return;
+  /** One response with `status`, one request given up (`"fail"`) or refused. */
+  count(status: number | "fail" | "refused_network" | "refused_robots"): void {
+    if (typeof status === "number" && (!this.#opts.statusCodes || !this.#codes.has(status))) {
+      return;
+    }
     this.#counter.count(`${this.#opts.host}:${this.#opts.spiderid}:${status}`);
   }
 

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { backlogKey, timeoutKey } from "../../../lib/frontier/mod.ts";
+import { backlogKey, refusedKey, timeoutKey } from "../../../lib/frontier/mod.ts";
+import type { Redis } from "ioredis";
 import type { PluginFactory } from "../plugin.ts";
 
 interface DomainInfo {
@@ -22,6 +23,25 @@ function addTo(domains: Record<string, DomainInfo>, domain: string, priority: nu
   d.total += n;
   d.high_priority = Math.max(d.high_priority, priority);
   d.low_priority = Math.min(d.low_priority, priority);
+}
+
+/**
+ * Requests of the crawl the crawlers refused (`{"network": n, "robots": n}`), or null when none
+ * were: an addition to Scrapy Cluster's answer, present only when there is something to say.
+ */
+async function refusedOf(
+  redis: Redis,
+  spiderid: string,
+  appid: string,
+  crawlid: string,
+): Promise<Record<string, number> | null> {
+  const counts = await redis.hgetall(refusedKey(spiderid, appid));
+  const out: Record<string, number> = {};
+  for (const [field, value] of Object.entries(counts)) {
+    const [c, reason] = field.split("\t");
+    if (c === crawlid && Number(value) > 0) out[reason] = Number(value);
+  }
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 const infoMonitor: PluginFactory = ({ redis }) => ({
@@ -41,6 +61,7 @@ const infoMonitor: PluginFactory = ({ redis }) => ({
         total += Number(value);
       }
       const expires = await redis.get(timeoutKey(spiderid, appid, crawlid));
+      const refused = await refusedOf(redis, spiderid, appid, crawlid);
       return {
         ...base,
         crawlid,
@@ -48,6 +69,7 @@ const infoMonitor: PluginFactory = ({ redis }) => ({
         total_domains: Object.keys(domains).length,
         domains,
         ...(expires !== null ? { expires } : {}),
+        ...(refused !== null ? { refused } : {}),
       };
     }
     const crawls: Record<string, { total: number; domains: Record<string, DomainInfo> }> = {};
