@@ -1,7 +1,8 @@
 /**
  * Downloading one page: {@linkcode fetchPage} turns a URL into a {@linkcode FetchedPage}
- * (redirects followed by hand so the user agent and cookies are re-sent, one overall timeout,
- * a size cap, charset detection and decoding), or throws a {@linkcode FetchError} whose
+ * (ONE request: a redirect is returned as it is, status and `Location`, for the crawler to
+ * follow through the frontier; one overall timeout, a size cap, charset detection and
+ * decoding), or throws a {@linkcode FetchError} whose
  * `retryable` flag tells the crawler whether to retry.
  *
  * Charset names: {@linkcode detectCharset} and `FetchedPage.encoding` report the WHATWG
@@ -44,16 +45,22 @@ export interface FetchOptions extends RequestHeaderOptions {
    * limit.
    */
   maxBytes: number;
-  /**
-   * Redirects followed before giving up with a `too_many_redirects` error.
-   * @default {10}
-   */
-  maxRedirects?: number;
   /** Aborts the download with an `aborted` error. */
   signal?: AbortSignal;
 }
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** The statuses that redirect when they carry a `Location` (as Scrapy's RedirectMiddleware). */
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/** Whether a response is a redirect to follow: a redirect status with a `Location` header. */
+export function isRedirect(
+  status: number,
+  headers: Headers | Readonly<Record<string, unknown>>,
+): boolean {
+  if (!REDIRECT_STATUSES.has(status)) return false;
+  if (headers instanceof Headers) return headers.get("location") !== null;
+  return Object.keys(headers).some((name) => name.toLowerCase() === "location");
+}
 
 /**
  * Downloads `url` (GET). Every HTTP status is a page (4xx/5xx included); only failures to get
@@ -68,8 +75,6 @@ export async function fetchPage(url: string, opts: FetchOptions): Promise<Fetche
   }
   checkScheme(current, url);
   const requestHeaders = buildRequestHeaders(opts);
-  const originalHost = current.hostname;
-  const maxRedirects = opts.maxRedirects ?? 10;
 
   const controller = new AbortController();
   let timedOut = false;
@@ -104,51 +109,35 @@ export async function fetchPage(url: string, opts: FetchOptions): Promise<Fetche
   };
 
   try {
-    let headers = requestHeaders;
-    let redirects = 0;
+    const headers = requestHeaders;
     let res: Response;
-    for (;;) {
-      try {
-        res = await fetch(current, {
-          method: "GET",
-          headers,
-          redirect: "manual",
-          signal: controller.signal,
-        });
-      } catch (cause) {
-        return fail(cause);
-      }
-      const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
-      if (location === null) break;
+    try {
+      res = await fetch(current, {
+        method: "GET",
+        headers,
+        redirect: "manual",
+        signal: controller.signal,
+      });
+    } catch (cause) {
+      return fail(cause);
+    }
+    // A redirect is returned as it is (status and Location, no body): the crawler follows it
+    // through the frontier as a request of its own (Scrapy's RedirectMiddleware).
+    if (isRedirect(res.status, res.headers)) {
       await res.body?.cancel().catch(() => {});
-      if (++redirects > maxRedirects) {
-        throw new FetchError(
-          "too_many_redirects",
-          current.href,
-          `Cannot fetch ${url}: more than ${maxRedirects} redirects`,
-        );
-      }
-      let next: URL;
-      try {
-        next = new URL(location, current);
-      } catch (cause) {
-        throw new FetchError(
-          "invalid_url",
-          current.href,
-          `Cannot follow redirect from ${current.href}: invalid Location ${location}`,
-          { cause },
-        );
-      }
-      checkScheme(next, next.href);
-      next.hash = "";
-      current = next;
-      // Cookies stay with the host they were given for (as Scrapy ≥ 2.6 does).
-      if (current.hostname === originalHost || !("Cookie" in requestHeaders)) {
-        headers = requestHeaders;
-      } else {
-        const { Cookie: _dropped, ...rest } = requestHeaders;
-        headers = rest;
-      }
+      return createPage({
+        url,
+        responseUrl: current.href,
+        status: res.status,
+        statusText: res.statusText,
+        headers: readResponseHeaders(res.headers),
+        requestHeaders: headers,
+        body: new Uint8Array(0),
+        text: null,
+        encoding: null,
+        truncated: false,
+        contentType: mimeType(res.headers.get("content-type")),
+      });
     }
 
     let body: Uint8Array<ArrayBuffer>;

@@ -21,7 +21,7 @@ export interface RequestHeaderOptions {
   /**
    * A Scrapy Cluster cookie string (`"a=b; c=d"`), sent as the `Cookie` header; cookie
    * attributes (`expires`, `path`, `domain`, `max-age`, `secure`, `httponly`, `samesite`) are
-   * dropped. The fetcher re-sends it on redirects to the same host name only.
+   * dropped. Sent with the one request `fetchPage` makes; the crawler decides which hosts get it.
    */
   cookie?: string | null;
   /** Extra request headers; they replace the defaults of the same name (case-insensitive). */
