@@ -10,8 +10,10 @@
  * - booleans are not integers, but a JSON number such as `5.0` cannot be told from `5` after
  *   `JSON.parse` and is accepted as an integer (Scrapy Cluster rejected it; we accept the
  *   difference rather than re-scan the raw text);
- * - strings with `format: "regex"` (`allow_regex`, `deny_regex`) must compile as JavaScript
- *   regular expressions (no flags), since the crawler compiles them with `new RegExp()`.
+ * - strings with `format: "regex"` (`allow_regex`, `deny_regex`) must compile with RE2's
+ *   syntax, since the crawler runs them on a linear-time engine (`lib/web/regex.ts`): a
+ *   lookaround, a backreference, an atomic group or a possessive quantifier is refused with a
+ *   message naming the field and the construct.
  *
  * The validator never mutates its input: it validates and fills a `structuredClone`.
  *
@@ -31,6 +33,7 @@
  */
 
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { regexError } from "../web/mod.ts";
 
 /** The request kinds the Kafka Monitor accepts, one schema each. */
 export type RequestKind = "scraper" | "action" | "stats" | "zookeeper";
@@ -321,14 +324,10 @@ function _formatError(error: ErrorObject): string {
   return path ? `${path} ${message}` : message;
 }
 
+/** Why a pattern cannot run on the crawler's linear-time engine, or null. */
 function _regexError(source: string): string | null {
-  try {
-    new RegExp(source);
-    return null;
-  } catch (error) {
-    // "Invalid regular expression: /(/: Unterminated group" → "/(/: Unterminated group"
-    return _printable(_message(error).replace(/^Invalid regular expression: /, ""));
-  }
+  const reason = regexError(source);
+  return reason === null ? null : _printable(reason);
 }
 
 /** Escapes control characters and lone surrogates, and caps the length, for messages. */

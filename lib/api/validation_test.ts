@@ -294,22 +294,41 @@ Deno.test("`createValidator()` rejects regular expressions that do not compile",
   const validate = createValidator("scraper");
   assert.deepEqual(validate({ ...MINIMAL.scraper, allow_regex: ["^/ok/", "("] }), {
     ok: false,
-    errors: ["/allow_regex/1 is not a valid regular expression: /(/: Unterminated group"],
+    errors: ['/allow_regex/1 is not a valid regular expression: missing closing ): "("'],
   });
   const bad = validate({ ...MINIMAL.scraper, deny_regex: ["[z-a]"] });
   assert.equal(bad.ok, false);
   assert.match((bad as { errors: string[] }).errors[0], /^\/deny_regex\/0 is not a valid/);
-  // Python-only syntax is not JavaScript.
-  assert.equal(validate({ ...MINIMAL.scraper, allow_regex: ["(?P<x>a)"] }).ok, false);
+  // Python's syntax, which Scrapy's patterns were written in, is RE2's too.
+  assert.ok(validate({ ...MINIMAL.scraper, allow_regex: ["(?P<x>a)", "(?i)news"] }).ok);
   // Odd unicode must not crash anything.
   assert.ok(validate({ ...MINIMAL.scraper, allow_regex: ["\uD800", "a\uDC00b", "😀+"] }).ok);
   const odd = validate({ ...MINIMAL.scraper, deny_regex: ["(\uD800"] });
   assert.deepEqual(odd, {
     ok: false,
-    errors: ["/deny_regex/0 is not a valid regular expression: /(\\uD800/: Unterminated group"],
+    errors: ['/deny_regex/0 is not a valid regular expression: missing closing ): "(\\uD800"'],
   });
   // deny_extensions and allowed_domains are not regular expressions.
   assert.ok(validate({ ...MINIMAL.scraper, allowed_domains: ["("], deny_extensions: ["("] }).ok);
+});
+
+Deno.test("`createValidator()` names the regex field and the construct RE2 does not run", () => {
+  const validate = createValidator("scraper");
+  const engine = "which the linear-time regex engine (RE2 syntax) does not support";
+  assert.deepEqual(validate({ ...MINIMAL.scraper, deny_regex: ["/ok/", "^(?!.*news)"] }), {
+    ok: false,
+    errors: [
+      `/deny_regex/1 is not a valid regular expression: uses a negative lookahead "(?!", ${engine}`,
+    ],
+  });
+  assert.deepEqual(validate({ ...MINIMAL.scraper, allow_regex: ["(a)\\1"] }), {
+    ok: false,
+    errors: [
+      `/allow_regex/0 is not a valid regular expression: uses a backreference "\\1", ${engine}`,
+    ],
+  });
+  // A catastrophic pattern for backtracking engines is fine: RE2 runs it in linear time.
+  assert.ok(validate({ ...MINIMAL.scraper, allow_regex: ["(a+)+$"] }).ok);
 });
 
 Deno.test("`createValidator()` accepts 5.0 as an integer and rejects booleans", () => {

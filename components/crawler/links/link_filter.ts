@@ -9,10 +9,16 @@
  * - `allowedDomains` compares host names, so a port does not defeat it (Scrapy compared the
  *   netloc, port included), and IDN entries are compared in punycode;
  * - `denyExtensions` entries are lower-cased and may carry a leading dot (Scrapy compared the
- *   lower-cased URL extension with the list as given, so `"PDF"` never matched).
+ *   lower-cased URL extension with the list as given, so `"PDF"` never matched);
+ * - `allowRegex` / `denyRegex` run on RE2's linear-time engine (`lib/web/regex.ts`), not a
+ *   backtracking one: a pattern such as `(a+)+$` costs microseconds per link, and syntax that
+ *   only a backtracking engine runs (lookarounds, backreferences) is refused at validation.
  *
  * @module
  */
+
+import { getLog } from "../../../lib/config/mod.ts";
+import { type BoundedRegex, compileRegex, RegexError } from "../../../lib/web/mod.ts";
 
 /**
  * File extensions that are not followed by default: Scrapy's `IGNORED_EXTENSIONS`
@@ -61,15 +67,20 @@ export type _FilterParts = (href: string, hostname: string, pathname: string) =>
 const FILTER_CACHE_MAX = 1024;
 const _filterCache = new Map<string, _CompiledFilter>();
 const PARTS = Symbol("parts");
-const NEVER = /(?!)/;
+const NEVER: BoundedRegex = Object.freeze({ source: "", test: () => false });
 
 /**
  * Compiles a {@linkcode LinkFilter} into a predicate over canonical URLs. Compiled filters are
  * cached per distinct filter, so every page of a crawl reuses one set of compiled regexes.
  *
- * Regexes are JavaScript regexes without flags, as the kafka-monitor validates them. One that
- * does not compile (which validation should have rejected) matches nothing: a bad `denyRegex`
- * denies nothing, a bad `allowRegex` allows nothing unless another allow regex matches.
+ * Regexes use RE2's syntax and run in linear time (`compileRegex()`), each compiled once per
+ * process, as the kafka-monitor and REST validate them. One that does not compile in any engine
+ * (which validation always rejected) matches nothing: a bad `denyRegex` denies nothing, a bad
+ * `allowRegex` allows nothing unless another allow regex matches. One that only a backtracking
+ * engine runs (a lookahead, a backreference: written before validation refused them, or by
+ * another tool) makes the filter refuse every link, so the crawl stops at the pages it has —
+ * following links its `denyRegex` meant to exclude would widen it; the reason is logged once
+ * per distinct filter.
  *
  * @example
  * ```ts
@@ -121,6 +132,15 @@ interface _CompiledFilter {
 }
 
 function _compile(f: LinkFilter): _CompiledFilter {
+  const unsupported = _unsupported("allow_regex", f.allowRegex) ??
+    _unsupported("deny_regex", f.denyRegex);
+  if (unsupported !== null) {
+    getLog("crawler", "links").warn(
+      "Refusing every link of crawls whose {field} holds {pattern}: {reason}",
+      unsupported,
+    );
+    return Object.assign((_url: URL) => false, { [PARTS]: () => false });
+  }
   const domains = f.allowedDomains?.length ? f.allowedDomains.map(_normaliseDomain) : null;
   const suffixes = domains?.map((d) => `.${d}`) ?? [];
   const allow = f.allowRegex?.length ? f.allowRegex.map(_regex) : null;
@@ -157,13 +177,31 @@ function _normaliseDomain(domain: string): string {
   }
 }
 
-/** A regex without flags; one that does not compile matches nothing. */
-function _regex(source: string): RegExp {
+/** A compiled regex; one that does not compile matches nothing. */
+function _regex(source: string): BoundedRegex {
   try {
-    return new RegExp(source);
-  } catch {
-    return NEVER;
+    return compileRegex(source);
+  } catch (err) {
+    if (err instanceof RegexError) return NEVER;
+    throw err;
   }
+}
+
+/** The first pattern of `sources` that only a backtracking engine runs, for the log. */
+function _unsupported(
+  field: string,
+  sources: string[] | null,
+): { field: string; pattern: string; reason: string } | null {
+  for (const source of sources ?? []) {
+    try {
+      compileRegex(source);
+    } catch (err) {
+      if (err instanceof RegexError && err.kind === "unsupported") {
+        return { field, pattern: source, reason: err.reason };
+      }
+    }
+  }
+  return null;
 }
 
 /**

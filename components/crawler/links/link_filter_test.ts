@@ -153,6 +153,39 @@ Deno.test("`compileLinkFilter()` caches one compiled filter per distinct filter"
   assert.equal(a(new URL("http://y.org/")), false);
 });
 
+Deno.test("`compileLinkFilter()` runs a catastrophic allowRegex in linear time", () => {
+  // 40 a's and a "!": about 2^40 steps for a backtracking engine, microseconds for RE2.
+  const aaa = "a".repeat(40);
+  const html = anchors(`/${aaa}!`, `/x/${aaa}!`, `/${aaa}`, "/calm");
+  assert.deepEqual(urls(html, PAGE, { allowRegex: ["(a+)+$"] }), [`http://www.example.com/${aaa}`]);
+  assert.deepEqual(urls(html, PAGE, { denyRegex: ["(a|aa)+$"] }), [
+    `http://www.example.com/${aaa}!`,
+    `http://www.example.com/x/${aaa}!`,
+    "http://www.example.com/calm",
+  ]);
+});
+
+Deno.test("`compileLinkFilter()` refuses every link when a regex needs backtracking", () => {
+  // A lookahead or a backreference, as a request stored before validation refused them holds.
+  const html = anchors("/news/1", "/private/2", "/aa");
+  for (
+    const filter of [
+      { denyRegex: ["^(?!.*news)"] },
+      { allowRegex: ["news", "(a)\\1"] },
+      { allowRegex: ["news"], denyRegex: ["(?<=/)private"] },
+    ]
+  ) {
+    assert.deepEqual(urls(html, PAGE, filter), [], JSON.stringify(filter));
+    const compiled = compileLinkFilter({ ...NO_FILTER, ...filter });
+    assert.equal(compiled(new URL("http://www.example.com/news/1")), false);
+  }
+  // RE2 syntax that JavaScript lacks works: Python's named groups and inline flags.
+  assert.deepEqual(urls(html, PAGE, { allowRegex: ["(?i)/NEWS/", "(?P<n>a)a$"] }), [
+    "http://www.example.com/news/1",
+    "http://www.example.com/aa",
+  ]);
+});
+
 Deno.test("`IGNORED_EXTENSIONS` is Scrapy's list", () => {
   assert.equal(IGNORED_EXTENSIONS.length, new Set(IGNORED_EXTENSIONS).size);
   for (const ext of ["7z", "tar.gz", "jpg", "webp", "mp3", "webm", "docx", "pdf", "exe", "js"]) {
