@@ -19,6 +19,7 @@ import { FETCH_SETTINGS } from "./fetch/settings.ts";
 import { LIVE_CONFIG_SETTINGS } from "./live/live_config.ts";
 import { PUBLIC_IP_SETTINGS } from "./live/public_ip.ts";
 import { THROTTLE_SETTINGS } from "./live/throttle.ts";
+import { ROBOTS_SETTINGS } from "./robots/settings.ts";
 
 /** Every setting of the crawler. */
 export const CRAWLER_SETTINGS = {
@@ -65,6 +66,7 @@ export const CRAWLER_SETTINGS = {
     min: 1,
   }),
   ...THROTTLE_SETTINGS,
+  ...ROBOTS_SETTINGS,
   ...PUBLIC_IP_SETTINGS,
   ...LIVE_CONFIG_SETTINGS,
   STATS_STATUS_CODES: bool(true, "count responses per status code"),

@@ -14,6 +14,9 @@
  * | `<spiderid>:blacklist` | set of `<appid>\|\|<crawlid>` | |
  * | `timeout:<spiderid>:<appid>:<crawlid>` | expiry epoch seconds | |
  * | `[<spiderid>:][<ip>:]<domain>:throttle_window` / `:throttle_time` | throttle state | |
+ * | `robots:<scheme>:<host:port>` | JSON: one origin's robots.txt verdict (TTL) | yes |
+ * | `robots:lock:<scheme>:<host:port>` | who fetches that robots.txt now (PX) | yes |
+ * | `robots:failures:<scheme>:<host:port>` | consecutive unreachable robots.txt fetches | yes |
  *
  * The other packages name their own keys: job keys in `lib/api/job_keys.ts`, statistics in
  * `lib/stats/keys.ts`, REST polls in `components/rest/polls.ts`. Ids never contain `:` or `*`
@@ -120,4 +123,22 @@ export function throttleWindowKey(throttle: string): string {
 /** Time of the last moderated hit. */
 export function throttleTimeKey(throttle: string): string {
   return `${throttle}:throttle_time`;
+}
+
+/**
+ * The cached robots.txt of one origin (robots.txt applies per scheme, host and port), shared
+ * by every crawler and spider type; `hostPort` always carries the port (`example.com:443`).
+ */
+export function robotsKey(scheme: string, hostPort: string): string {
+  return `robots:${scheme}:${hostPort}`;
+}
+
+/** Held (SET NX PX) by the one crawler fetching an origin's robots.txt right now. */
+export function robotsLockKey(scheme: string, hostPort: string): string {
+  return `robots:lock:${scheme}:${hostPort}`;
+}
+
+/** How many times in a row an origin's robots.txt could not be reached. */
+export function robotsFailuresKey(scheme: string, hostPort: string): string {
+  return `robots:failures:${scheme}:${hostPort}`;
 }

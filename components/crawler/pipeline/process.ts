@@ -12,6 +12,7 @@ import { decodeRequest } from "./steps/decode.ts";
 import { emitStep } from "./steps/emit.ts";
 import { fetchStep } from "./steps/fetch.ts";
 import { parseStep } from "./steps/parse.ts";
+import { robotsStep } from "./steps/robots.ts";
 
 /**
  * Crawls the request of `lease`. Rejects only on unexpected errors (a bug, Redis or Kafka
@@ -22,6 +23,8 @@ export async function processLease(ctx: CrawlContext, lease: Lease): Promise<voi
   let done;
   try {
     const req = attempt.request = decodeRequest(lease.member);
+    // robots.txt: false = handed back to its queue (robots.txt fetched, or the domain waits).
+    if (!(await robotsStep(ctx, lease, req))) return;
     const page = attempt.page = await fetchStep(ctx, req);
     const output = await parseStep(ctx.spider, page, req);
     const emitted = await emitStep(ctx, req, page, output);
