@@ -45,6 +45,11 @@ export const CRAWLER_SETTINGS = {
     ["500", "502", "503", "504", "522", "524", "408", "429"],
     "HTTP statuses that are retried",
   ),
+  REDIRECT_MAX_TIMES: int(20, "redirects followed for one request before it is given up", {
+    min: 0,
+  }),
+  REDIRECT_PRIORITY_ADJUST: int(2, "priority of a redirect's follow-up relative to the 3xx"),
+  COOKIES_ENABLED: bool(true, "send cookies (the crawl's, scoped; those sites set) and keep them"),
   DUPEFILTER_TIMEOUT: int(600, "seconds a crawl's dupefilter lives after its last use", {
     min: 1,
   }),

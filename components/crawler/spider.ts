@@ -24,6 +24,7 @@
 
 import type { CheerioAPI } from "cheerio/slim";
 import { type CrawlRequest } from "../../lib/api/mod.ts";
+import { followUpCookieDomain } from "./fetch/cookie_scope.ts";
 
 export type { CheerioAPI } from "cheerio/slim";
 
@@ -41,6 +42,14 @@ export interface QueuedRequest extends CrawlRequest {
   dont_filter?: boolean;
   /** Wandering spider: hops taken so far. */
   step?: number;
+  /** The registered domain of the crawl's seed: the only one that gets its `cookie`. */
+  cookie_domain?: string;
+  /** Redirects followed to reach this request (Scrapy's meta name; absent: 0). */
+  redirect_times?: number;
+  /** The URLs redirected from, oldest (the URL of the crawl result) first. */
+  redirect_urls?: string[];
+  /** The statuses of those redirects. */
+  redirect_reasons?: number[];
 }
 
 /**
@@ -124,20 +133,31 @@ export function baseItem(page: FetchedPage, request: QueuedRequest): Record<stri
 
 /**
  * A follow-up request for `url`: every field of the parent passes through (appid, crawlid,
- * spiderid, attrs, useragent, cookie, expires, filters, ...), depth + 1, priority − 10, and the
- * retry bookkeeping reset.
+ * spiderid, attrs, useragent, cookie, expires, filters, ...), depth + 1, priority − 10, the
+ * retry and redirect bookkeeping reset, and the seed's domain recorded as `cookie_domain` when
+ * the crawl has a cookie (it is sent to that domain only).
  */
 export function followRequest(
   parent: QueuedRequest,
   url: string,
   overrides: Partial<QueuedRequest> = {},
 ): QueuedRequest {
-  const { retry_times: _r, dont_filter: _d, ts: _ts, ...rest } = parent;
-  return {
+  const {
+    retry_times: _r,
+    dont_filter: _d,
+    ts: _ts,
+    redirect_times: _rt,
+    redirect_urls: _ru,
+    redirect_reasons: _rr,
+    ...rest
+  } = parent;
+  const child: QueuedRequest = {
     ...rest,
     url,
     priority: parent.priority - 10,
     curdepth: (parent.curdepth ?? 0) + 1,
-    ...overrides,
   };
+  const scope = followUpCookieDomain(parent);
+  if (scope !== undefined) child.cookie_domain = scope;
+  return Object.assign(child, overrides);
 }

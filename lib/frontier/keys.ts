@@ -11,6 +11,7 @@
  * | `backlog:<spiderid>:<appid>:counts` | hash: `<crawlid>\t<domain>\t<priority>` → pending | yes |
  * | `backlog:<spiderid>:<appid>:refused` | hash: `<crawlid>\t<reason>` → requests refused | yes |
  * | `<spiderid>:dupefilter:<crawlid>` | set of request fingerprints | |
+ * | `<spiderid>:cookies:<crawlid>:<domain>:jar` | hash: cookies sites set, `<domain>\t<path>\t<name>` → JSON | yes |
  * | `<spiderid>:blacklist` | set of `<appid>\|\|<crawlid>` | |
  * | `timeout:<spiderid>:<appid>:<crawlid>` | expiry epoch seconds | |
  * | `[<spiderid>:][<ip>:]<domain>:throttle_window` / `:throttle_time` | throttle state | |
@@ -83,6 +84,15 @@ export function backlogField(crawlid: string, domain: string, priority: number):
 /** Fingerprints of the requests a crawl has already seen. */
 export function dupefilterKey(spiderid: string, crawlid: string): string {
   return `${spiderid}:dupefilter:${crawlid}`;
+}
+
+/**
+ * The cookies sites set for one crawl, per registered domain (the domain of the responses
+ * that set them), kept as long as the crawl's dupefilter. It ends in `:jar` so it can never
+ * look like a `*:*:queue` key, whatever the domain.
+ */
+export function cookieJarKey(spiderid: string, crawlid: string, domain: string): string {
+  return `${spiderid}:cookies:${crawlid}:${domain}:jar`;
 }
 
 /** Crawls that were stopped or expired, as `<appid>||<crawlid>` members. */

@@ -37,6 +37,8 @@ export interface CrawlerDeps {
 /** How one request ended. */
 export type CrawlEvent =
   | { kind: "page"; url: string; status: number; children: number; truncated: boolean }
+  /** A redirect: its target enqueued (`enqueued` false: a duplicate or over a limit). */
+  | { kind: "redirect"; url: string; status: number; target: string; enqueued: boolean }
   | { kind: "retry"; url: string; reason: string; attempt: number }
   | { kind: "gave_up"; url: string; reason: string }
   /** A permanent failure after a response (the spider's parse threw): error item published. */

@@ -1,6 +1,7 @@
 /**
  * One request through the crawler's steps: decode → fetch → parse → emit (follow-ups ∥ item)
- * → acknowledge. A step that fails throws; `failures.ts` decides what becomes of the request.
+ * → acknowledge; a redirect goes decode → fetch → redirect (its target enqueued) → acknowledge.
+ * A step that fails throws; `failures.ts` decides what becomes of the request.
  *
  * @module
  */
@@ -11,6 +12,8 @@ import { type Attempt, handleFailure } from "./failures.ts";
 import { decodeRequest } from "./steps/decode.ts";
 import { emitStep } from "./steps/emit.ts";
 import { fetchStep } from "./steps/fetch.ts";
+import { redirectStep } from "./steps/redirect.ts";
+import { isRedirect } from "../fetch/fetcher.ts";
 import { parseStep } from "./steps/parse.ts";
 import { robotsStep } from "./steps/robots.ts";
 
@@ -26,6 +29,11 @@ export async function processLease(ctx: CrawlContext, lease: Lease): Promise<voi
     // robots.txt: false = handed back to its queue (robots.txt fetched, or the domain waits).
     if (!(await robotsStep(ctx, lease, req))) return;
     const page = attempt.page = await fetchStep(ctx, req);
+    if (isRedirect(page.status, page.headers)) {
+      const event = await redirectStep(ctx, req, page);
+      await ctx.acks.ack(lease.id);
+      return ctx.onDone(event);
+    }
     const output = await parseStep(ctx.spider, page, req);
     const emitted = await emitStep(ctx, req, page, output);
     ctx.log.debug("Crawled {url}", { url: req.url, status: page.status, ...emitted });
