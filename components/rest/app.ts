@@ -2,10 +2,11 @@
  * The rest service as one `(Request) => Promise<Response>` handler (Scrapy Cluster's
  * rest_service.py endpoints): `GET|POST /` health, `POST /feed` (a Kafka Monitor API request,
  * answered inline when it expects an answer, or with a `poll_id`), `POST /poll`. The routes are
- * wrapped in small middleware (`middleware/`: CORS, counters, errors → envelope, methods, API
- * key, deadline, body limit), stacked in one place below. `/feed` classifies a request with the
- * kafka-monitor's plugins (`lib/api/classify.ts`), so it refuses exactly what the kafka-monitor
- * would. `main.ts` serves the handler with `Deno.serve`; tests call it directly.
+ * wrapped in small middleware (`middleware/`: CORS, counters, errors → envelope, the `Host`
+ * check without API keys, methods, API key, deadline, body limit), stacked in one place
+ * below. `/feed` classifies a request with the kafka-monitor's plugins (`lib/api/classify.ts`),
+ * so it refuses exactly what the kafka-monitor would. `main.ts` serves the handler with
+ * `Deno.serve`; tests call it directly.
  *
  * @example
  * ```ts
@@ -20,6 +21,8 @@
  *     CORS_ALLOWED_ORIGINS: [],
  *     REST_API_KEYS: [],
  *     MAXDEPTH_LIMIT: 3,
+ *     REST_HOST: "127.0.0.1",
+ *     REST_PORT: 5343,
  *   },
  *   plugins: [{ rank: 100, key: "scraper_handler", plugin: { name: "Scraper", schema: "scraper" } }],
  *   feeder: { connected: true, send: () => Promise.resolve() },
@@ -52,6 +55,7 @@ import {
   countRequests,
   deadline,
   type Handler,
+  hostCheck,
   type Middleware,
   newContext,
   passThrough,
@@ -69,6 +73,9 @@ export interface AppSettings {
   readonly CORS_ALLOWED_ORIGINS: readonly string[];
   readonly REST_API_KEYS: readonly string[];
   readonly MAXDEPTH_LIMIT: number;
+  /** With `REST_PORT`: the address requests must name in `Host` when there are no API keys. */
+  readonly REST_HOST: string;
+  readonly REST_PORT: number;
 }
 
 /** What {@linkcode createApp} needs: the outside world behind small interfaces. */
@@ -202,6 +209,12 @@ export function createApp(deps: RestDeps): RestHandler {
     cors(settings.CORS_ALLOWED_ORIGINS),
     countRequests(deps.stats),
     catchErrors(log),
+    // Without API keys, only requests addressed to this server (DNS rebinding defeated).
+    hostCheck(
+      settings.REST_API_KEYS.length === 0
+        ? { hostname: settings.REST_HOST, port: settings.REST_PORT }
+        : null,
+    ),
   )(router({
     "/": route("index", ["GET", "HEAD", "POST"], false, index),
     "/feed": route("feed", ["POST"], true, feed),

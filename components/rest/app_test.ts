@@ -5,7 +5,7 @@ import { type AppSettings, createApp, type RestDeps } from "./app.ts";
 import type { Feeder } from "./feeder.ts";
 import type { PollStore } from "./polls.ts";
 
-const BASE = "http://rest.test";
+const BASE = "http://localhost:5343";
 const JSON_TYPE = { "content-type": "application/json" };
 const CRAWL = { url: "http://example.com", appid: "testapp", crawlid: "abc123" };
 
@@ -71,6 +71,8 @@ function setup(settings: Partial<AppSettings> = {}, extra: Partial<RestDeps> = {
       CORS_ALLOWED_ORIGINS: [],
       REST_API_KEYS: [],
       MAXDEPTH_LIMIT: 3,
+      REST_HOST: "127.0.0.1",
+      REST_PORT: 5343,
       ...settings,
     },
     plugins: BUILTIN_PLUGINS,
@@ -582,4 +584,45 @@ Deno.test("`createApp()` answers hostile inputs with 4xx and stays healthy", asy
   const health = await (await t.app(new Request(`${BASE}/`))).json();
   assert.equal(health.node_health, "GREEN");
   await assertSuccess(await t.postJson("/feed", CRAWL), null);
+});
+
+Deno.test("`createApp()` without API keys answers only requests addressed to this server", async () => {
+  const t = setup();
+  const call = (host: string, path = "/feed") =>
+    t.app(
+      new Request(`http://any.invalid${path}`, {
+        method: "POST",
+        body: JSON.stringify(CRAWL),
+        headers: { ...JSON_TYPE, host },
+      }),
+    );
+  for (const host of ["localhost:5343", "127.0.0.1:5343", "[::1]:5343", "LOCALHOST:5343"]) {
+    assert.equal((await call(host)).status, 200, host);
+  }
+  // DNS rebinding: a page on rebound.example reaches the port, with its own name in Host.
+  const rebound = await call("rebound.example:5343");
+  await assertFailure(
+    rebound,
+    403,
+    "The Host header does not name this server.",
+    'Host "rebound.example:5343" is not localhost:5343, 127.0.0.1:5343, [::1]:5343: without ' +
+      "REST_API_KEYS, only requests addressed to this machine's loopback names or " +
+      "REST_HOST:REST_PORT are answered",
+  );
+  for (const host of ["localhost:8080", "localhost", "127.0.0.2:5343", "0.0.0.0:5343", ""]) {
+    assert.equal((await call(host)).status, 403, host);
+  }
+  assert.equal((await call("evil.example:5343", "/")).status, 403, "health too");
+  assert.equal(t.feeder.sent.length, 4);
+  assert.deepEqual(t.counted.at(-1), [null, true], "counted as a failure, before routing");
+  // The exact REST_HOST:REST_PORT is accepted too; a port of 0 accepts any port.
+  const lan = setup({ REST_HOST: "192.0.2.7", REST_PORT: 8000 });
+  assert.equal((await lan.app(new Request("http://192.0.2.7:8000/"))).status, 200);
+  assert.equal((await lan.app(new Request("http://192.0.2.8:8000/"))).status, 403);
+  const any = setup({ REST_PORT: 0 });
+  assert.equal((await any.app(new Request("http://127.0.0.1:41234/"))).status, 200);
+  // With API keys, the key protects the service: any Host.
+  const keyed = setup({ REST_API_KEYS: ["k"] });
+  const res = await keyed.postJson("/feed", CRAWL, { host: "rest.example.com", "x-api-key": "k" });
+  assert.equal(res.status, 200);
 });

@@ -1,9 +1,10 @@
 /**
- * The rest service wired to the real Redis and Kafka: connects (failing early with one line
- * when either is unreachable), loads the kafka-monitor's `PLUGINS` to classify `/feed`
- * requests with, creates the topics, starts the shared answer consumer, the
- * heartbeat `stats:rest:self:<host>:<id>` every `SLEEP_TIME` and the request counters, and
- * returns the handler. `main.ts` serves it; end-to-end tests call it directly.
+ * The rest service wired to the real Redis and Kafka: refuses to start on a non-loopback
+ * `REST_HOST` without `REST_API_KEYS` unless `REST_ALLOW_NO_AUTH` (`exposure.ts`), connects
+ * (failing early with one line when either is unreachable), loads the kafka-monitor's
+ * `PLUGINS` to classify `/feed` requests with, creates the topics, starts the shared answer
+ * consumer, the heartbeat `stats:rest:self:<host>:<id>` every `SLEEP_TIME` and the request
+ * counters, and returns the handler. `main.ts` serves it; end-to-end tests call it directly.
  *
  * @module
  */
@@ -22,6 +23,7 @@ import { withTimeout } from "../../lib/async/mod.ts";
 import { loadPluginsToClassify } from "../kafka-monitor/plugin.ts";
 import { KafkaAnswers, type Routed } from "./answers.ts";
 import { createApp, type RestHandler } from "./app.ts";
+import { exposureRefusal } from "./exposure.ts";
 import { KafkaFeeder } from "./feeder.ts";
 import { RedisPolls } from "./polls.ts";
 import type { RestSettings } from "./settings.ts";
@@ -58,6 +60,9 @@ export async function startRestService(
 ): Promise<RestService> {
   const { log } = opts;
   const id = opts.id ?? PROCESS_ID;
+  // Before connecting to anything: an exposed service without keys does not start.
+  const refusal = exposureRefusal(settings);
+  if (refusal !== null) throw new Error(refusal);
   if (settings.REQUEST_TIMEOUT <= settings.WAIT_FOR_RESPONSE_TIME + settings.KAFKA_FEED_TIMEOUT) {
     log.warn(
       "REQUEST_TIMEOUT ({timeout} s) is not above WAIT_FOR_RESPONSE_TIME + KAFKA_FEED_TIMEOUT: " +

@@ -7,6 +7,7 @@
  */
 
 import {
+  bool,
   compat,
   float,
   int,
@@ -83,6 +84,11 @@ export const REST_SETTINGS = {
   REST_API_KEYS: list(
     [],
     "accepted API keys (X-Api-Key or Authorization: Bearer); empty = no authentication",
+  ),
+  REST_ALLOW_NO_AUTH: bool(
+    false,
+    "serve without REST_API_KEYS on a non-loopback REST_HOST (refused at start otherwise); " +
+      "the Host check stays on",
   ),
   // The kafka-monitor's rows: /feed refuses what the kafka-monitor would refuse.
   ...CLASSIFIER_SETTINGS,

@@ -33,6 +33,8 @@ async function startRest(
       KAFKA_PRODUCER_BATCH_LINGER_MS: 5,
       WAIT_FOR_RESPONSE_TIME: 10,
       SLEEP_TIME: 1,
+      // Served on a free port (port 0): the Host check then accepts any port of localhost.
+      REST_PORT: 0,
       ...overrides,
     },
   });
@@ -47,7 +49,7 @@ async function startRest(
     answers,
     async call(path, body) {
       const res = await service.handler(
-        new Request(`http://rest.test${path}`, {
+        new Request(`http://localhost${path}`, {
           method: body === undefined ? "GET" : "POST",
           headers: { "content-type": "application/json" },
           body: body === undefined ? null : JSON.stringify(body),

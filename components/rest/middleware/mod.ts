@@ -12,5 +12,6 @@ export * from "./compose.ts";
 export * from "./count.ts";
 export * from "./cors.ts";
 export * from "./deadline.ts";
+export * from "./host_check.ts";
 export * from "./methods.ts";
 export * from "./router.ts";
