@@ -70,6 +70,8 @@ export class ApiFixture {
         KAFKA_INCOMING_TOPIC: `${this.prefix}.incoming`,
         KAFKA_GROUP: randomName("group"),
         KAFKA_CONSUMER_COMMIT_INTERVAL_MS: 100,
+        // Crawl requests for the local test site (127.0.0.1) are accepted.
+        ALLOW_PRIVATE_ADDRESSES: true,
       },
     });
     const redis = new Redis(this.redisUrl);

@@ -74,6 +74,8 @@ export class CrawlFixture {
         RETRY_TIMES: 1,
         THROTTLE_ENABLED: false,
         PUBLIC_IP_URL: "",
+        // The local test site is on 127.0.0.1: the network guard must be off to crawl it.
+        ALLOW_PRIVATE_ADDRESSES: true,
         ...overrides,
       },
     });

@@ -31,5 +31,10 @@ export type { CrawlerDeps, CrawlEvent } from "./pipeline/context.ts";
 
 /** Runs until `signal` aborts; resolves once in-flight work is finished or handed back. */
 export async function runCrawler(deps: CrawlerDeps, opts: { signal: AbortSignal }): Promise<void> {
-  await runLoop(createContext(deps), opts.signal);
+  const ctx = createContext(deps);
+  try {
+    await runLoop(ctx, opts.signal);
+  } finally {
+    if (!deps.guard) await ctx.guard.close();
+  }
 }

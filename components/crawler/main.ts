@@ -21,6 +21,7 @@ import {
   connectRedis,
 } from "../../lib/services/mod.ts";
 import { crawledFirehose } from "../../lib/api/mod.ts";
+import { dropProxyBypass, NetworkGuard } from "../../lib/net/mod.ts";
 import { runCrawler } from "./crawler.ts";
 import { startLiveConfig } from "./live/live_config.ts";
 import { CrawlerThrottle } from "./live/throttle.ts";
@@ -53,6 +54,15 @@ if (import.meta.main) {
   );
   const log = getLog("crawler");
   const signal = shutdownSignal();
+  // Every download and the public IP lookup go through this guard (safe by default).
+  const guard = NetworkGuard.fromSettings(settings);
+  if (guard.enabled) {
+    // NO_PROXY would make HttpClients connect by name, skipping the guard's pinned connection.
+    const dropped = dropProxyBypass(Deno.env);
+    if (dropped) log.warn("Ignoring {dropped}: it would bypass the network guard", { dropped });
+  } else {
+    log.warn("Network guard off (ALLOW_PRIVATE_ADDRESSES): any address may be fetched");
+  }
   try {
     const spider = await loadSpider(settings.SPIDER);
     const redis = await connectRedis(settings, `crawler-${spider.name}`);
@@ -68,8 +78,11 @@ if (import.meta.main) {
       onError: (err) => log.warn("Heartbeat failed: {error}", { error: err }),
     });
     const throttle = new CrawlerThrottle(settings, spider.name);
-    await startLiveConfig(throttle, settings, redis, log, signal);
-    await runCrawler({ settings, redis, producer, spider, log, host, throttle }, { signal });
+    await startLiveConfig(throttle, settings, redis, log, signal, guard);
+    await runCrawler({ settings, redis, producer, spider, log, host, throttle, guard }, {
+      signal,
+    });
+    await guard.close();
     await producer.close();
     await closeRedis(redis);
   } catch (err) {

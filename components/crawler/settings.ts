@@ -15,6 +15,7 @@ import {
   REDIS_SETTINGS,
 } from "../../lib/services/mod.ts";
 import { STATS_SETTINGS } from "../../lib/stats/mod.ts";
+import { NETWORK_GUARD_SETTINGS } from "../../lib/net/mod.ts";
 import { FETCH_SETTINGS } from "./fetch/settings.ts";
 import { LIVE_CONFIG_SETTINGS } from "./live/live_config.ts";
 import { PUBLIC_IP_SETTINGS } from "./live/public_ip.ts";
@@ -38,6 +39,7 @@ export const CRAWLER_SETTINGS = {
   CONCURRENT_REQUESTS: int(16, "pages in flight per crawler process", { min: 1 }),
   CONCURRENT_REQUESTS_PER_DOMAIN: int(8, "pages in flight per domain and process", { min: 1 }),
   ...FETCH_SETTINGS,
+  ...NETWORK_GUARD_SETTINGS,
   RETRY_TIMES: int(3, "retries of a page after a timeout, connection error or retryable status", {
     min: 0,
   }),

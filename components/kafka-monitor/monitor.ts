@@ -70,6 +70,7 @@ export async function processMessages(
   const classifier = createClassifier(plugins, {
     maxDepthLimit: settings.MAXDEPTH_LIMIT,
     maxBytes: settings.MAX_REQUEST_BYTES,
+    network: settings,
   });
 
   for (const raw of messages) {

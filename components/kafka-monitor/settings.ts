@@ -14,6 +14,7 @@ import {
   REDIS_SETTINGS,
 } from "../../lib/services/mod.ts";
 import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
+import { NETWORK_GUARD_SETTINGS } from "../../lib/net/mod.ts";
 import { CLASSIFIER_SETTINGS } from "./plugin_settings.ts";
 
 /** Every setting of the kafka-monitor. */
@@ -33,6 +34,8 @@ export const KAFKA_MONITOR_SETTINGS = {
     "has no effect: the monitor handles messages as Kafka delivers them",
   ),
   ...CLASSIFIER_SETTINGS,
+  // Seeds whose host is a refused address literal are rejected (lib/api/classify.ts).
+  ...NETWORK_GUARD_SETTINGS,
   MAX_REQUEST_BYTES: int(
     256 * 1024,
     "largest accepted request in bytes; bigger messages are counted as failures",

@@ -76,6 +76,10 @@ export interface AppSettings {
   /** With `REST_PORT`: the address requests must name in `Host` when there are no API keys. */
   readonly REST_HOST: string;
   readonly REST_PORT: number;
+  /** Seeds whose host is a refused address literal are rejected unless this is true. */
+  readonly ALLOW_PRIVATE_ADDRESSES?: boolean;
+  /** CIDRs such seeds may name all the same. */
+  readonly ALLOWED_PRIVATE_NETWORKS?: readonly string[];
 }
 
 /** What {@linkcode createApp} needs: the outside world behind small interfaces. */
@@ -109,7 +113,13 @@ export function createApp(deps: RestDeps): RestHandler {
   const now = deps.now ?? Date.now;
   const startedAt = now();
   const myId = deps.id ?? PROCESS_ID;
-  const classifier = createClassifier(deps.plugins, { maxDepthLimit: settings.MAXDEPTH_LIMIT });
+  const classifier = createClassifier(deps.plugins, {
+    maxDepthLimit: settings.MAXDEPTH_LIMIT,
+    network: {
+      ALLOW_PRIVATE_ADDRESSES: settings.ALLOW_PRIVATE_ADDRESSES ?? false,
+      ALLOWED_PRIVATE_NETWORKS: settings.ALLOWED_PRIVATE_NETWORKS ?? [],
+    },
+  });
   const validatePoll = createValidator("poll");
 
   const readBody = async (req: Request, ctx: Context) => {

@@ -586,6 +586,22 @@ Deno.test("`createApp()` answers hostile inputs with 4xx and stays healthy", asy
   await assertSuccess(await t.postJson("/feed", CRAWL), null);
 });
 
+Deno.test("`createApp()` refuses a crawl of a refused address literal unless the guard allows it", async () => {
+  const t = setup();
+  await assertFailure(
+    await t.postJson("/feed", { ...CRAWL, url: "http://0x7f000001:8080/admin" }),
+    400,
+    "JSON did not validate against schema.",
+    "url: host 127.0.0.1 is a loopback address; set ALLOW_PRIVATE_ADDRESSES or " +
+      "ALLOWED_PRIVATE_NETWORKS to allow it",
+  );
+  assert.equal(t.feeder.sent.length, 0);
+  const open = setup({ ALLOWED_PRIVATE_NETWORKS: ["127.0.0.0/8"] });
+  await assertSuccess(await open.postJson("/feed", { ...CRAWL, url: "127.1:8080/" }), null);
+  const off = setup({ ALLOW_PRIVATE_ADDRESSES: true });
+  await assertSuccess(await off.postJson("/feed", { ...CRAWL, url: "http://[::1]/" }), null);
+});
+
 Deno.test("`createApp()` without API keys answers only requests addressed to this server", async () => {
   const t = setup();
   const call = (host: string, path = "/feed") =>

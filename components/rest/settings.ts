@@ -25,6 +25,7 @@ import {
   REDIS_SETTINGS,
 } from "../../lib/services/mod.ts";
 import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
+import { NETWORK_GUARD_SETTINGS } from "../../lib/net/mod.ts";
 import { CLASSIFIER_SETTINGS } from "../kafka-monitor/plugin_settings.ts";
 
 /** Every setting of the rest service. */
@@ -92,6 +93,7 @@ export const REST_SETTINGS = {
   ),
   // The kafka-monitor's rows: /feed refuses what the kafka-monitor would refuse.
   ...CLASSIFIER_SETTINGS,
+  ...NETWORK_GUARD_SETTINGS,
   SLEEP_TIME: float(5, "seconds between heartbeats (stats:rest:self:<host>:<id>)", {
     exclusiveMin: 0,
   }),

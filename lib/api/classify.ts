@@ -5,6 +5,11 @@
  * schema accepts the request handles it, so custom `PLUGINS` and `MAXDEPTH_LIMIT` mean the same
  * on both paths.
  *
+ * An accepted request with a `url` whose host is a refused address literal (any spelling of
+ * an IP the network guard refuses, or `localhost`) is refused here, with the reason as its
+ * cause, unless the guard settings (`ALLOW_PRIVATE_ADDRESSES`, `ALLOWED_PRIVATE_NETWORKS`) open
+ * it. No DNS is asked: names are checked by the crawler's guard when fetched.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -24,6 +29,7 @@
  */
 
 import type { Ranked } from "../config/plugin_loader.ts";
+import { type NetworkGuardSettings, policyFromSettings, urlRefusal } from "../net/mod.ts";
 import {
   createValidator,
   parseJsonMessage,
@@ -54,6 +60,12 @@ export interface ClassifierOptions {
    * @default {Infinity}
    */
   maxBytes?: number;
+  /**
+   * The network guard settings seeds are judged by (pass the component's settings).
+   *
+   * @default {{ ALLOW_PRIVATE_ADDRESSES: false, ALLOWED_PRIVATE_NETWORKS: [] }}
+   */
+  network?: NetworkGuardSettings;
 }
 
 /** What one plugin's schema said about a request it refused. */
@@ -109,6 +121,9 @@ export function createClassifier<P extends RequestPlugin>(
   opts: ClassifierOptions = {},
 ): Classifier<P> {
   const maxBytes = opts.maxBytes ?? Infinity;
+  const policy = policyFromSettings(
+    opts.network ?? { ALLOW_PRIVATE_ADDRESSES: false, ALLOWED_PRIVATE_NETWORKS: [] },
+  );
   const ordered = [...plugins]
     .sort((a, b) => a.rank - b.rank || a.key.localeCompare(b.key))
     .map(({ plugin }) => ({
@@ -125,7 +140,18 @@ export function createClassifier<P extends RequestPlugin>(
     const rejections: Rejection[] = [];
     for (const { plugin, validate } of ordered) {
       const result: ValidationResult = validate(value);
-      if (result.ok) return { ok: true, plugin, request: result.value };
+      if (result.ok) {
+        const url = result.value.url;
+        const refusal = typeof url === "string" ? urlRefusal(url, policy) : null;
+        if (refusal === null) return { ok: true, plugin, request: result.value };
+        const cause = `url: ${refusal.message}`;
+        return {
+          ok: false,
+          cause,
+          parsed: true,
+          rejections: [{ schema: plugin.schema, errors: [cause] }],
+        };
+      }
       rejections.push({ schema: plugin.schema, errors: result.errors });
     }
     const unhandledKind = unloaded.find(({ validate }) => validate(value).ok)?.kind;

@@ -95,3 +95,57 @@ Deno.test("`createClassifier()` classifies raw messages, refusing bad JSON and b
 Deno.test("`createClassifier()` fails at once for a plugin naming a missing schema", () => {
   assert.throws(() => createClassifier([ranked(1, "X", "no_such_schema")]), /Cannot load schema/);
 });
+
+Deno.test("`createClassifier()` refuses a crawl whose host is a refused address literal", () => {
+  const classifier = createClassifier([ranked(1, "ScraperHandler", "scraper")]);
+  const crawl = { appid: "app", crawlid: "c" };
+  for (
+    const url of [
+      "http://localhost:8000/",
+      "127.1",
+      "http://0x7f000001/",
+      "http://2130706433/",
+      "http://[::1]/",
+      "http://[::ffff:127.0.0.1]/",
+      "https://10.1.2.3/",
+      "http://169.254.169.254/latest/meta-data/",
+      "http://100.64.0.1/",
+      "http://[fc00::1]/",
+      "http://[fe80::1]/",
+      "http://0.0.0.0/",
+      "http://224.0.0.1/",
+    ]
+  ) {
+    const result = classifier.classify({ ...crawl, url });
+    assert.ok(!result.ok, url);
+    assert.match(
+      result.cause,
+      /^url: host \S+ is an? [A-Za-z -]+ (address|name)(?: \(IPv4 [\d.]+\))?; set ALLOW_PRIVATE_ADDRESSES or ALLOWED_PRIVATE_NETWORKS to allow it$/,
+      url,
+    );
+    assert.equal(result.parsed, true);
+    assert.deepEqual(result.rejections, [{ schema: "scraper", errors: [result.cause] }]);
+  }
+  assert.equal(
+    (classifier.classify({ ...crawl, url: "http://127.0.0.1/" }) as { cause: string }).cause,
+    "url: host 127.0.0.1 is a loopback address; set ALLOW_PRIVATE_ADDRESSES or " +
+      "ALLOWED_PRIVATE_NETWORKS to allow it",
+  );
+  // Names are not looked up here: the crawler's guard checks them when it fetches.
+  assert.ok(classifier.classify({ ...crawl, url: "http://public-looking.example/" }).ok);
+  assert.ok(classifier.classify({ ...crawl, url: "http://93.184.216.34/" }).ok);
+});
+
+Deno.test("`createClassifier()` lets refused literals through as the guard settings say", () => {
+  const crawl = { appid: "app", crawlid: "c", url: "http://127.0.0.1:8000/" };
+  const off = createClassifier([ranked(1, "ScraperHandler", "scraper")], {
+    network: { ALLOW_PRIVATE_ADDRESSES: true, ALLOWED_PRIVATE_NETWORKS: [] },
+  });
+  assert.ok(off.classify(crawl).ok);
+  assert.ok(off.classify({ ...crawl, url: "http://localhost/" }).ok);
+  const open = createClassifier([ranked(1, "ScraperHandler", "scraper")], {
+    network: { ALLOW_PRIVATE_ADDRESSES: false, ALLOWED_PRIVATE_NETWORKS: ["127.0.0.0/8"] },
+  });
+  assert.ok(open.classify(crawl).ok);
+  assert.ok(!open.classify({ ...crawl, url: "http://10.0.0.1/" }).ok);
+});

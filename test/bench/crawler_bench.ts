@@ -264,6 +264,8 @@ export async function crawlerBench(
     KAFKA_PRODUCER_BUFFER_BYTES: String(ctx.producerBufferBytes),
     LOG_LEVEL: "WARNING",
     LOG_STDOUT: "true",
+    // The bench site is on 127.0.0.1: the network guard off (plain fetch, no cost).
+    ALLOW_PRIVATE_ADDRESSES: "true",
     ...ctx.extraEnv,
   };
   const kafka = createKafka(ctx.env.KAFKA_HOSTS, "bench");

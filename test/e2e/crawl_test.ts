@@ -21,6 +21,8 @@ async function crawlSetup(extra: Record<string, string>) {
     DOWNLOAD_TIMEOUT: "1",
     RETRY_TIMES: "0",
     THROTTLE_ENABLED: "false",
+    // The local test site is on 127.0.0.1 (kafka-monitor and crawler).
+    ALLOW_PRIVATE_ADDRESSES: "true",
     ...extra,
   };
   const kafka = createKafka(env.KAFKA_HOSTS, "e2e");

@@ -46,6 +46,8 @@ Deno.test("domain-update and blacklist through the Kafka API apply to a running 
     IDLE_POLL_MS: "20",
     SLEEP_TIME: "0.02",
     LOG_LEVEL: "WARNING",
+    // The local test site is on 127.0.0.1 (kafka-monitor and crawler).
+    ALLOW_PRIVATE_ADDRESSES: "true",
   };
   const kafka = createKafka(env.KAFKA_HOSTS, "e2e-live");
   await ensureTopics(kafka, [env.KAFKA_INCOMING_TOPIC, outboundFirehose(prefix)]);

@@ -27,6 +27,7 @@ import { type Deadline, unwatchDeadline, watchDeadline } from "./deadlines.ts";
 import { checkScheme, FetchError, networkError } from "./fetch_error.ts";
 import { buildRequestHeaders, type RequestHeaderOptions } from "./request_headers.ts";
 import { readBody, readResponseHeaders } from "./response_body.ts";
+import { type NetworkGuard, NetworkRefusedError } from "../../../lib/net/mod.ts";
 import { createPage } from "../page.ts";
 import type { FetchedPage } from "../spider.ts";
 
@@ -47,6 +48,11 @@ export interface FetchOptions extends RequestHeaderOptions {
   maxBytes: number;
   /** Aborts the download with an `aborted` error. */
   signal?: AbortSignal;
+  /**
+   * The network guard the request goes through; a refusal throws a `refused` FetchError.
+   * Without one, the plain global `fetch` (no address is checked).
+   */
+  guard?: NetworkGuard;
 }
 
 /** The statuses that redirect when they carry a `Location` (as Scrapy's RedirectMiddleware). */
@@ -112,13 +118,24 @@ export async function fetchPage(url: string, opts: FetchOptions): Promise<Fetche
     const headers = requestHeaders;
     let res: Response;
     try {
-      res = await fetch(current, {
+      const init: RequestInit = {
         method: "GET",
         headers,
         redirect: "manual",
         signal: controller.signal,
-      });
+      };
+      res = await (opts.guard ? opts.guard.fetch(current, init) : fetch(current, init));
     } catch (cause) {
+      if (cause instanceof NetworkRefusedError) {
+        throw new FetchError(
+          "refused",
+          current.href,
+          `Cannot fetch ${current.href}: ${cause.message}`,
+          {
+            cause,
+          },
+        );
+      }
       return fail(cause);
     }
     // A redirect is returned as it is (status and Location, no body): the crawler follows it

@@ -8,6 +8,7 @@
  */
 
 import type { Logger } from "@logtape/logtape";
+import type { NetworkGuard } from "../../../lib/net/mod.ts";
 import type { Redis } from "ioredis";
 import { wakeDomains } from "../../../lib/frontier/mod.ts";
 import { type DomainConfig, domainConfigPath, parseDomainConfig } from "../../../lib/api/mod.ts";
@@ -31,13 +32,17 @@ export const LIVE_CONFIG_SETTINGS = {
   }),
 };
 
-/** Starts watching; everything stops when `signal` aborts. */
+/**
+ * Starts watching; everything stops when `signal` aborts. The public IP lookup goes through
+ * `guard`.
+ */
 export async function startLiveConfig(
   throttle: CrawlerThrottle,
   settings: CrawlerSettings,
   redis: Redis,
   log: Logger,
   signal: AbortSignal,
+  guard: NetworkGuard,
 ): Promise<void> {
   const path = domainConfigPath(settings.ZOOKEEPER_ASSIGN_PATH, settings.ZOOKEEPER_ID);
   const watcher = new ZookeeperWatcher(settings.ZOOKEEPER_HOSTS, path, {
@@ -73,7 +78,11 @@ export async function startLiveConfig(
   signal.addEventListener("abort", () => watcher.stop().catch(() => {}), { once: true });
 
   const refreshIp = async () => {
-    const ip = await lookupPublicIp({ url: settings.PUBLIC_IP_URL, regex: settings.IP_ADDR_REGEX });
+    const ip = await lookupPublicIp({
+      url: settings.PUBLIC_IP_URL,
+      regex: settings.IP_ADDR_REGEX,
+      guard,
+    });
     if (ip === null) {
       if (settings.PUBLIC_IP_URL) log.warn("Could not reach out to get public ip");
       return;

@@ -12,6 +12,7 @@ import type { Redis } from "ioredis";
 import { ackLeases, type EnqueueCrawl } from "../../../lib/frontier/mod.ts";
 import { type BatchingProducer } from "../../../lib/services/mod.ts";
 import { redisStatsWriter, StatsCollector, windowsFromNames } from "../../../lib/stats/mod.ts";
+import { NetworkGuard } from "../../../lib/net/mod.ts";
 import { AckBatcher } from "./acks.ts";
 import { RecentlySent } from "./recently_sent.ts";
 import type { CrawlerSettings } from "../settings.ts";
@@ -30,6 +31,12 @@ export interface CrawlerDeps {
   readonly host: string;
   /** The throttle (live domain config and IP); default: the settings' defaults only. */
   readonly throttle?: CrawlerThrottle;
+  /**
+   * The network guard every download goes through; default: one built from the settings
+   * (`ALLOW_PRIVATE_ADDRESSES`, `ALLOWED_PRIVATE_NETWORKS`), closed when the crawler stops.
+   * A guard passed in is the caller's to close.
+   */
+  readonly guard?: NetworkGuard;
   /** Called after each finished request (tests and benchmarks count with it). */
   readonly onDone?: (event: CrawlEvent) => void;
 }
@@ -56,6 +63,8 @@ export interface CrawlContext {
   readonly log: Logger;
   readonly spiderid: string;
   readonly throttle: CrawlerThrottle;
+  /** The network guard of every download. */
+  readonly guard: NetworkGuard;
   readonly stats: CrawlerStats;
   readonly acks: AckBatcher;
   readonly recentlySent: RecentlySent;
@@ -82,6 +91,7 @@ export function createContext(deps: CrawlerDeps): CrawlContext {
     log,
     spiderid,
     throttle: deps.throttle ?? new CrawlerThrottle(s, spiderid),
+    guard: deps.guard ?? NetworkGuard.fromSettings(s),
     stats: new CrawlerStats(redisStatsWriter(redis, new StatsCollector("crawler", windows)), {
       host: deps.host,
       spiderid,

@@ -29,6 +29,7 @@ export async function fetchStep(ctx: CrawlContext, req: QueuedRequest): Promise<
       userAgent: req.useragent ?? s.USER_AGENT,
       cookie: await requestCookie(ctx, req, url),
       signal: ctx.fetchAbort.signal,
+      guard: ctx.guard,
     });
   } catch (err) {
     if (!(err instanceof FetchError && err.kind === "aborted")) ctx.stats.count(504);
