@@ -152,6 +152,7 @@ async function fetchAndStore(
       maxBytes: s.DOWNLOAD_MAXSIZE,
       userAgent: s.USER_AGENT,
       signal: ctx.fetchAbort.signal,
+      guard: ctx.guard,
     });
     const log = { origin: originId(origin), url: origin.robotsUrl };
     switch (got.kind) {
