@@ -20,8 +20,11 @@ export type RobotsFetch =
   | { kind: "allow"; status: number | null; reason: string }
   /** A 5xx or 429: ask again later. */
   | { kind: "retry"; status: number; reason: string }
-  /** No response (connection, DNS, timeout): ask again later. */
-  | { kind: "unreachable"; reason: string };
+  /**
+   * No response: a connection error or timeout (ask again later), or a host name that does not
+   * resolve (`dns`: its pages cannot be fetched either; nobody to be polite to).
+   */
+  | { kind: "unreachable"; reason: string; dns: boolean };
 
 /**
  * Options of {@linkcode fetchRobots}: the fetcher's (the same as for pages, so the same guard
@@ -55,7 +58,9 @@ export async function fetchRobots(
       if (hop > 0 && (err.kind === "refused" || err.kind === "invalid_url")) {
         return { kind: "allow", status: null, reason: `redirect not followed: ${err.message}` };
       }
-      if (err.retryable) return { kind: "unreachable", reason: err.message };
+      if (err.retryable) {
+        return { kind: "unreachable", reason: err.message, dns: err.kind === "dns" };
+      }
       throw err;
     }
     const verdict = robotsVerdict(page.status);

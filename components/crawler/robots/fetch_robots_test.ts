@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestSite } from "../../../test/site.ts";
+import { NetworkGuard } from "../../../lib/net/mod.ts";
+import { FetchError } from "../fetch/fetcher.ts";
 import { fetchRobots, MAX_ROBOTS_REDIRECTS } from "./fetch_robots.ts";
 
 const opts = { timeoutMs: 2000, maxBytes: 10_000_000, userAgent: "crawl-cluster/0.1" };
@@ -47,4 +49,43 @@ Deno.test("`fetchRobots()` calls an origin that does not answer unreachable", as
   listener.close();
   const got = await fetchRobots(`http://127.0.0.1:${port}/robots.txt`, opts);
   assert.equal(got.kind, "unreachable");
+});
+
+Deno.test("`fetchRobots()` flags a name that does not resolve, throws a refused origin, drops a refused redirect", async () => {
+  const site = await startTestSite({
+    routes: {
+      // Private, outside the guard's allowed range: refused before any connection.
+      "/robots.txt": { redirect: "http://10.0.0.1/robots.txt" },
+    },
+  });
+  // Names ending in .example resolve to the site (loopback); others do not resolve at all.
+  const resolver = (host: string) =>
+    host.endsWith(".example")
+      ? Promise.resolve(["127.0.0.1"])
+      : Promise.reject(new Error(`no such host ${host}`));
+  const open = new NetworkGuard({ resolver, allowedNetworks: ["127.0.0.0/8"] });
+  const closed = new NetworkGuard({ resolver });
+  try {
+    const missing = await fetchRobots("http://missing.invalid/robots.txt", {
+      ...opts,
+      guard: open,
+    });
+    assert.deepEqual(missing.kind === "unreachable" && missing.dns, true);
+    // The origin itself refused: its pages would be too, so the refusal is the caller's.
+    await assert.rejects(
+      fetchRobots(`http://site.example:${site.port}/robots.txt`, { ...opts, guard: closed }),
+      (err) => err instanceof FetchError && err.kind === "refused",
+    );
+    // A redirect the guard refuses is not followed: no robots.txt, everything allowed.
+    const moved = await fetchRobots(`http://site.example:${site.port}/robots.txt`, {
+      ...opts,
+      guard: open,
+    });
+    assert.equal(moved.kind, "allow");
+    assert.equal(site.hits("/robots.txt"), 1);
+  } finally {
+    await open.close();
+    await closed.close();
+    await site.close();
+  }
 });

@@ -142,6 +142,7 @@ async function fetchAndStore(
 ): Promise<KnownRobots | null> {
   const s = ctx.settings;
   if (!(await cache.lock(origin, s.DOWNLOAD_TIMEOUT * 1000 + 5000))) return null;
+  // Held from here: released below (or, if this process dies, expiring on its own).
   try {
     // Another crawler may have stored it between our look and our lock.
     const stored = await cache.get(origin);
@@ -178,11 +179,13 @@ async function fetchAndStore(
       case "unreachable": {
         // A host that stays unreachable is let through after RETRY_TIMES tries, for one retry
         // period: its pages then fail (and are given up) on their own instead of waiting forever.
-        const failures = await cache.countFailure(origin, s.ROBOTSTXT_CACHE_SEC);
-        const giveUp = failures > s.RETRY_TIMES;
+        // A name that does not resolve is let through at once: there is no server to spare,
+        // and its pages fail the same way.
+        const failures = got.dns ? 0 : await cache.countFailure(origin, s.ROBOTSTXT_CACHE_SEC);
+        const giveUp = got.dns || failures > s.RETRY_TIMES;
         ctx.log.warn(
           giveUp
-            ? "robots.txt of {origin} unreachable {failures} times ({reason}): pages let through"
+            ? "robots.txt of {origin} unreachable ({reason}, {failures} in a row): pages let through"
             : "robots.txt of {origin} unreachable ({reason}); its domain waits {sec} s",
           { ...log, reason: got.reason, failures, sec: s.ROBOTSTXT_RETRY_SEC },
         );
