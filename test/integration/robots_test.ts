@@ -12,6 +12,7 @@ import { deleteKeysContaining } from "../harness.ts";
 import { fanOutRoutes, type Route, type SiteRequestLogEntry } from "../site.ts";
 import { refusedField, refusedKey } from "../../lib/frontier/mod.ts";
 import { statsKey } from "../../lib/stats/mod.ts";
+import { freePort } from "../../lib/services/local/paths.ts";
 import link from "../../components/crawler/spiders/link.ts";
 
 const TEXT = { "content-type": "text/plain" };
@@ -171,6 +172,25 @@ Deno.test("robots.txt: a 500 keeps the domain waiting until ROBOTSTXT_RETRY_SEC,
     // The second look waited for the retry entry to expire (the domain was not polled).
     assert.ok(second.time - first.time >= retrySec * 1000 - 100, `${second.time - first.time}`);
     assert.equal(f.site.hits("/no"), 0, "then its rules apply");
+  });
+});
+
+Deno.test("robots.txt: an unreachable one keeps the domain waiting, RETRY_TIMES times at most", async () => {
+  await withSite({}, async (f) => {
+    await f.startCrawler(link, { ROBOTSTXT_RETRY_SEC: 1, RETRY_TIMES: 1 });
+    // A free port on loopback: connection refused, for robots.txt and the page alike.
+    const port = freePort();
+    const seededAt = Date.now();
+    try {
+      await f.seed(seedRequest({ url: `http://127.0.0.1:${port}/x`, spiderid: f.spiderName }));
+      await f.settle();
+      // robots.txt failed twice (a second apart), then the page was let through: it failed on
+      // its own and was given up after RETRY_TIMES, instead of waiting forever.
+      assert.deepEqual(f.events.map((e) => e.kind), ["retry", "gave_up"]);
+      assert.ok(Date.now() - seededAt >= 1000, "the domain waited ROBOTSTXT_RETRY_SEC");
+    } finally {
+      await deleteKeysContaining(f.redis, `127.0.0.1:${port}`);
+    }
   });
 });
 
