@@ -85,6 +85,8 @@ Deno.test("two crawler processes share one crawl and fetch no page twice", async
     IDLE_POLL_MS: "20",
     CONCURRENT_REQUESTS: "2",
     LOG_LEVEL: "WARNING",
+    // The exact pages requested: robots.txt (one request per origin) is robots_test.ts's.
+    ROBOTSTXT_OBEY: "false",
   });
   const components = [
     startComponent("kafka-monitor", ["run"], env),

@@ -39,7 +39,9 @@ Deno.test("domain-update and blacklist through the Kafka API apply to a running 
     KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
     KAFKA_GROUP: randomName("group"),
     ZOOKEEPER_ASSIGN_PATH: `/crawl-cluster-test/${randomName("zk")}/`,
-    // One page a minute until the domain gets its own budget.
+    // One page a minute until the domain gets its own budget (robots.txt off: its fetch would
+    // take that page's hit).
+    ROBOTSTXT_OBEY: "false",
     QUEUE_HITS: "1",
     QUEUE_WINDOW: "60",
     QUEUE_MODERATED: "false",
