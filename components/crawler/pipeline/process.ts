@@ -1,7 +1,9 @@
 /**
- * One request through the crawler's steps: decode → fetch → parse → emit (follow-ups ∥ item)
- * → acknowledge; a redirect goes decode → fetch → redirect (its target enqueued) → acknowledge.
- * A step that fails throws; `failures.ts` decides what becomes of the request.
+ * One request through the crawler's steps: decode → robots.txt → fetch → parse → emit
+ * (follow-ups ∥ item) → acknowledge; a redirect goes decode → robots.txt → fetch → redirect (its
+ * target enqueued) → acknowledge; a request whose origin's robots.txt is not known yet (or whose
+ * domain must wait) is handed back to its queue by the robots.txt step, unacknowledged. A step
+ * that fails throws; `failures.ts` decides what becomes of the request.
  *
  * @module
  */
