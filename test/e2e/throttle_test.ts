@@ -144,6 +144,8 @@ Deno.test("a crawler keeps crawling while ZooKeeper is down and re-watches when 
     QUEUE_MODERATED: "true",
     IDLE_POLL_MS: "20",
     LOG_LEVEL: "WARNING",
+    // The local test site is on 127.0.0.1 (kafka-monitor and crawler).
+    ALLOW_PRIVATE_ADDRESSES: "true",
   };
   const monitor = startComponent("kafka-monitor", ["run"], env);
   const crawler = startComponent("crawler", ["run"], env);

@@ -46,6 +46,8 @@ async function crawlThrottled(
     ZOOKEEPER_ASSIGN_PATH: `/crawl-cluster-test/${randomName("zk")}/`,
     IDLE_POLL_MS: "20",
     LOG_LEVEL: "WARNING",
+    // The local test site is on 127.0.0.1.
+    ALLOW_PRIVATE_ADDRESSES: "true",
   };
   const running = crawlers.map((env) => startComponent("crawler", ["run"], { ...base, ...env }));
   try {
