@@ -345,7 +345,7 @@ export const LINK_GRAPH_ROUTES: Readonly<Record<string, Route>> = Object.freeze(
  * given: only http(s) links; the default deny_extensions (no .pdf/.png); the external link
  * excluded (e.g. `allowed_domains: ["127.0.0.1"]`; without it, a crawler also requests
  * {@linkcode EXTERNAL_LINK} at depth 1 and gets a DNS error); fragments removed; duplicates
- * requested once; `<base href>` honoured; `<area>` followed; redirects followed by the fetcher
+ * requested once; `<base href>` honoured; `<area>` followed; redirects followed through the frontier
  * (the request is `/redirect`, its response URL `/d`, and `/d`'s links are depth 2).
  * Whether `/error` (500), `/missing` (404) and `/slow` (3 s) also yield an item depends on the
  * crawler's retry and timeout settings; each is requested at least once. Depth 2 is the whole
