@@ -15,3 +15,4 @@ export * from "./kafka.ts";
 export * from "./kafka_settings.ts";
 export * from "./zookeeper.ts";
 export * from "./zookeeper_nodes.ts";
+export * from "./outage.ts";

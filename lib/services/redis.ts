@@ -1,13 +1,49 @@
 /**
  * Redis connections from settings: `REDIS_URL` wins over host/port/db/password. Connecting
  * fails early with one clear line; once connected, dropped connections are retried with
- * backoff by ioredis and never crash a component.
+ * backoff by ioredis (at most 1 s apart) and never crash a component; each outage is logged
+ * once when it starts and once when it ends ({@linkcode OutageReporter}).
+ *
+ * ## The client policy: a command reported failed is never executed later
+ *
+ * Every component's client is built by {@linkcode redisOptions}:
+ *
+ * - **No offline queue** (`enableOfflineQueue: false`): a command issued while the connection
+ *   is not ready fails at once ("Stream isn't writeable …") and is never sent, not even after
+ *   the reconnect. (ioredis's default queues it, and with `commandTimeout` it rejected the
+ *   caller's promise yet sent the command on reconnect: a pop "failed" and ran anyway.)
+ * - **No resend of unanswered commands** (`autoResendUnfulfilledCommands: false`) and
+ *   **`maxRetriesPerRequest: 0`**: when the connection drops, the commands written to it and
+ *   not yet answered are rejected at once, and never written again on the new connection.
+ * - **`commandTimeout` = `REDIS_SOCKET_TIMEOUT`**: a command without an answer in time is
+ *   rejected.
+ *
+ * What a rejection means, per kind of failure:
+ *
+ * - Rejected while disconnected (not written): the command did NOT run and never will.
+ * - Rejected because the connection dropped, or by `commandTimeout`, after it was written: its
+ *   outcome is UNKNOWN — Redis may have run it before the connection died (or, for a timeout,
+ *   may still run it when a stalled server resumes). No client setting can rule that out.
+ *
+ * So callers decide, per kind of command, what they may replay (with `lib/async` `retry()`):
+ *
+ * - Idempotent writes — SET of a value (`rest:poll:<uuid>`, heartbeats, job answers), ZADD of a
+ *   request whose member is the request itself, DEL, EXPIRE, reads — may simply be retried
+ *   until Redis takes them (the kafka-monitor does so before it commits an offset; REST before
+ *   it commits an answer's offset).
+ * - Counters (stats INCR/HINCRBY) may be retried; a retry after an unknown outcome may count
+ *   one event twice, which the stats tolerate.
+ * - Non-idempotent state changes (a pop that leases a request, a lock takeover) must not be
+ *   blindly replayed: they either carry a token that makes a second run a no-op, or their
+ *   effect is recovered by the owner (leases expire and are reclaimed).
  *
  * @module
  */
 
+import type { Logger } from "@logtape/logtape";
 import { TimeoutError, withTimeout } from "../async/timeout.ts";
 import { Redis, type RedisOptions } from "ioredis";
+import { OutageReporter } from "./outage.ts";
 import { float, int, optStr, str } from "../config/parsers.ts";
 
 /** Redis connection settings shared by every component that talks to Redis. */
@@ -50,10 +86,14 @@ export function redisOptions(s: RedisSettings, name: string): RedisOptions {
   return {
     connectionName: name,
     lazyConnect: true,
-    // Commands wait for a reconnect instead of failing after 20 attempts: a Redis restart
-    // pauses the component; it does not kill it.
-    maxRetriesPerRequest: null,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+    // The policy of the module doc: a command is written at most once, on a ready connection;
+    // a failed one is never sent later. Callers retry explicitly what may be replayed.
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    // Reconnects go on forever (a Redis restart pauses a component, it does not kill it), at
+    // most 1 s apart so a component sees Redis back within a second.
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 1_000),
     commandTimeout: s.REDIS_SOCKET_TIMEOUT * 1000,
     connectTimeout: s.REDIS_SOCKET_TIMEOUT * 1000,
     ...(s.REDIS_URL ? {} : {
@@ -70,8 +110,61 @@ export function createRedis(s: RedisSettings, name: string): Redis {
   const opts = redisOptions(s, name);
   const client = s.REDIS_URL ? new Redis(s.REDIS_URL, opts) : new Redis(opts);
   // ioredis emits 'error' on every failed reconnect; unhandled, it would crash the process.
+  // They reach the log through watchRedis(): once per outage.
   client.on("error", () => {});
   return client;
+}
+
+/** Options of {@linkcode watchRedis} and {@linkcode connectRedis}'s outage reports. */
+export interface RedisOutageOptions {
+  /** Where the outage lines go. */
+  log: Logger;
+  /** The component ("kafka-monitor"); @default the connection name */
+  component?: string;
+  /**
+   * What the component does meanwhile.
+   * @default {"will retry"}
+   */
+  meanwhile?: string;
+}
+
+const outages = new WeakMap<Redis, OutageReporter>();
+
+/**
+ * Reports the client's outages once each (one warning when the connection is lost, one info
+ * line when it is ready again, with the duration); returns the reporter.
+ */
+export function watchRedis(
+  client: Redis,
+  where: string,
+  opts: RedisOutageOptions & { component: string },
+): OutageReporter {
+  const existing = outages.get(client);
+  if (existing) return existing;
+  const reporter = new OutageReporter({
+    log: opts.log,
+    component: opts.component,
+    service: "Redis",
+    where,
+    meanwhile: opts.meanwhile,
+  });
+  outages.set(client, reporter);
+  let lastError: unknown = undefined;
+  client.on("error", (err: unknown) => {
+    lastError = err;
+    if (client.status !== "ready") reporter.down(err);
+  });
+  client.on("reconnecting", () => reporter.down(lastError ?? new Error("connection lost")));
+  client.on("ready", () => {
+    lastError = undefined;
+    reporter.up();
+  });
+  return reporter;
+}
+
+/** The outage reporter {@linkcode watchRedis} attached to `client`, if any. */
+export function redisOutage(client: Redis): OutageReporter | undefined {
+  return outages.get(client);
 }
 
 /**
@@ -81,7 +174,7 @@ export function createRedis(s: RedisSettings, name: string): Redis {
 export async function connectRedis(
   s: RedisSettings,
   name: string,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; outage?: RedisOutageOptions } = {},
 ): Promise<Redis> {
   const client = createRedis(s, name);
   let lastError: unknown = null;
@@ -95,6 +188,13 @@ export async function connectRedis(
       // Out of time: the last connection error says more than the timeout itself.
       throw err instanceof TimeoutError && lastError !== null ? lastError : err;
     });
+    // From now on each outage is reported once (the first connection fails early instead).
+    if (opts.outage) {
+      watchRedis(client, describeRedis(s), {
+        ...opts.outage,
+        component: opts.outage.component ?? name,
+      });
+    }
     return client;
   } catch (err) {
     client.disconnect();
