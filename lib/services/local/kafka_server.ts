@@ -6,9 +6,19 @@
  */
 
 import { ensureKafkaLibs, javaBin, jvmFlags } from "./maven.ts";
-import { logContains, type ServerProcess, startServer, waitUntilReady } from "./process.ts";
+import {
+  logContains,
+  logSize,
+  type ServerProcess,
+  startServer,
+  waitUntilReady,
+} from "./process.ts";
 
-/** Starts Kafka with its client listener on `port` and its controller on `controllerPort`. */
+/**
+ * Starts Kafka with its client listener on `port` and its controller on `controllerPort`.
+ * Calling it again with the same ports and folder after the broker stopped (or was killed)
+ * restarts it on its old data: the storage is formatted only once.
+ */
 export async function startKafka(
   port: number,
   controllerPort: number,
@@ -21,7 +31,9 @@ export async function startKafka(
   await Deno.writeTextFile(props, serverProperties(port, controllerPort, `${dir}/data`));
   const java = javaBin();
   const classpath = `${libs}/*`;
-  const format = await new Deno.Command(java, {
+  // A restart on formatted storage skips the format step (a JVM start of its own).
+  const formatted = await Deno.stat(`${dir}/data/meta.properties`).then(() => true, () => false);
+  const format = formatted ? null : await new Deno.Command(java, {
     args: [
       ...jvmFlags(256),
       "-cp",
@@ -37,7 +49,7 @@ export async function startKafka(
     stdout: "piped",
     stderr: "piped",
   }).output();
-  if (!format.success) {
+  if (format && !format.success) {
     throw new Error(
       `Cannot start Kafka: formatting its storage failed: ${
         new TextDecoder().decode(format.stderr).trim().split("\n").slice(-3).join(" | ")
@@ -45,6 +57,8 @@ export async function startKafka(
     );
   }
   const logPath = `${dir}/kafka.log`;
+  // A restart appends to the last run's log: only what this run writes counts.
+  const logStart = logSize(logPath);
   const proc = await startServer("Kafka", java, [
     ...jvmFlags(512),
     "-cp",
@@ -53,7 +67,7 @@ export async function startKafka(
     props,
   ], { logPath });
   // The listener binds before requests are served; this line comes once the broker is running.
-  await waitUntilReady(proc, () => logContains(logPath, /Kafka\s*Server.*started/), {
+  await waitUntilReady(proc, () => logContains(logPath, /Kafka\s*Server.*started/, logStart), {
     timeoutMs: opts.timeoutMs ?? 90_000,
     intervalMs: 100,
   });

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { serverProperties } from "./kafka_server.ts";
 import { freePort, portInUse, which } from "./paths.ts";
-import { logContains, startServer, tail, waitUntilReady } from "./process.ts";
+import { logContains, logSize, startServer, tail, waitUntilReady } from "./process.ts";
+import { startRedis } from "./redis_server.ts";
+import { startRestartable } from "./restartable.ts";
 
 Deno.test("serverProperties() configures a single-node KRaft broker on loopback", () => {
   const props = serverProperties(1234, 1235, "/tmp/d");
@@ -60,4 +62,80 @@ Deno.test("startServer() output reaches the log and stop() ends the process", as
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("logContains() with fromByte ignores what an earlier run wrote", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const logPath = `${dir}/s.log`;
+    assert.equal(logSize(logPath), 0);
+    await Deno.writeTextFile(logPath, "old run: Ready\n");
+    const offset = logSize(logPath);
+    assert.equal(logContains(logPath, /Ready/), true);
+    assert.equal(logContains(logPath, /Ready/, offset), false);
+    await Deno.writeTextFile(logPath, "new run: Ready\n", { append: true });
+    assert.equal(logContains(logPath, /new run: Ready/, offset), true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("startRestartable() kills, restarts and stops a server started by the same call", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const logPath = `${dir}/s.log`;
+    let starts = 0;
+    const start = async () => {
+      const from = logSize(logPath);
+      const proc = await startServer("Sleeper", "sh", ["-c", "echo ready; exec sleep 30"], {
+        logPath,
+      });
+      starts++;
+      await waitUntilReady(proc, () => logContains(logPath, /ready/, from), {
+        timeoutMs: 5_000,
+      });
+      return proc;
+    };
+    const server = await startRestartable(start);
+    const first = server.process!;
+    const times = await server.restart({ kill: true, downMs: 100 });
+    assert.equal(await first.exited, 137, "SIGKILLed");
+    assert.ok(times.upAt - times.downAt >= 100);
+    assert.notEqual(server.process!.pid, first.pid);
+    assert.equal(starts, 2);
+    await server.stop(2_000);
+    assert.equal(server.process, null);
+    assert.equal(tail(logPath, 5), "ready\nready");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "startRedis() with appendOnly keeps its data across a stop and a start on the same folder",
+  ignore: !which("redis-server"),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const port = freePort();
+    const send = async (cmd: string) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(new TextEncoder().encode(cmd));
+        const buf = new Uint8Array(256);
+        const n = await conn.read(buf);
+        return new TextDecoder().decode(buf.subarray(0, n ?? 0));
+      } finally {
+        conn.close();
+      }
+    };
+    try {
+      const redis = await startRestartable(() => startRedis(port, dir, { appendOnly: true }));
+      assert.equal(await send("SET chaos kept\r\n"), "+OK\r\n");
+      await redis.restart({ downMs: 200 });
+      assert.equal(await send("GET chaos\r\n"), "$4\r\nkept\r\n");
+      await redis.stop();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

@@ -23,6 +23,12 @@ import { startRedis } from "./redis_server.ts";
 import { startZookeeper } from "./zookeeper_server.ts";
 
 export { stopAllServers } from "./process.ts";
+export {
+  type RestartableServer,
+  type RestartOptions,
+  type RestartTimes,
+  startRestartable,
+} from "./restartable.ts";
 
 /** Ports for the services; 0 (the default) picks a free one. */
 export interface ServicePorts {

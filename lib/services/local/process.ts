@@ -17,6 +17,8 @@ export interface ServerProcess {
   readonly exited: Promise<number>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once (a crash: no shutdown work); resolves when the process is gone. */
+  kill(): Promise<void>;
 }
 
 /** Options of {@linkcode startServer}. */
@@ -81,6 +83,13 @@ export async function startServer(
       await exited;
       clearTimeout(timer);
     },
+    async kill() {
+      if (done) return;
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await exited;
+    },
   };
   running.add(proc);
   return proc;
@@ -130,12 +139,25 @@ export async function waitUntilReady(
   );
 }
 
-/** True once the server's log contains a line matching `pattern`. */
-export function logContains(logPath: string, pattern: RegExp): boolean {
+/**
+ * True once the server's log contains a line matching `pattern`; with `fromByte`, only the part
+ * written after that offset counts (a restarted server appends to the log of its last run).
+ */
+export function logContains(logPath: string, pattern: RegExp, fromByte = 0): boolean {
   try {
-    return pattern.test(Deno.readTextFileSync(logPath));
+    const bytes = Deno.readFileSync(logPath);
+    return pattern.test(new TextDecoder().decode(bytes.subarray(fromByte)));
   } catch {
     return false;
+  }
+}
+
+/** The size of a log file in bytes (0 when it does not exist yet). */
+export function logSize(logPath: string): number {
+  try {
+    return Deno.statSync(logPath).size;
+  } catch {
+    return 0;
   }
 }
 

@@ -1,12 +1,20 @@
 /**
  * Redis for local runs and tests: Debian's `redis-server`, installed with apt-get when missing
- * (only as root on Debian), started on a loopback port with persistence off.
+ * (only as root on Debian), started on a loopback port with persistence off — or with the
+ * append-only file on, so that a server stopped and started again on the same folder keeps its
+ * data (the fault-injection tests restart Redis mid-crawl).
  *
  * @module
  */
 
 import { which } from "./paths.ts";
-import { logContains, type ServerProcess, startServer, waitUntilReady } from "./process.ts";
+import {
+  logContains,
+  logSize,
+  type ServerProcess,
+  startServer,
+  waitUntilReady,
+} from "./process.ts";
 
 /** Returns the path of `redis-server`, installing Debian's package when possible. */
 export async function ensureRedisServer(): Promise<string> {
@@ -43,15 +51,42 @@ export async function ensureRedisServer(): Promise<string> {
   return path;
 }
 
-/** Starts redis-server on `port` with its working folder in `dir`. */
+/** Options of {@linkcode startRedis}. */
+export interface StartRedisOptions {
+  /**
+   * How long to wait for "Ready to accept connections".
+   * @default {20_000}
+   */
+  timeoutMs?: number;
+  /**
+   * Keep an append-only file in `dir` (`appendonly yes`): starting again on the same folder
+   * reloads every write the file holds.
+   * @default {false}
+   */
+  appendOnly?: boolean;
+  /**
+   * When the append-only file is flushed to disk (`appendfsync`): `always` loses nothing even
+   * when the server is killed, `everysec` up to a second of writes on a kill (none on a clean
+   * stop).
+   * @default {"everysec"}
+   */
+  appendFsync?: "always" | "everysec" | "no";
+}
+
+/**
+ * Starts redis-server on `port` with its working folder in `dir`. Calling it again with the same
+ * port and folder after the server stopped restarts it (with `appendOnly`, on its old data).
+ */
 export async function startRedis(
   port: number,
   dir: string,
-  opts: { timeoutMs?: number } = {},
+  opts: StartRedisOptions = {},
 ): Promise<ServerProcess> {
   const bin = await ensureRedisServer();
   await Deno.mkdir(dir, { recursive: true });
   const logPath = `${dir}/redis.log`;
+  // A restart appends to the last run's log: only what this run writes counts.
+  const logStart = logSize(logPath);
   const proc = await startServer("Redis", bin, [
     "--port",
     String(port),
@@ -62,13 +97,15 @@ export async function startRedis(
     "--save",
     "",
     "--appendonly",
-    "no",
+    opts.appendOnly ? "yes" : "no",
+    "--appendfsync",
+    opts.appendFsync ?? "everysec",
     "--dir",
     dir,
     "--logfile",
     "",
   ], { logPath });
-  await waitUntilReady(proc, () => logContains(logPath, /Ready to accept connections/), {
+  await waitUntilReady(proc, () => logContains(logPath, /Ready to accept connections/, logStart), {
     timeoutMs: opts.timeoutMs ?? 20_000,
     intervalMs: 50,
   });
