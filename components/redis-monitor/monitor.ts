@@ -5,6 +5,13 @@
  * `KAFKA_APPID_TOPICS`, then the firehose) and only then deletes the job. A failing job is
  * retried up to `RETRY_FAILURES_MAX` times, then dropped with an error log.
  *
+ * - An answer carrying the job's uuid is published once per uuid waiting for it
+ *   (`waiting:<jobkey>`, see `lib/api/jobs.ts`), so two requests for one job get two answers.
+ * - The job is deleted by compare-and-delete: a request that arrived while it was handled
+ *   keeps it, and is answered on the next pass.
+ * - A monitor that lost its lock (renewal failed, or another token holds it) abandons the
+ *   job: nothing is published or deleted by it.
+ *
  * @module
  */
 
@@ -24,9 +31,11 @@ import {
 } from "../../lib/stats/mod.ts";
 import {
   dueJobs,
+  finishHandledJob,
   finishJob,
   forgetJob,
   indexUnlistedJobs,
+  jobWaitersKey,
   lockFailuresKey,
   outboundAppTopic,
   outboundFirehose,
@@ -55,7 +64,9 @@ export interface MonitorDeps {
 export type JobEvent =
   | { kind: "handled"; key: string; plugin: string; answer: Answer | null }
   | { kind: "retry"; key: string; plugin: string; failures: number; error: string }
-  | { kind: "dropped"; key: string; plugin: string; error: string };
+  | { kind: "dropped"; key: string; plugin: string; error: string }
+  /** The lock was lost while handling: nothing published, the job left to the lock's holder. */
+  | { kind: "abandoned"; key: string; plugin: string };
 
 /** Runs until `signal` aborts. */
 export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSignal }) {
@@ -132,8 +143,13 @@ async function processJob(
   if (!lock) return; // another monitor has it
   try {
     let value: string | null;
+    let waiters: string[];
     try {
-      value = await redis.get(key);
+      const results = await redis.multi().get(key).smembers(jobWaitersKey(key)).exec();
+      const [[getErr, got], [, members]] = results ?? [[new Error("transaction discarded")], []];
+      if (getErr) throw getErr;
+      value = got as string | null;
+      waiters = Array.isArray(members) ? members as string[] : [];
     } catch (err) {
       // A key of the wrong type (not a string job): a failure like any other.
       await count(deps, stats, ["total", "fail"]);
@@ -156,8 +172,14 @@ async function processJob(
       await count(deps, stats, ["fail"]);
       return await recordFailure(deps, plugin, key, err, now);
     }
+    // Another monitor may hold the job now: answering too would answer it twice.
+    if (!(await lock.confirm())) return abandon(deps, plugin, key);
+    // One answer per waiting uuid when the answer is the job's (uuid-valued jobs).
+    const uuids = answer && answer.uuid === value ? [...new Set([value, ...waiters])] : [];
     try {
-      if (answer) await publish(deps, answer);
+      if (answer && uuids.length > 0) {
+        for (const uuid of uuids) await publish(deps, { ...answer, uuid });
+      } else if (answer) await publish(deps, answer);
     } catch (err) {
       // Kafka away is not the plugin's fault: keep the job (handling it again is harmless, the
       // built-in jobs are idempotent) and try again shortly, without spending its retries.
@@ -167,12 +189,21 @@ async function processJob(
       });
       return await postponeJob(redis, key, now() + 2);
     }
-    await finishJob(redis, key);
+    if (lock.lost) return abandon(deps, plugin, key);
+    await finishHandledJob(redis, key, value, uuids);
     await redis.del(lockFailuresKey(key));
     deps.onJob?.({ kind: "handled", key, plugin: plugin.name, answer });
   } finally {
     await lock.release().catch(() => {});
   }
+}
+
+function abandon(deps: MonitorDeps, plugin: RedisMonitorPlugin, key: string): void {
+  deps.log.warn("Lost the lock of {key} while handling it; leaving it to the lock's holder", {
+    key,
+    plugin: plugin.name,
+  });
+  deps.onJob?.({ kind: "abandoned", key, plugin: plugin.name });
 }
 
 async function recordFailure(

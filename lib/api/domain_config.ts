@@ -18,7 +18,12 @@
  *   {@linkcode effectiveHits} = `floor(hits × scale)` pops per `window` seconds.
  *
  * Parsing follows Scrapy Cluster's crawler: entries without both `window` and `hits` are ignored
- * (we also ignore non-positive or non-numeric ones), `scale` is clamped to [0, 1]. Formatting
+ * (we also ignore non-positive or non-numeric ones), `scale` is clamped to [0, 1]. An update
+ * ({@linkcode updateDomainConfigText}) keeps what parsing ignores — invalid domain entries,
+ * blacklist items that are not scalars, unknown top-level keys — verbatim in the document it
+ * writes back, and names them so the writer can log them; it refuses (throws) a change it
+ * cannot apply without erasing something (a blacklist change when `blacklist` is not a list, a
+ * domain change when `domains` is not a mapping) and an empty domain. Formatting
  * reproduces PyYAML's `yaml.dump(doc, default_flow_style=False)` byte for byte, so the
  * document looks exactly as Scrapy Cluster's tools wrote it: `yaml`'s `stringify`, with options
  * and two tags (Python's floats, PyYAML's string quoting) where PyYAML differs.
@@ -145,6 +150,109 @@ export function parseDomainConfig(text: string | null): DomainConfig {
   return config;
 }
 
+/** A parsed document with what {@linkcode parseDomainConfig} would leave out. */
+export interface DomainConfigDocument {
+  /** The usable config (as {@linkcode parseDomainConfig} returns it). */
+  config: DomainConfig;
+  /** The document as parsed (empty mapping for an empty document). */
+  doc: Record<string, unknown>;
+  /** What the config ignores, one line each (e.g. `domains.a.com: ...`), for logs. */
+  ignored: string[];
+}
+
+/**
+ * Parses the YAML document like {@linkcode parseDomainConfig}, also returning the raw document
+ * and a description of every entry the config ignores. Throws as `parseDomainConfig` does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDomainConfigDocument } from "./domain_config.ts";
+ *
+ * const { ignored } = parseDomainConfigDocument("domains:\n  a.com: {hits: 10}\n");
+ * assert.deepEqual(ignored, ["domains.a.com: needs positive numbers 'window' and 'hits'"]);
+ * ```
+ */
+export function parseDomainConfigDocument(text: string | null): DomainConfigDocument {
+  const config = parseDomainConfig(text);
+  const parsed = text === null || text.trim() === ""
+    ? null
+    : parse(text, { version: "1.1", uniqueKeys: false });
+  const doc: Record<string, unknown> = _isMapping(parsed) ? parsed : {};
+  const ignored: string[] = [];
+  for (const key of Object.keys(doc)) {
+    if (key !== "blacklist" && key !== "domains") ignored.push(`${key}: unknown key`);
+  }
+  if (Array.isArray(doc.blacklist)) {
+    doc.blacklist.forEach((item, i) => {
+      if (!_isScalar(item)) ignored.push(`blacklist[${i}]: not a domain name`);
+    });
+  } else if (doc.blacklist !== undefined && doc.blacklist !== null) {
+    ignored.push("blacklist: not a list");
+  }
+  if (_isMapping(doc.domains)) {
+    for (const domain of Object.keys(doc.domains)) {
+      if (!(domain in config.domains)) {
+        ignored.push(`domains.${domain}: needs positive numbers 'window' and 'hits'`);
+      }
+    }
+  } else if (doc.domains !== undefined && doc.domains !== null) {
+    ignored.push("domains: not a mapping");
+  }
+  return { config, doc, ignored };
+}
+
+/**
+ * Applies one change to the document `text` and formats the result, keeping every entry the
+ * config ignores verbatim (see the module doc); `ignored` names them for a log line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { updateDomainConfigText } from "./domain_config.ts";
+ *
+ * const { text } = updateDomainConfigText("domains:\n  bad.com: {hits: 0}\n", {
+ *   action: "blacklist-update",
+ *   domain: "ebay.com",
+ * });
+ * assert.equal(text, "blacklist:\n- ebay.com\ndomains:\n  bad.com:\n    hits: 0\n");
+ * ```
+ *
+ * @throws {Error} "Cannot parse the domain config: ..." (as {@linkcode parseDomainConfig}), or
+ *   "Cannot update the domain config: ..." for an empty domain or a change that would erase
+ *   what the document holds.
+ */
+export function updateDomainConfigText(
+  text: string | null,
+  change: DomainConfigChange,
+): { text: string; ignored: string[] } {
+  if (change.domain === "") {
+    throw new Error("Cannot update the domain config: the domain is empty");
+  }
+  const { config, doc, ignored } = parseDomainConfigDocument(text);
+  const next = updateDomainConfig(config, change);
+  const out: Record<string, unknown> = { ...doc };
+  const isBlacklist = change.action.startsWith("blacklist-");
+  if (Array.isArray(doc.blacklist) || doc.blacklist === undefined || doc.blacklist === null) {
+    const kept = Array.isArray(doc.blacklist) ? doc.blacklist.filter((i) => !_isScalar(i)) : [];
+    out.blacklist = [...next.blacklist, ...kept];
+  } else if (isBlacklist) {
+    throw new Error("Cannot update the domain config: 'blacklist' is not a list; fix it by hand");
+  }
+  if (_isMapping(doc.domains) || doc.domains === undefined || doc.domains === null) {
+    const domains: Record<string, unknown> = {};
+    for (const [domain, raw] of Object.entries(_isMapping(doc.domains) ? doc.domains : {})) {
+      // Invalid entries stay as they are, unless this change replaces or removes them.
+      if (!(domain in config.domains) && domain !== change.domain) domains[domain] = raw;
+    }
+    for (const [domain, entry] of Object.entries(next.domains)) domains[domain] = entry;
+    out.domains = domains;
+  } else if (!isBlacklist) {
+    throw new Error("Cannot update the domain config: 'domains' is not a mapping; fix it by hand");
+  }
+  return { text: _formatDocument(out, next), ignored };
+}
+
 /** `scale` clamped to [0, 1]; absent or NaN is 1. */
 export function clampScale(scale: number | undefined): number {
   if (scale === undefined || Number.isNaN(scale)) return 1;
@@ -212,14 +320,28 @@ export function updateDomainConfig(config: DomainConfig, change: DomainConfigCha
  * ```
  */
 export function formatDomainConfig(config: DomainConfig): string {
-  const domains: Record<string, Record<string, unknown>> = {};
-  for (const [domain, entry] of Object.entries(config.domains)) {
-    const fields: Record<string, unknown> = { hits: _pyNumber(entry.hits) };
-    if (entry.scale !== undefined) fields.scale = new _PyFloat(entry.scale);
-    fields.window = _pyNumber(entry.window);
-    domains[domain] = fields;
+  return _formatDocument({ blacklist: config.blacklist, domains: config.domains }, config);
+}
+
+/** `doc` as PyYAML writes it, the valid entries of `config.domains` in their typed form. */
+function _formatDocument(doc: Record<string, unknown>, config: DomainConfig): string {
+  const out: Record<string, unknown> = { ...doc };
+  if (_isMapping(doc.domains)) {
+    const domains: Record<string, unknown> = {};
+    for (const [domain, raw] of Object.entries(doc.domains)) {
+      const entry = config.domains[domain];
+      if (entry === undefined || raw !== entry) {
+        domains[domain] = raw; // kept verbatim
+        continue;
+      }
+      const fields: Record<string, unknown> = { hits: _pyNumber(entry.hits) };
+      if (entry.scale !== undefined) fields.scale = new _PyFloat(entry.scale);
+      fields.window = _pyNumber(entry.window);
+      domains[domain] = fields;
+    }
+    out.domains = domains;
   }
-  return stringify({ blacklist: config.blacklist, domains }, _PYYAML_DUMP);
+  return stringify(out, _PYYAML_DUMP);
 }
 
 /** A number PyYAML writes as a float even when whole (`scale: 1.0`). */

@@ -1,7 +1,8 @@
 /**
  * Key names of the redis-monitor jobs, in Scrapy Cluster's formats (`info:…`, `stop:…`,
- * `statsrequest:…`, `zk:…`), plus our index `jobs:index` and the per-job locks
- * (`lock:<jobkey>`, `lock:<jobkey>:failures`).
+ * `statsrequest:…`, `zk:…`), plus our index `jobs:index`, the per-job locks
+ * (`lock:<jobkey>`, `lock:<jobkey>:failures`) and the uuids waiting for a job's answer
+ * (`waiting:<jobkey>`).
  *
  * @module
  */
@@ -34,6 +35,16 @@ export function zookeeperJobKey(action: string, domain: string, appid: string): 
 /** The lock guarding one redis-monitor job. */
 export function lockKey(jobKey: string): string {
   return `lock:${jobKey}`;
+}
+
+/**
+ * The uuids waiting for the answer to one job (a set): a second info/stop/stats request for the
+ * same job overwrites the job key's uuid (Scrapy Cluster's format) but adds its uuid here, and
+ * the monitor answers every uuid of the set. Prefixed (not suffixed) so no job pattern such as
+ * `info:*:*` ever matches it.
+ */
+export function jobWaitersKey(jobKey: string): string {
+  return `waiting:${jobKey}`;
 }
 
 /** How often handling one redis-monitor job failed. */

@@ -5,19 +5,28 @@
  * other tools write without the index are picked up by {@linkcode indexUnlistedJobs}, which
  * the monitors run now and then.
  *
- * Each job is handled under a lock (`lock:<jobkey>`, a random token, expiring) so several
- * monitors can run at once and every job is answered once.
+ * Each job is handled under a lock (`lock:<jobkey>`, a random token, expiring and renewed)
+ * so several monitors can run at once and every job is answered once: a monitor whose lock
+ * renewal fails, or finds the lock taken by another token, abandons the job (publishes
+ * nothing, deletes nothing) and leaves it to the lock's holder.
+ *
+ * Requests answered by uuid (info, stop, stats) also add their uuid to `waiting:<jobkey>`, so
+ * a second request for the same job, which overwrites the job key's uuid as in Scrapy Cluster,
+ * does not leave the first caller unanswered: the monitor answers every waiting uuid, then
+ * deletes the job only if it still holds the value handled and nobody else waits
+ * (`lua/job_finish.lua`, compare-and-delete); a request that arrived meanwhile keeps the job.
  *
  * @module
  */
 
 import type { ChainableCommander, Redis } from "ioredis";
-import { JOBS_INDEX_KEY, lockKey } from "./job_keys.ts";
+import { JOBS_INDEX_KEY, jobWaitersKey, lockKey } from "./job_keys.ts";
 import { luaScripts } from "../services/lua.ts";
 
 const registerLockScripts = luaScripts(new URL("./lua/", import.meta.url), {
   lock_release: 1,
   lock_extend: 1,
+  job_finish: 3,
 });
 
 /** The lock scripts (`lua/lock_*.lua`) of a client, registered on first use. */
@@ -26,11 +35,27 @@ interface LockScripts {
   lock_release(lock: string, token: string): Promise<unknown>;
   /** KEYS lock; ARGV token, ttl ms. */
   lock_extend(lock: string, token: string, ttlMs: number): Promise<unknown>;
+  /** KEYS job, waiting, index; ARGV handled value, answered uuids. */
+  job_finish(job: string, waiting: string, index: string, ...args: string[]): Promise<number>;
 }
 
 function lockScripts(redis: Redis): LockScripts {
   registerLockScripts(redis);
   return redis as unknown as LockScripts;
+}
+
+/** How long a job's waiting uuids are kept without a new request (1 day). */
+export const JOB_WAITERS_TTL_SEC = 86_400;
+
+/** Options of {@linkcode addJob}. */
+export interface AddJobOptions {
+  /**
+   * The uuid that waits for this job's answer (info, stop and stats requests): kept in
+   * `waiting:<jobkey>` so it is answered even when a later request overwrites the job.
+   *
+   * @default {undefined}
+   */
+  waiter?: string;
 }
 
 /** Writes a job key and indexes it (due at `dueSec`, 0 = now). */
@@ -39,9 +64,20 @@ export function addJob(
   key: string,
   value: string,
   dueSec = 0,
+  opts: AddJobOptions = {},
 ): void {
+  // The waiter first: a monitor finishing the job in between sees it and keeps the job.
+  if (opts.waiter !== undefined) {
+    pipeline.sadd(jobWaitersKey(key), opts.waiter);
+    pipeline.expire(jobWaitersKey(key), JOB_WAITERS_TTL_SEC);
+  }
   pipeline.set(key, value);
   pipeline.zadd(JOBS_INDEX_KEY, dueSec, key);
+}
+
+/** The uuids waiting for a job's answer (see {@linkcode addJob}'s `waiter`). */
+export function jobWaiters(redis: Redis, key: string): Promise<string[]> {
+  return redis.smembers(jobWaitersKey(key));
 }
 
 /** Job keys due by `nowSec`, oldest first. */
@@ -54,9 +90,30 @@ export async function postponeJob(redis: Redis, key: string, dueSec: number): Pr
   await redis.zadd(JOBS_INDEX_KEY, "XX", dueSec, key);
 }
 
-/** Deletes a handled (or abandoned) job and its index entry. */
+/** Deletes a job, its waiting uuids and its index entry, whatever it holds. */
 export async function finishJob(redis: Redis, key: string): Promise<void> {
-  await redis.multi().del(key).zrem(JOBS_INDEX_KEY, key).exec();
+  await redis.multi().del(key, jobWaitersKey(key)).zrem(JOBS_INDEX_KEY, key).exec();
+}
+
+/**
+ * Finishes a handled job by compare-and-delete: `answered` leave its waiting set, and the job
+ * is deleted only if it still holds `value` and nobody else waits. Resolves with false when it
+ * was kept because a newer request arrived (it stays due and is handled again).
+ */
+export async function finishHandledJob(
+  redis: Redis,
+  key: string,
+  value: string,
+  answered: readonly string[] = [],
+): Promise<boolean> {
+  const deleted = await lockScripts(redis).job_finish(
+    key,
+    jobWaitersKey(key),
+    JOBS_INDEX_KEY,
+    value,
+    ...answered,
+  );
+  return deleted === 1;
 }
 
 /** Removes an index entry whose key no longer exists. */
@@ -79,7 +136,9 @@ export async function indexUnlistedJobs(
     do {
       const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
       cursor = next;
-      const jobs = keys.filter((k) => k !== JOBS_INDEX_KEY && !k.startsWith("lock:"));
+      const jobs = keys.filter((k) =>
+        k !== JOBS_INDEX_KEY && !k.startsWith("lock:") && !k.startsWith("waiting:")
+      );
       if (jobs.length === 0) continue;
       const values = await redis.mget(...jobs);
       const pipeline = redis.pipeline();
@@ -93,13 +152,21 @@ export async function indexUnlistedJobs(
 /** A held job lock. */
 export interface JobLock {
   readonly key: string;
+  /**
+   * True once a renewal failed or found the lock gone or taken by another token: the job may
+   * be handled by another monitor now, so this one must not publish nor delete it.
+   */
+  readonly lost: boolean;
+  /** Renews the lock now; resolves with false (and marks it lost) when it is no longer ours. */
+  confirm(): Promise<boolean>;
   /** Releases the lock if still ours. */
   release(): Promise<void>;
 }
 
 /**
  * Takes `lock:<jobkey>` without waiting (null when another monitor holds it). While held it is
- * renewed every two thirds of `ttlMs`, so a long job (a big purge) keeps it.
+ * renewed every two thirds of `ttlMs`, so a long job (a big purge) keeps it; a renewal that
+ * fails (Redis error) or finds the lock not ours marks it {@linkcode JobLock.lost} for good.
  */
 export async function tryLock(
   redis: Redis,
@@ -109,11 +176,25 @@ export async function tryLock(
   const key = lockKey(jobKey);
   const token = crypto.randomUUID();
   if ((await redis.set(key, token, "PX", ttlMs, "NX")) !== "OK") return null;
+  let lost = false;
+  const extend = async (): Promise<boolean> => {
+    if (lost) return false;
+    try {
+      if (Number(await lockScripts(redis).lock_extend(key, token, ttlMs)) !== 1) lost = true;
+    } catch {
+      lost = true; // cannot tell whether it expired meanwhile: assume the worst
+    }
+    return !lost;
+  };
   const renew = setInterval(() => {
-    lockScripts(redis).lock_extend(key, token, ttlMs).catch(() => {});
+    extend();
   }, Math.max(100, Math.floor((ttlMs * 2) / 3)));
   return {
     key,
+    get lost() {
+      return lost;
+    },
+    confirm: extend,
     async release() {
       clearInterval(renew);
       await lockScripts(redis).lock_release(key, token);

@@ -3,13 +3,16 @@
  * crawler enqueues or pops anything of it any more, then every pending request of exactly that
  * crawl is removed from the spider's queues, in one pass (Scrapy Cluster purged three times to
  * catch races; the blacklist makes that unnecessary). Which domains to visit comes from the
- * backlog counters, so other crawls' queues are not scanned.
+ * backlog counters, so other crawls' queues are not scanned. Each removal and the queue-index
+ * update go together in one Lua call (`lua/purge_queue.lua`), so an enqueue of another crawl
+ * racing the purge never leaves a non-empty queue outside the index.
  *
  * @module
  */
 
 import type { Redis } from "ioredis";
 import { backlogKey, blacklistKey, blacklistMember, queueIndexKey, queueKey } from "./keys.ts";
+import { scripts } from "./scripts.ts";
 
 /** Blacklists the crawl and removes its pending requests; resolves with how many. */
 export async function purgeCrawl(
@@ -41,6 +44,8 @@ async function purgeQueue(
   const needle = JSON.stringify(crawlid);
   let cursor = "0";
   let removed = 0;
+  const purge = (members: string[]) =>
+    scripts<number>(redis).purge_queue(queue, queueIndexKey(spiderid), domain, ...members);
   do {
     const [next, flat] = await redis.zscan(queue, cursor, "COUNT", 1000);
     cursor = next;
@@ -53,8 +58,9 @@ async function purgeQueue(
         if (req.appid === appid && req.crawlid === crawlid) doomed.push(member);
       } catch { /* not ours to judge */ }
     }
-    if (doomed.length > 0) removed += await redis.zrem(queue, ...doomed);
+    if (doomed.length > 0) removed += await purge(doomed);
   } while (cursor !== "0");
-  if ((await redis.exists(queue)) === 0) await redis.zrem(queueIndexKey(spiderid), domain);
+  // The queue may have emptied without a removal of ours (popped meanwhile): tidy the index.
+  await purge([]);
   return removed;
 }

@@ -11,7 +11,7 @@ import { luaScripts } from "../services/lua.ts";
 /** Registers the frontier scripts on `client` (idempotent). */
 export const registerScripts: (client: Redis) => void = luaScripts(
   new URL("./lua/", import.meta.url),
-  { enqueue: 2, frontier_pop: 3, lease_return: 3 },
+  { enqueue: 2, frontier_pop: 3, lease_return: 3, purge_queue: 2 },
 );
 
 /** A client or pipeline on which the scripts were registered, typed per script. */
@@ -22,6 +22,8 @@ export interface ScriptCommands<R> {
   frontier_pop(...keysAndArgs: (string | number)[]): R;
   /** KEYS leases, queue, index; ARGV lease, domain, score, member, spiderid. */
   lease_return(...keysAndArgs: string[]): R;
+  /** KEYS queue, index; ARGV domain, members to remove (see purge_queue.lua). */
+  purge_queue(...keysAndArgs: string[]): R;
 }
 
 /** The registered scripts of a client (registering them on first use). */

@@ -1,6 +1,6 @@
 /**
  * Stats requests (Stats API): written as the redis-monitor job `statsrequest:<stats>:<appid>`
- * = uuid (`stats` defaults to `all`).
+ * = uuid (`stats` defaults to `all`); like info requests, every uuid waiting for it is answered.
  *
  * @module
  */
@@ -13,7 +13,7 @@ const statsHandler: PluginFactory = () => ({
   schema: "stats",
   handle(request, batch) {
     const { stats, appid, uuid } = request as Record<string, string>;
-    addJob(batch, statsRequestKey(stats, appid), uuid);
+    addJob(batch, statsRequestKey(stats, appid), uuid, 0, { waiter: uuid });
   },
 });
 

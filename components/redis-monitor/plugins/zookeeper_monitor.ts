@@ -22,8 +22,13 @@
  *   leads to a write (which would have replaced the whole config with just this change), and
  *   a document that is not valid YAML is not overwritten (answered with the load error; fix
  *   the node by hand).
- * - Invalid requests are answered with an `error` and change nothing: an unknown action, or a
- *   `domain-update` without positive `hits` and `window`.
+ * - Invalid requests are answered with an `error` and change nothing: an unknown action, an
+ *   empty domain, or a `domain-update` without positive `hits` and `window`.
+ * - **Nothing is erased by accident**: entries the crawlers ignore (invalid domain entries,
+ *   unknown keys, blacklist items that are not names) are kept verbatim through the
+ *   read-modify-write and logged as a warning; a change that cannot be applied without erasing
+ *   what the node holds (`blacklist` not a list, `domains` not a mapping) is refused with
+ *   {@linkcode LOAD_ERROR} and logged.
  *
  * The ZooKeeper connection is made at the first job (bounded by {@linkcode TIMEOUT_MS}, at
  * once when the port is closed), and made again at the next job after a connection error or
@@ -38,9 +43,7 @@ import {
   DOMAIN_CONFIG_ACTIONS,
   type DomainConfigChange,
   domainConfigPath,
-  formatDomainConfig,
-  parseDomainConfig,
-  updateDomainConfig,
+  updateDomainConfigText,
 } from "../../../lib/api/mod.ts";
 import {
   type Client,
@@ -58,6 +61,8 @@ import type { Answer, PluginFactory } from "../plugin.ts";
 export const LOAD_ERROR = "Unable to load Zookeeper config";
 /** Scrapy Cluster's error when the config cannot be written. */
 export const STORE_ERROR = "Unable to store Zookeeper config";
+/** The answer to a request with an empty domain. */
+export const EMPTY_DOMAIN_ERROR = "'domain' must not be empty";
 /** Read-modify-write rounds before giving up on concurrent writers. */
 export const MAX_ATTEMPTS = 8;
 /** Bound of the connection and of each ZooKeeper call. */
@@ -115,6 +120,7 @@ function _change(
   if (!(DOMAIN_CONFIG_ACTIONS as readonly string[]).includes(action)) {
     return "Unknown command given to Zookeeper Monitor";
   }
+  if (domain === "") return EMPTY_DOMAIN_ERROR;
   if (action !== "domain-update") {
     return { action: action as Exclude<DomainConfigChange["action"], "domain-update">, domain };
   }
@@ -196,7 +202,14 @@ async function _attempt(
   }
   let text: string;
   try {
-    text = formatDomainConfig(updateDomainConfig(parseDomainConfig(current.data), change));
+    const updated = updateDomainConfigText(current.data, change);
+    text = updated.text;
+    if (updated.ignored.length > 0) {
+      log.warn("{path} holds entries the crawlers ignore, kept as they are: {ignored}", {
+        path,
+        ignored: updated.ignored,
+      });
+    }
   } catch (err) {
     log.error("{error}: {path} is not a valid domain config, left as it is: {reason}", {
       error: LOAD_ERROR,
