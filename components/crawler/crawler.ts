@@ -19,22 +19,46 @@
  * - `spider.ts`, `page.ts`, `spider_loader.ts`, `spiders/` — the spider API and the built-ins.
  *
  * A lease is acknowledged only after the page's result is in Kafka and its follow-ups are in
- * Redis; a crawler that dies leaves leases that another crawler puts back when they expire.
+ * Redis. Each lease names its crawler, whose heartbeat (`stats:crawler:<host>:<spiderid>:<id>`,
+ * every `HEARTBEAT_TIMEOUT` / 3, living `HEARTBEAT_TIMEOUT`) holds it: a crawler that dies has
+ * its requests put back by any other within about `HEARTBEAT_TIMEOUT`; `LEASE_TIMEOUT` is the
+ * last resort. A page whose item Kafka refused goes back at once.
  *
  * @module
  */
 
-import { type CrawlerDeps, createContext } from "./pipeline/context.ts";
+import { startHeartbeat } from "../../lib/stats/mod.ts";
+import { type CrawlerDeps, createContext, holderOf } from "./pipeline/context.ts";
 import { runLoop } from "./pipeline/loop.ts";
 
 export type { CrawlerDeps, CrawlEvent } from "./pipeline/context.ts";
 
-/** Runs until `signal` aborts; resolves once in-flight work is finished or handed back. */
+/**
+ * Runs until `signal` aborts; resolves once in-flight work is finished or handed back. Starts
+ * the crawler's heartbeat (rejects when Redis does not take the first beat) and stops it last.
+ */
 export async function runCrawler(deps: CrawlerDeps, opts: { signal: AbortSignal }): Promise<void> {
-  const ctx = createContext(deps);
+  const { settings: s, log } = deps;
+  const holder = holderOf(deps);
+  // Beats until the loop has handed back what it held, not merely until the abort.
+  const beating = new AbortController();
+  let warnedAt = -Infinity;
+  const heartbeat = await startHeartbeat(deps.redis, holder.heartbeatKey, {
+    ttlSec: s.HEARTBEAT_TIMEOUT,
+    intervalMs: (s.HEARTBEAT_TIMEOUT * 1000) / 3,
+    signal: beating.signal,
+    onError: (err) => {
+      // At most one line a minute: the Redis client reports the outage itself.
+      if (Date.now() - warnedAt < 60_000) return;
+      warnedAt = Date.now();
+      log.warn("Heartbeat failed (retrying): {error}", { error: err });
+    },
+  });
+  const ctx = createContext(deps, holder, heartbeat);
   try {
     await runLoop(ctx, opts.signal);
   } finally {
+    beating.abort();
     if (!deps.guard) await ctx.guard.close();
   }
 }

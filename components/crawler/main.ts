@@ -13,7 +13,7 @@ import {
   shutdownSignal,
   startProgram,
 } from "../../lib/config/mod.ts";
-import { crawlerHeartbeatKey, hostName, PROCESS_ID, startHeartbeat } from "../../lib/stats/mod.ts";
+import { hostName, PROCESS_ID } from "../../lib/stats/mod.ts";
 import {
   checkZookeeper,
   closeRedis,
@@ -71,15 +71,21 @@ if (import.meta.main) {
       crawledFirehose(settings.KAFKA_TOPIC_PREFIX),
     ]);
     const host = hostName();
-    await startHeartbeat(redis, crawlerHeartbeatKey(host, spider.name, PROCESS_ID), {
-      ttlSec: settings.SCHEDULER_IP_REFRESH * 2,
-      intervalMs: Math.min(settings.SCHEDULER_IP_REFRESH * 1000, 30_000),
-      signal,
-      onError: (err) => log.warn("Heartbeat failed: {error}", { error: err }),
-    });
     const throttle = new CrawlerThrottle(settings, spider.name);
     await startLiveConfig(throttle, settings, redis, log, signal, guard);
-    await runCrawler({ settings, redis, producer, spider, log, host, throttle, guard }, {
+    // runCrawler beats stats:crawler:<host>:<spider>:<PROCESS_ID> (HEARTBEAT_TIMEOUT): it holds
+    // this process's leases.
+    await runCrawler({
+      settings,
+      redis,
+      producer,
+      spider,
+      log,
+      host,
+      id: PROCESS_ID,
+      throttle,
+      guard,
+    }, {
       signal,
     });
     await guard.close();

@@ -69,6 +69,11 @@ export const CRAWLER_SETTINGS = {
     "seconds a taken request stays reserved; after that, if its crawler died, it goes back",
     { min: 1 },
   ),
+  HEARTBEAT_TIMEOUT: int(
+    10,
+    "seconds without a heartbeat after which a crawler counts as gone and its requests go back",
+    { min: 1 },
+  ),
   IDLE_POLL_MS: int(200, "milliseconds between looks for work when the queues are empty", {
     min: 1,
   }),

@@ -8,6 +8,8 @@
  * | `<spiderid>:queue_index` | sorted set: domains with pending requests → earliest pop time (ms) | yes |
  * | `<spiderid>:queue_seq` | counter giving FIFO order among equal priorities | yes |
  * | `<spiderid>:leases` | sorted set: requests being crawled → lease deadline (ms) | yes |
+ * | `<spiderid>:lease_holders` | hash: crawler id → its heartbeat key (leases go back when it is gone) | yes |
+ * | `<spiderid>:pop_seq` | counter: a unique number per pop (lease tokens, throttle hits) | yes |
  * | `backlog:<spiderid>:<appid>:counts` | hash: `<crawlid>\t<domain>\t<priority>` → pending | yes |
  * | `backlog:<spiderid>:<appid>:refused` | hash: `<crawlid>\t<reason>` → requests refused | yes |
  * | `<spiderid>:dupefilter:<crawlid>` | set of request fingerprints | |
@@ -52,6 +54,16 @@ export function queueSeqKey(spiderid: string): string {
 /** Requests taken by crawlers and not yet acknowledged, scored by their lease deadline. */
 export function leasesKey(spiderid: string): string {
   return `${spiderid}:leases`;
+}
+
+/** The crawlers holding leases of a spider type → their heartbeat keys (see `leases.ts`). */
+export function leaseHoldersKey(spiderid: string): string {
+  return `${spiderid}:lease_holders`;
+}
+
+/** The per-spider counter numbering pops (unique lease tokens and throttle hit members). */
+export function popSeqKey(spiderid: string): string {
+  return `${spiderid}:pop_seq`;
 }
 
 /**

@@ -1,16 +1,28 @@
 /**
  * Leases: a popped request stays recorded in `<spiderid>:leases` (scored by its deadline) until
  * the crawler acknowledges it after its result reached Kafka and its follow-ups reached Redis.
- * A crawler that dies leaves leases whose deadline passes; any crawler puts those requests back
- * in their queues at their old place ({@linkcode reclaimExpiredLeases}).
+ * Each lease names the crawler holding it and carries a token unique to its pop
+ * (`"<domain>\n<score>\t<holder>\t<token>\n<member>"`, see `lua/frontier_pop.lua`), so:
+ *
+ * - a crawler that dies (its heartbeat key is gone, `HEARTBEAT_TIMEOUT`) has its requests put
+ *   back at once by any other crawler ({@linkcode reclaimDeadHolders});
+ * - a crawler settles its own leases after a failure that may have left some nobody works on
+ *   (a pop whose reply was lost) ({@linkcode reconcileLeases});
+ * - whatever the holder, a lease whose deadline passed goes back ({@linkcode
+ *   reclaimExpiredLeases}, `LEASE_TIMEOUT`, the last resort).
+ *
+ * Each of these puts a request back at its old place exactly once (the lease is removed first,
+ * in the same script), and a late acknowledgement of a lease that was put back removes nothing
+ * (the request's next lease has another token): a crawler that was only slow causes at most a
+ * second crawl of its pages, never a loss.
  *
  * @module
  */
 
 import type { ChainableCommander, Redis } from "ioredis";
-import { leasesKey, queueIndexKey, queueKey } from "./keys.ts";
+import { leaseHoldersKey, leasesKey, queueIndexKey, queueKey } from "./keys.ts";
 import { priorityFromScore } from "./queue.ts";
-import { registerScripts, type ScriptCommands } from "./scripts.ts";
+import { registerScripts, type ScriptCommands, scripts } from "./scripts.ts";
 
 /** A request held under a lease. */
 export interface Lease {
@@ -22,19 +34,33 @@ export interface Lease {
   readonly priority: number;
   /** The request JSON. */
   readonly member: string;
+  /** The id of the crawler holding it ("" for a lease without a holder). */
+  readonly holder: string;
+  /** Unique to the pop that made it ("" for a lease written before tokens existed). */
+  readonly token: string;
 }
 
-/** Splits a stored lease into its parts. */
+/** The crawler a lease belongs to: its id and the heartbeat key that says it is alive. */
+export interface LeaseHolder {
+  /** The crawler's id (the process id of its heartbeat key); no tab or newline. */
+  readonly id: string;
+  /** `stats:crawler:<host>:<spiderid>:<id>`: while it exists, the leases stay. */
+  readonly heartbeatKey: string;
+}
+
+/** Splits a stored lease into its parts (with or without holder and token). */
 export function parseLease(id: string): Lease {
   const first = id.indexOf("\n");
   const second = id.indexOf("\n", first + 1);
-  const score = id.slice(first + 1, second);
+  const [score, holder = "", token = ""] = id.slice(first + 1, second).split("\t");
   return {
     id,
     domain: id.slice(0, first),
     score,
     priority: priorityFromScore(Number(score)),
     member: id.slice(second + 1),
+    holder,
+    token,
   };
 }
 
@@ -65,7 +91,9 @@ export async function returnLeases(
     );
   }
   const results = await pipeline.exec();
-  return (results ?? []).reduce((n, [err, value]) => n + (err === null ? Number(value) : 0), 0);
+  const failed = (results ?? []).find(([err]) => err !== null);
+  if (failed) throw failed[0];
+  return (results ?? []).reduce((n, [, value]) => n + Number(value), 0);
 }
 
 /** Returns the requests whose lease deadline passed (their crawler died). */
@@ -83,4 +111,47 @@ export async function reclaimExpiredLeases(
     String(opts.limit ?? 500),
   );
   return await returnLeases(redis, spiderid, expired.map(parseLease));
+}
+
+/**
+ * Puts back at once the leases of every crawler whose heartbeat key is gone (except `selfId`'s),
+ * and forgets those crawlers. One Lua call; it reads only the holders while everyone is alive.
+ */
+export async function reclaimDeadHolders(
+  redis: Redis,
+  spiderid: string,
+  selfId: string,
+): Promise<{ returned: number; holders: string[] }> {
+  const [returned, holders] = await scripts<[number, string[]]>(redis).lease_reclaim(
+    leasesKey(spiderid),
+    leaseHoldersKey(spiderid),
+    queueIndexKey(spiderid),
+    spiderid,
+    selfId,
+  );
+  return { returned, holders };
+}
+
+/**
+ * Settles the leases of crawler `holder`: those whose token is in `keep` (still being worked on)
+ * stay, those in `acked` (finished, their acknowledgement failed) are removed, every other one
+ * goes back to its queue at once (a pop that ran although its caller saw it fail).
+ */
+export async function reconcileLeases(
+  redis: Redis,
+  spiderid: string,
+  holder: string,
+  opts: { keep: Iterable<string>; acked?: Iterable<string> },
+): Promise<{ returned: number; acked: number }> {
+  const keep = [...opts.keep];
+  const [returned, acked] = await scripts<[number, number]>(redis).lease_reconcile(
+    leasesKey(spiderid),
+    queueIndexKey(spiderid),
+    spiderid,
+    holder,
+    String(keep.length),
+    ...keep,
+    ...(opts.acked ?? []),
+  );
+  return { returned, acked };
 }

@@ -8,8 +8,8 @@
  */
 
 import type { Redis } from "ioredis";
-import { blacklistKey, leasesKey, queueIndexKey } from "./keys.ts";
-import { type Lease, parseLease } from "./leases.ts";
+import { blacklistKey, leaseHoldersKey, leasesKey, popSeqKey, queueIndexKey } from "./keys.ts";
+import { type Lease, type LeaseHolder, parseLease } from "./leases.ts";
 import { scripts } from "./scripts.ts";
 
 /**
@@ -74,6 +74,12 @@ export interface PopOptions {
   throttle?: ThrottleSpec;
   /** The time; 0 = the Redis server's clock, shared by every crawler. @default 0 */
   nowMs?: number;
+  /**
+   * The crawler taking the requests: recorded in each lease, so its leases go back as soon as
+   * its heartbeat key is gone ({@linkcode reclaimDeadHolders}) and it can settle its own
+   * ({@linkcode reconcileLeases}). None: the leases only expire by their deadline.
+   */
+  holder?: LeaseHolder;
 }
 
 /** A request dropped at pop time. */
@@ -92,6 +98,8 @@ export async function popLeased(
     queueIndexKey(spiderid),
     leasesKey(spiderid),
     blacklistKey(spiderid),
+    leaseHoldersKey(spiderid),
+    popSeqKey(spiderid),
     spiderid,
     opts.nowMs ?? 0,
     opts.max,
@@ -99,6 +107,8 @@ export async function popLeased(
     opts.leaseMs,
     opts.candidates ?? 64,
     throttleArg(opts.throttle),
+    opts.holder?.id ?? "",
+    opts.holder?.heartbeatKey ?? "",
     ...(opts.skipDomains ?? []),
   );
   return {

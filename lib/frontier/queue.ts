@@ -41,6 +41,11 @@ export interface EnqueueCrawl {
   globalPageLimitTtlSec?: number;
   /** Domains whose requests are dropped (ZooKeeper blacklist when not kept as backlog). */
   blockedDomains?: readonly string[];
+  /**
+   * Whether the requests spend (and are checked against) the page limits. False for retries:
+   * their page was counted when it was first enqueued. @default true
+   */
+  countPages?: boolean;
 }
 
 /** One request to enqueue. */
@@ -77,6 +82,7 @@ function enqueueArgs(crawl: EnqueueCrawl, entries: readonly EnqueueEntry[], nowM
     gmax: crawl.globalPageLimit ?? 0,
     gmax_ttl: crawl.globalPageLimitTtlSec ?? 600,
     bl_domains: crawl.blockedDomains?.length ? crawl.blockedDomains : undefined,
+    nolimit: crawl.countPages === false ? true : undefined,
   });
   const args = [
     dupefilterKey(crawl.spiderid, crawl.crawlid),

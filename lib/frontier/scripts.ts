@@ -18,8 +18,12 @@ export const registerScripts: (client: Redis) => void = luaScripts(
 export interface ScriptCommands<R> {
   /** KEYS dupefilter, blacklist; ARGV options JSON, then groups of 5 (see enqueue.lua). */
   enqueue(...keysAndArgs: string[]): R;
-  /** KEYS index, leases, blacklist; ARGV see frontier_pop.lua. */
+  /** KEYS index, leases, blacklist, lease holders, pop seq; ARGV see frontier_pop.lua. */
   frontier_pop(...keysAndArgs: (string | number)[]): R;
+  /** KEYS leases, lease holders, index; ARGV spiderid, the caller's id. */
+  lease_reclaim(...keysAndArgs: string[]): R;
+  /** KEYS leases, index; ARGV spiderid, holder, n, n kept tokens, acked tokens. */
+  lease_reconcile(...keysAndArgs: string[]): R;
   /** KEYS leases, queue, index; ARGV lease, domain, score, member, spiderid. */
   lease_return(...keysAndArgs: string[]): R;
   /** KEYS queue, index; ARGV domain, members to remove (see purge_queue.lua). */

@@ -3,6 +3,12 @@
  * seconds, TTL `HEARTBEAT_TIMEOUT`) so the Stats API can list live nodes. The id is the last
  * 12 hex digits of a per-process UUID, as in Scrapy Cluster.
  *
+ * The crawler's heartbeat also holds its leases: while its key exists nobody takes its
+ * requests; once the key is gone (`HEARTBEAT_TIMEOUT` without a beat) any crawler puts them
+ * back. {@linkcode Heartbeat.steadyForMs} tells a crawler whether its own beats have been
+ * reaching Redis long enough for the absence of another's key to mean something (after an
+ * outage every key may have expired at once).
+ *
  * @module
  */
 
@@ -32,13 +38,36 @@ export interface HeartbeatOptions {
   onError?: (err: unknown) => void;
 }
 
-/** Writes the heartbeat key now and then every interval until `signal` aborts. */
+/** A running heartbeat (see {@linkcode startHeartbeat}). */
+export interface Heartbeat {
+  /** The key it writes. */
+  readonly key: string;
+  /**
+   * For how long every beat has succeeded, in milliseconds (0 right after a failed beat): the
+   * time since the first successful beat that followed the last failure.
+   */
+  steadyForMs(nowMs?: number): number;
+}
+
+/**
+ * Writes the heartbeat key now (rejects when that fails) and then every interval until
+ * `signal` aborts.
+ */
 export async function startHeartbeat(
   redis: Redis,
   key: string,
   opts: HeartbeatOptions,
-): Promise<void> {
-  const beat = () => redis.set(key, String(Math.floor(Date.now() / 1000)), "EX", opts.ttlSec);
+): Promise<Heartbeat> {
+  let steadySince: number | null = null;
+  const beat = async () => {
+    try {
+      await redis.set(key, String(Math.floor(Date.now() / 1000)), "EX", opts.ttlSec);
+      steadySince ??= Date.now();
+    } catch (err) {
+      steadySince = null;
+      throw err;
+    }
+  };
   await beat();
   const interval = opts.intervalMs ?? Math.min(5_000, (opts.ttlSec * 1000) / 4);
   const timer = setInterval(() => {
@@ -49,4 +78,9 @@ export async function startHeartbeat(
     // A process that stops cleanly leaves the node list at once.
     redis.del(key).catch(() => {});
   }, { once: true });
+  return {
+    key,
+    steadyForMs: (nowMs = Date.now()) =>
+      steadySince === null ? 0 : Math.max(0, nowMs - steadySince),
+  };
 }

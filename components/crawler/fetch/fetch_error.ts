@@ -1,7 +1,8 @@
 /**
  * How a download fails without a response: {@linkcode FetchError} with a `kind` and a
  * `retryable` flag (timeouts, connection and DNS failures may pass; a bad URL, too many
- * redirects or an abort will not), and the classification of what `fetch` throws.
+ * redirects, a permission the process lacks or an abort will not), and the classification of
+ * what `fetch` throws.
  *
  * @module
  */
@@ -15,7 +16,9 @@ export type FetchErrorKind =
   | "invalid_url"
   | "aborted"
   /** The network guard refused the address (never retried). */
-  | "refused";
+  | "refused"
+  /** The process may not connect there (Deno's `NotCapable` / `PermissionDenied`): permanent. */
+  | "permission";
 
 /** A download that produced no response; `retryable` says whether trying again can help. */
 export class FetchError extends Error {
@@ -47,6 +50,12 @@ export function checkScheme(url: URL, raw: string): void {
 /** Classifies an error thrown by `fetch` or by reading its body. */
 export function networkError(cause: unknown, url: string): FetchError {
   const text = _messages(cause);
+  if (_isPermissionError(cause)) {
+    // Trying again cannot help: the process lacks --allow-net for this host.
+    return new FetchError("permission", url, `Cannot fetch ${url}: ${_firstLine(text)}`, {
+      cause,
+    });
+  }
   if (/dns error|failed to lookup|name or service not known|no address|nodename/i.test(text)) {
     return new FetchError("dns", url, `Cannot fetch ${url}: DNS lookup failed`, { cause });
   }
@@ -58,6 +67,18 @@ export function networkError(cause: unknown, url: string): FetchError {
   return new FetchError("connection", url, `Cannot fetch ${url}: ${_firstLine(text)}`, {
     cause,
   });
+}
+
+/** Whether `err` (or one of its causes) is Deno refusing the access for lack of permission. */
+function _isPermissionError(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; depth++) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      return true;
+    }
+    if (e.name === "NotCapable" || e.name === "PermissionDenied") return true;
+    e = e.cause;
+  }
+  return false;
 }
 
 /** The messages of an error and its causes, joined. */

@@ -20,7 +20,7 @@ import type { CrawlerThrottle } from "./throttle.ts";
 
 /** Where the domain config lives and how often the public IP is refreshed. */
 export const LIVE_CONFIG_SETTINGS = {
-  SCHEDULER_IP_REFRESH: int(60, "seconds between heartbeats (the key lives twice as long)", {
+  SCHEDULER_IP_REFRESH: int(60, "seconds between refreshes of the public IP", {
     min: 1,
   }),
   ZOOKEEPER_HOSTS: str("localhost:2181", "ZooKeeper servers, comma separated", { nonEmpty: true }),

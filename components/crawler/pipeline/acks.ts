@@ -1,8 +1,9 @@
 /**
  * Batched lease acknowledgements: a finished request's lease is removed together with those of
  * every request finished within the next `lingerMs` (one ZREM instead of one per page), or at
- * once when `maxBatch` are waiting. An acknowledgement that fails is only logged: the lease
- * expires, and the page may be crawled once more — never lost.
+ * once when `maxBatch` are waiting. An acknowledgement that fails is handed to `onError` (the
+ * crawler acknowledges it again when it settles its leases); at worst the lease expires and the
+ * page is crawled once more — never lost.
  *
  * @module
  */
@@ -46,6 +47,11 @@ export class AckBatcher {
   /** Leases waiting for their batch. */
   get pending(): number {
     return this.#pending.length;
+  }
+
+  /** The ids of the leases waiting for their batch. */
+  get waiting(): readonly string[] {
+    return [...this.#pending];
   }
 
   /**

@@ -9,11 +9,18 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { Redis } from "ioredis";
-import { ackLeases, type EnqueueCrawl } from "../../../lib/frontier/mod.ts";
+import { ackLeases, type EnqueueCrawl, type LeaseHolder } from "../../../lib/frontier/mod.ts";
 import { type BatchingProducer } from "../../../lib/services/mod.ts";
-import { redisStatsWriter, StatsCollector, windowsFromNames } from "../../../lib/stats/mod.ts";
+import {
+  crawlerHeartbeatKey,
+  type Heartbeat,
+  redisStatsWriter,
+  StatsCollector,
+  windowsFromNames,
+} from "../../../lib/stats/mod.ts";
 import { NetworkGuard } from "../../../lib/net/mod.ts";
 import { AckBatcher } from "./acks.ts";
+import { DeliveryBackoff, Holdings } from "./holdings.ts";
 import { RecentlySent } from "./recently_sent.ts";
 import type { CrawlerSettings } from "../settings.ts";
 import type { QueuedRequest, Spider } from "../spider.ts";
@@ -29,6 +36,11 @@ export interface CrawlerDeps {
   readonly log: Logger;
   /** Host name in stats keys. */
   readonly host: string;
+  /**
+   * This crawler's id in its heartbeat key (`stats:crawler:<host>:<spiderid>:<id>`) and in its
+   * leases (`main.ts` passes the process id); default: a fresh 12-hex-digit id.
+   */
+  readonly id?: string;
   /** The throttle (live domain config and IP); default: the settings' defaults only. */
   readonly throttle?: CrawlerThrottle;
   /**
@@ -51,6 +63,8 @@ export type CrawlEvent =
   /** A permanent failure after a response (the spider's parse threw): error item published. */
   | { kind: "failed"; url: string; status: number; reason: string }
   | { kind: "dropped"; url: string; reason: string }
+  /** Its output could not be delivered (Kafka or Redis away): back to its queue, unchanged. */
+  | { kind: "returned"; url: string; reason: string }
   /** Never fetched: the network guard or robots.txt refused it. */
   | { kind: "refused"; url: string; refusal: "network" | "robots"; reason: string };
 
@@ -67,6 +81,14 @@ export interface CrawlContext {
   readonly guard: NetworkGuard;
   readonly stats: CrawlerStats;
   readonly acks: AckBatcher;
+  /** Who holds this crawler's leases: its id and heartbeat key. */
+  readonly holder: LeaseHolder;
+  /** The heartbeat that keeps this crawler's leases (see `lib/stats/heartbeat.ts`). */
+  readonly heartbeat: Heartbeat;
+  /** This crawler's own leases: what to settle after a failure. */
+  readonly holdings: Holdings;
+  /** The pause of pops after a page's output could not be delivered. */
+  readonly delivery: DeliveryBackoff;
   readonly recentlySent: RecentlySent;
   /** RETRY_HTTP_CODES as numbers. */
   readonly retryCodes: ReadonlySet<number>;
@@ -75,10 +97,24 @@ export interface CrawlContext {
   readonly onDone: (event: CrawlEvent) => void;
 }
 
-/** Builds the shared state of a crawler from its dependencies. */
-export function createContext(deps: CrawlerDeps): CrawlContext {
+/** The lease holder of a crawler: its id (or a fresh one) and heartbeat key. */
+export function holderOf(deps: CrawlerDeps): LeaseHolder {
+  const id = deps.id ?? crypto.randomUUID().split("-").pop()!;
+  return { id, heartbeatKey: crawlerHeartbeatKey(deps.host, deps.spider.name, id) };
+}
+
+/** Builds the shared state of a crawler from its dependencies and its running heartbeat. */
+export function createContext(
+  deps: CrawlerDeps,
+  holder: LeaseHolder,
+  heartbeat: Heartbeat,
+): CrawlContext {
   const { settings: s, log, redis } = deps;
   const spiderid = deps.spider.name;
+  const holdings = new Holdings(holder, {
+    // Now and then anyway: a lost reply on a connection that was replaced is found late.
+    auditMs: Math.max(30_000, s.HEARTBEAT_TIMEOUT * 3000),
+  });
   const windows = windowsFromNames(
     s.STATS_TIMES,
     (n) => log.warn("Unknown STATS_TIMES {n}", { n }),
@@ -100,10 +136,19 @@ export function createContext(deps: CrawlerDeps): CrawlContext {
       onError: (err) => log.warn("Cannot write stats (kept for later): {error}", { error: err }),
     }),
     acks: new AckBatcher((ids) => ackLeases(redis, spiderid, ids), {
-      // Unacknowledged leases only mean a page may be crawled again after LEASE_TIMEOUT.
-      onError: (err, ids) =>
-        log.warn("Cannot acknowledge {n} lease(s): {error}", { n: ids.length, error: err }),
+      // Acknowledged again by the next settlement of the crawler's leases.
+      onError: (err, ids) => {
+        holdings.ackFailed(ids);
+        log.warn("Cannot acknowledge {n} lease(s) (will retry): {error}", {
+          n: ids.length,
+          error: err,
+        });
+      },
     }),
+    holder,
+    heartbeat,
+    holdings,
+    delivery: new DeliveryBackoff(),
     // Half the dupefilter's lifetime: Redis surely still holds what was sent within it.
     recentlySent: new RecentlySent(200_000, s.DUPEFILTER_TIMEOUT * 500),
     retryCodes: new Set(s.RETRY_HTTP_CODES.map(Number)),
@@ -112,8 +157,15 @@ export function createContext(deps: CrawlerDeps): CrawlContext {
   };
 }
 
-/** The crawl `req` belongs to, with the filters that apply when enqueueing for it. */
-export function crawlOf(ctx: CrawlContext, req: QueuedRequest): EnqueueCrawl {
+/**
+ * The crawl `req` belongs to, with the filters that apply when enqueueing for it (pass
+ * `countPages: false` for a retry: its page was counted when it was first enqueued).
+ */
+export function crawlOf(
+  ctx: CrawlContext,
+  req: QueuedRequest,
+  opts: { countPages?: boolean } = {},
+): EnqueueCrawl {
   const s = ctx.settings;
   return {
     spiderid: ctx.spiderid,
@@ -126,5 +178,6 @@ export function crawlOf(ctx: CrawlContext, req: QueuedRequest): EnqueueCrawl {
     globalPageLimit: s.GLOBAL_PAGE_PER_DOMAIN_LIMIT,
     globalPageLimitTtlSec: s.GLOBAL_PAGE_PER_DOMAIN_LIMIT_TIMEOUT,
     blockedDomains: ctx.throttle.droppedDomains,
+    countPages: opts.countPages ?? true,
   };
 }

@@ -9,10 +9,14 @@
  * - `refused` — the cluster will not fetch it (the network guard refused its address,
  *   robots.txt disallows it): never fetched, logged with the reason, counted for the crawler and
  *   for the crawl, acknowledged — not retried;
+ * - `delivery` — the page's output could not be handed on (producing its item to Kafka, or
+ *   writing its follow-ups, retry or refusal count to Redis, failed: {@linkcode DeliveryError}):
+ *   the lease is returned at once, the request keeps its place and is crawled again (not a
+ *   retry: `retry_times` unchanged), and the crawler pauses its pops a moment;
  * - `poison` — a queue member that is not a request at all: dropped and acknowledged;
  * - `aborted` — the crawler is stopping: the lease is handed back at shutdown;
- * - `unexpected` — anything else (a bug, Redis or Kafka away while acknowledging or
- *   enqueueing): the lease is kept, so the request comes back when it expires.
+ * - `unexpected` — anything else (a bug): the lease is kept, so the request comes back when it
+ *   expires (`LEASE_TIMEOUT`) — a bug is not retried in a tight loop.
  *
  * @module
  */
@@ -24,6 +28,7 @@ export type FailureKind =
   | "retryable"
   | "permanent"
   | "refused"
+  | "delivery"
   | "poison"
   | "aborted"
   | "unexpected";
@@ -88,6 +93,27 @@ export class RefusedError extends CrawlError {
   }
 }
 
+/**
+ * Kafka or Redis did not take what a page produced (the item, follow-ups, a retry): nothing is
+ * wrong with the request, it is simply crawled again.
+ */
+export class DeliveryError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DeliveryError";
+  }
+}
+
+/** Awaits `work`, turning its rejection into a {@linkcode DeliveryError} saying `what` failed. */
+export async function delivering<T>(what: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof DeliveryError) throw err;
+    throw new DeliveryError(`Cannot ${what}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
 /** A queue member that is not a JSON request object. */
 export class PoisonRequestError extends CrawlError {
   constructor(readonly member: string) {
@@ -102,6 +128,7 @@ export function classifyFailure(err: unknown): Failure {
     return { kind: "refused", reason: err.message, refusal: err.refusal };
   }
   if (err instanceof CrawlError) return { kind: err.kind, reason: err.message };
+  if (err instanceof DeliveryError) return { kind: "delivery", reason: err.message };
   if (err instanceof FetchError) {
     if (err.kind === "aborted") return { kind: "aborted", reason: err.message };
     if (err.kind === "refused") {

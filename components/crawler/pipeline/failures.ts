@@ -1,7 +1,8 @@
 /**
  * What happens to a request that failed, by the kind {@linkcode classifyFailure} gives it:
- * retried through the shared queue, given up, failed with an error item, dropped — or, for an
- * unexpected error, nothing at all: it is rethrown and the lease, kept, brings it back.
+ * retried through the shared queue, given up, failed with an error item, dropped, handed back
+ * at once when its output could not be delivered — or, for an unexpected error, nothing at all:
+ * it is rethrown and the lease, kept, brings it back.
  *
  * @module
  */
@@ -11,9 +12,10 @@ import {
   type Lease,
   refusedField,
   refusedKey,
+  returnLeases,
 } from "../../../lib/frontier/mod.ts";
 import { type CrawlContext, crawlOf } from "./context.ts";
-import { classifyFailure, type RefusalReason } from "./errors.ts";
+import { classifyFailure, delivering, type RefusalReason } from "./errors.ts";
 import { errorItem } from "./result_item.ts";
 import type { FetchedPage, QueuedRequest } from "../spider.ts";
 import { urlOf } from "./steps/decode.ts";
@@ -37,6 +39,7 @@ export async function handleFailure(
   const { kind, reason } = classifyFailure(err);
   const { lease, request, page } = attempt;
   if (kind === "aborted") return; // shutdown: the lease is handed back
+  if (kind === "delivery") return await handBack(ctx, lease, reason);
   if (kind === "poison") {
     ctx.log.error("Dropped a request that is not a JSON request object", {
       data: lease.member.slice(0, 300),
@@ -53,6 +56,24 @@ export async function handleFailure(
     return await failWithItem(ctx, lease, request, page, reason, err);
   }
   await retryOrGiveUp(ctx, lease, request, reason, kind === "retryable");
+}
+
+/**
+ * Kafka or Redis did not take the page's output: the request goes back to its queue at its old
+ * place at once (not a retry: `retry_times` unchanged), and pops pause a moment. When Redis does
+ * not take the return either, the crawler's next settlement of its leases puts it back.
+ */
+async function handBack(ctx: CrawlContext, lease: Lease, reason: string): Promise<void> {
+  const url = urlOf(lease.member);
+  ctx.delivery.failed();
+  ctx.log.warn("Returned {url} to its queue: {reason}", { url, reason });
+  try {
+    await returnLeases(ctx.redis, ctx.spiderid, [lease]);
+  } catch (err) {
+    ctx.holdings.markDirty();
+    ctx.log.warn("Cannot return {url} yet (will retry): {error}", { url, error: err });
+  }
+  ctx.onDone({ kind: "returned", url, reason });
 }
 
 /**
@@ -77,10 +98,13 @@ async function refuse(
   ctx.stats.count(`refused_${refusal}`);
   // Kept as long as the crawl's dupefilter: the count belongs to a crawl still being asked about.
   const key = refusedKey(ctx.spiderid, req.appid);
-  await ctx.redis.multi()
-    .hincrby(key, refusedField(req.crawlid, refusal), 1)
-    .expire(key, ctx.settings.DUPEFILTER_TIMEOUT)
-    .exec();
+  await delivering(
+    "count the refusal",
+    ctx.redis.multi()
+      .hincrby(key, refusedField(req.crawlid, refusal), 1)
+      .expire(key, ctx.settings.DUPEFILTER_TIMEOUT)
+      .exec(),
+  );
   await ctx.acks.ack(lease.id);
   ctx.onDone({ kind: "refused", url: req.url, refusal, reason });
 }
@@ -142,13 +166,18 @@ async function retryOrGiveUp(
     priority: req.priority - 10,
     dont_filter: true,
   };
-  await enqueueRequests(ctx.redis, crawlOf(ctx, req), [{
-    fingerprint: null,
-    spiderid: req.spiderid,
-    domain: lease.domain,
-    priority: retry.priority,
-    member: JSON.stringify(retry),
-  }]);
+  // Its page was counted when it was first enqueued: a retry spends no page of the limits
+  // (domain_max_pages, GLOBAL_PAGE_PER_DOMAIN_LIMIT); a stopped or expired crawl still drops it.
+  await delivering(
+    "enqueue the retry",
+    enqueueRequests(ctx.redis, crawlOf(ctx, req, { countPages: false }), [{
+      fingerprint: null,
+      spiderid: req.spiderid,
+      domain: lease.domain,
+      priority: retry.priority,
+      member: JSON.stringify(retry),
+    }]),
+  );
   await ctx.acks.ack(lease.id);
   ctx.onDone({ kind: "retry", url: req.url, reason, attempt });
 }

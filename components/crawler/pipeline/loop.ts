@@ -1,8 +1,14 @@
 /**
- * The crawler loop: pop as many requests as there are free slots (each under a lease, the
- * cluster-wide throttle applied inside the pop script), start each through `processLease()`,
- * wait for a slot or for work, repeat. Beside it, every `min(LEASE_TIMEOUT / 4, 5 s)`, the
- * stats are written and the leases of crawlers that died are put back.
+ * The crawler loop: pop as many requests as there are free slots (each under a lease naming
+ * this crawler, the cluster-wide throttle applied inside the pop script), start each through
+ * `processLease()`, wait for a slot or for work, repeat. Before a pop, when something failed
+ * that may have left a lease of its own nobody works on (a pop whose reply was lost, an
+ * acknowledgement that failed) — and every `Holdings` audit period anyway — it settles its own
+ * leases (`holdings.ts`); after a page's output could not be delivered its pops pause a moment.
+ * Beside it, every `min(LEASE_TIMEOUT / 4, HEARTBEAT_TIMEOUT / 3, 5 s)`, the stats are written
+ * and requests are put back: those of crawlers whose heartbeat is gone (only while this
+ * crawler's own beats have been reaching Redis for `HEARTBEAT_TIMEOUT`: after an outage every
+ * key may have expired at once), and those whose lease deadline passed.
  *
  * On abort it stops popping, lets in-flight pages finish (up to `DOWNLOAD_TIMEOUT`, then their
  * downloads are aborted), acknowledges what finished, returns what did not to the queues,
@@ -15,6 +21,7 @@ import { sleep } from "../../../lib/async/mod.ts";
 import {
   type Lease,
   popLeased,
+  reclaimDeadHolders,
   reclaimExpiredLeases,
   returnLeases,
 } from "../../../lib/frontier/mod.ts";
@@ -29,10 +36,22 @@ export async function runLoop(ctx: CrawlContext, signal: AbortSignal): Promise<v
   const slots = new Slots(s.CONCURRENT_REQUESTS, s.CONCURRENT_REQUESTS_PER_DOMAIN);
   const inFlight = new Map<Lease, Promise<void>>();
   const leaseMs = s.LEASE_TIMEOUT * 1000;
-  const maintenance = setInterval(() => maintain(ctx), Math.min(leaseMs / 4, 5_000));
-  log.info("Crawler {spider} started", { spider: ctx.spiderid });
+  const maintenance = setInterval(
+    () => maintain(ctx),
+    Math.min(leaseMs / 4, (s.HEARTBEAT_TIMEOUT * 1000) / 3, 5_000),
+  );
+  log.info("Crawler {spider} started", { spider: ctx.spiderid, id: ctx.holder.id });
   try {
     while (!signal.aborted) {
+      if (ctx.holdings.due && !(await settle(ctx, inFlight))) {
+        await sleep(1_000, signal);
+        continue;
+      }
+      const pause = ctx.delivery.waitMs;
+      if (pause > 0) {
+        await sleep(pause, signal);
+        continue;
+      }
       const free = slots.free;
       if (free <= 0) {
         await slots.wait(signal);
@@ -46,8 +65,11 @@ export async function runLoop(ctx: CrawlContext, signal: AbortSignal): Promise<v
           leaseMs,
           skipDomains: slots.fullDomains(),
           throttle: ctx.throttle.spec,
+          holder: ctx.holder,
         });
       } catch (err) {
+        // It may have run on the server all the same: settle this crawler's leases first.
+        ctx.holdings.markDirty();
         log.warn("Cannot pop requests (retrying): {error}", { error: err });
         await sleep(1_000, signal);
         continue;
@@ -76,7 +98,8 @@ function start(
 ): void {
   slots.take(lease.domain);
   const task = processLease(ctx, lease).catch((err) => {
-    // A bug or Redis outage: keep the lease; it expires and the request comes back.
+    // A bug: keep the lease (not retried in a tight loop); it expires and the request comes back.
+    ctx.holdings.park(lease.id, Date.now() + ctx.settings.LEASE_TIMEOUT * 1000);
     ctx.log.error("Request failed unexpectedly; it will be retried: {error}", {
       error: err,
       url: urlOf(lease.member),
@@ -88,12 +111,47 @@ function start(
   inFlight.set(lease, task);
 }
 
+/**
+ * Settles this crawler's own leases against what it is working on (in flight, or finished and
+ * waiting for its acknowledgement); false when Redis did not answer (tried again later).
+ */
+async function settle(ctx: CrawlContext, inFlight: Map<Lease, Promise<void>>): Promise<boolean> {
+  const dirty = ctx.holdings.dirty;
+  // Acknowledgements queued before the settlement reach Redis before it (one connection).
+  await ctx.acks.drain();
+  const working = [...[...inFlight.keys()].map((l) => l.id), ...ctx.acks.waiting];
+  try {
+    const { returned, acked } = await ctx.holdings.settle(ctx.redis, ctx.spiderid, working);
+    if (returned > 0 || acked > 0) {
+      ctx.log.warn("Settled this crawler's leases: {returned} put back, {acked} acknowledged", {
+        returned,
+        acked,
+      });
+    }
+    return true;
+  } catch (err) {
+    if (dirty) {
+      ctx.log.warn("Cannot settle this crawler's leases (retrying): {error}", { error: err });
+    }
+    return !dirty; // a routine audit that failed does not hold up the pops
+  }
+}
+
 /** Periodic work: stats written, requests of crawlers that died put back. */
 async function maintain(ctx: CrawlContext): Promise<void> {
   await ctx.stats.flush(); // never rejects: a failed write is logged and kept
   try {
+    if (ctx.heartbeat.steadyForMs() >= ctx.settings.HEARTBEAT_TIMEOUT * 1000) {
+      const dead = await reclaimDeadHolders(ctx.redis, ctx.spiderid, ctx.holder.id);
+      if (dead.holders.length > 0) {
+        ctx.log.warn("Put back {n} request(s) of crawler(s) whose heartbeat stopped: {ids}", {
+          n: dead.returned,
+          ids: dead.holders.join(", "),
+        });
+      }
+    }
     const back = await reclaimExpiredLeases(ctx.redis, ctx.spiderid);
-    if (back > 0) ctx.log.warn("Put back {n} request(s) of a crawler that stopped", { n: back });
+    if (back > 0) ctx.log.warn("Put back {n} request(s) whose lease expired", { n: back });
   } catch (err) {
     ctx.log.warn("Maintenance failed (will retry): {error}", { error: err });
   }

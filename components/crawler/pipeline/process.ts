@@ -20,8 +20,9 @@ import { parseStep } from "./steps/parse.ts";
 import { robotsStep } from "./steps/robots.ts";
 
 /**
- * Crawls the request of `lease`. Rejects only on unexpected errors (a bug, Redis or Kafka
- * away), leaving the lease to expire so the request comes back.
+ * Crawls the request of `lease`. Rejects only on unexpected errors (a bug), leaving the lease
+ * to expire so the request comes back; when Kafka or Redis did not take the page's output, the
+ * lease is returned at once (`failures.ts`).
  */
 export async function processLease(ctx: CrawlContext, lease: Lease): Promise<void> {
   const attempt: Attempt = { lease };
@@ -38,6 +39,7 @@ export async function processLease(ctx: CrawlContext, lease: Lease): Promise<voi
     }
     const output = await parseStep(ctx.spider, page, req);
     const emitted = await emitStep(ctx, req, page, output);
+    ctx.delivery.succeeded();
     ctx.log.debug("Crawled {url}", { url: req.url, status: page.status, ...emitted });
     done = { url: req.url, status: page.status, ...emitted };
   } catch (err) {

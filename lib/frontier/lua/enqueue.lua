@@ -15,6 +15,9 @@
              dmp       domain_max_pages (0/nil = off)        dmp_ttl  its counter TTL (s)
              gmax      GLOBAL_PAGE_PER_DOMAIN_LIMIT (0/nil)  gmax_ttl its counter TTL (s)
              bl_domains  optional list of domains to drop (ZooKeeper blacklist, when not kept)
+             nolimit   true: the page counters are neither checked nor spent (retries: their
+                       page was counted when it was first enqueued); blacklist, expiry and
+                       blocked domains still apply
   ARGV[2..] groups of 5: fingerprint ("" = skip the dupefilter), target spiderid, domain,
             priority, member (the request JSON)
 
@@ -60,6 +63,7 @@ end
 local scale = 68719476736 -- 2^36
 local dmp = tonumber(opts.dmp) or 0
 local gmax = tonumber(opts.gmax) or 0
+if opts.nolimit == true then dmp, gmax = 0, 0 end
 local added, dupes, rejected, filtered = 0, 0, 0, false
 for i = 2, #ARGV, 5 do
   local fp, spiderid, domain = ARGV[i], ARGV[i + 1], ARGV[i + 2]

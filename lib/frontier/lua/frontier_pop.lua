@@ -7,6 +7,8 @@
   KEYS[1]  <spiderid>:queue_index   domain -> earliest time (ms) it may be popped again
   KEYS[2]  <spiderid>:leases        lease -> deadline (ms)
   KEYS[3]  <spiderid>:blacklist     stopped/expired crawls
+  KEYS[4]  <spiderid>:lease_holders crawler id -> its heartbeat key (see lease_reclaim.lua)
+  KEYS[5]  <spiderid>:pop_seq       counter: every pop that leases gets a unique number
   ARGV[1]  spiderid (prefix of the queue keys)
   ARGV[2]  now (ms); 0 = the Redis server's clock (one clock for every crawler)
   ARGV[3]  max requests in total
@@ -25,7 +27,9 @@
                        the budget is per crawler IP: other crawlers have budgets of their own)
              domains   { domain: [window, hits] } from ZooKeeper (hits already scaled)
              blocked   [ domain ] ZooKeeper blacklist: never popped
-  ARGV[8..] domains to skip (at this crawler's per-domain cap)
+  ARGV[8]  the popping crawler's id ("" = none: its leases only expire by their deadline)
+  ARGV[9]  its heartbeat key (stats:crawler:<host>:<spiderid>:<id>), recorded in KEYS[4]
+  ARGV[10..] domains to skip (at this crawler's per-domain cap)
 
   Throttle keys (Scrapy Cluster's): <prefix><domain>:throttle_window (sorted set of hit times)
   and <prefix><domain>:throttle_time (last moderated pop). Unlike Scrapy Cluster, a hit is
@@ -33,8 +37,13 @@
 
   A domain that may not be popped yet gets its index score set to when it may, so a crawler
   facing thousands of waiting domains looks only at ready ones. Every popped request leaves the
-  info counters (backlog:<spiderid>:<appid>:counts). A lease is "<domain>\n<score>\n<member>":
-  enough to put the request back where it was (lease_return.lua). Requests of stopped crawls
+  info counters (backlog:<spiderid>:<appid>:counts). A lease is
+  "<domain>\n<score>\t<holder>\t<token>\n<member>": enough to put the request back where it was
+  (lease_return.lua), the crawler holding it (so its leases go back as soon as its heartbeat is
+  gone, lease_reclaim.lua, and it can find its own, lease_reconcile.lua), and a token unique to
+  this pop ("<pop_seq>.<n>"), so the same request leased again never has the same lease: a slow
+  crawler's late ack of a reclaimed lease cannot remove the next one. (Leases written before the
+  holder was recorded, "<domain>\n<score>\n<member>", are still read.) Requests of stopped crawls
   and expired requests (Scrapy Cluster only checks expiry at enqueue, its issue #154) are
   dropped here instead of being crawled.
 
@@ -54,9 +63,16 @@ if ARGV[7] ~= '' then th = cjson.decode(ARGV[7]) end
 local overrides = type(th.domains) == 'table' and th.domains or {}
 local blocked = {}
 if type(th.blocked) == 'table' then for _, d in ipairs(th.blocked) do blocked[d] = true end end
+local holder = ARGV[8]
 local skip = {}
-for i = 8, #ARGV do skip[ARGV[i]] = true end
+for i = 10, #ARGV do skip[ARGV[i]] = true end
 local now_s = now / 1000
+-- This pop's unique number, taken when it leases its first request.
+local pop_seq = nil
+local function pop_number()
+  if pop_seq == nil then pop_seq = redis.call('INCR', KEYS[5]) end
+  return pop_seq
+end
 
 -- How many requests the throttle lets this domain give now, and (when none) the time in ms
 -- from which it might. Records nothing.
@@ -91,7 +107,10 @@ local function record_hit(domain)
   local tkey = th.prefix .. domain
   hit_seq = hit_seq + 1
   local ttl = math.max(1, math.ceil(window * 2))
-  redis.call('ZADD', tkey .. ':throttle_window', now_s, now .. ':' .. hit_seq .. ':' .. math.random(1, 1000000000))
+  -- A member unique across pops, crawlers and spider types (math.random repeats on Redis < 7,
+  -- so two pops in one millisecond would have counted once).
+  local member = now .. ':' .. spiderid .. ':' .. pop_number() .. ':' .. hit_seq
+  redis.call('ZADD', tkey .. ':throttle_window', now_s, member)
   redis.call('EXPIRE', tkey .. ':throttle_window', ttl)
   if th.mod and hits > 1 then
     -- Elastic schedule: the next slot follows the previous one, not this (possibly late) pop,
@@ -136,7 +155,8 @@ for _, domain in ipairs(candidates) do
       elseif expires > 0 and now_s >= expires then
         dropped[#dropped + 1] = 'expired\n' .. member
       else
-        local lease = domain .. '\n' .. score .. '\n' .. member
+        local lease = domain .. '\n' .. score .. '\t' .. holder .. '\t' .. pop_number() .. '.' ..
+          (#leases + 1) .. '\n' .. member
         redis.call('ZADD', KEYS[2], deadline, lease)
         leases[#leases + 1] = lease
         taken = taken + 1
@@ -158,4 +178,5 @@ for _, domain in ipairs(candidates) do
     end
   end
 end
+if #leases > 0 and holder ~= '' then redis.call('HSET', KEYS[4], holder, ARGV[9]) end
 return { leases, dropped }

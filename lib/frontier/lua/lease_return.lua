@@ -1,12 +1,13 @@
 --[[
   lease_return: puts a leased request back into its queue, exactly once (a lease that was
   acknowledged or already returned is left alone). Used on shutdown for requests a crawler
-  will not finish, and by any crawler for leases whose deadline passed (a crawler died).
+  will not finish, when producing a page's item failed, and by any crawler for leases whose
+  deadline passed (LEASE_TIMEOUT: the last resort, when no heartbeat-based reclaim happened).
 
   KEYS[1]  <spiderid>:leases
   KEYS[2]  <spiderid>:<domain>:queue
   KEYS[3]  <spiderid>:queue_index
-  ARGV[1]  the lease ("<domain>\n<score>\n<member>")
+  ARGV[1]  the lease ("<domain>\n<score>\t<holder>\t<token>\n<member>", see frontier_pop.lua)
   ARGV[2]  domain
   ARGV[3]  score (the original one: the request keeps its place)
   ARGV[4]  member

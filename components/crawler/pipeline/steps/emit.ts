@@ -2,7 +2,8 @@
  * Step 3: hand the spider's output on — the follow-up requests into their Redis queues (after
  * this process's memory of links it already sent) and, at the same time, the item to Kafka
  * (serialised, cut to the message size limit when needed). Errors here are outages, not
- * failures of the request: they propagate, and the lease, kept, brings the request back.
+ * failures of the request: they propagate as `DeliveryError`, and the request goes back to its
+ * queue at once (`failures.ts`).
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { crawledAppTopic, crawledFirehose } from "../../../../lib/api/mod.ts";
 import { registeredDomain, requestFingerprint } from "../../../../lib/web/mod.ts";
 import { type CrawlContext, crawlOf } from "../context.ts";
 import { ItemTooLargeError, serializeItem } from "../result_item.ts";
+import { delivering } from "../errors.ts";
 import type { FetchedPage, QueuedRequest, SpiderOutput } from "../../spider.ts";
 
 /** What {@linkcode emitStep} did. */
@@ -30,7 +32,7 @@ export async function emitStep(
   output: SpiderOutput,
 ): Promise<Emitted> {
   const children = output.requests ?? [];
-  const enqueued = enqueueChildren(ctx, req, children);
+  const enqueued = delivering("enqueue the follow-ups", enqueueChildren(ctx, req, children));
   let truncated = page.truncated;
   let produced: Promise<void> = Promise.resolve();
   if (output.item) {
@@ -44,7 +46,7 @@ export async function emitStep(
     if (prepared === null) ctx.stats.count("fail");
     else {
       truncated ||= prepared.truncated;
-      produced = produce(ctx, prepared.json, req.appid);
+      produced = delivering("produce the item", produce(ctx, prepared.json, req.appid));
     }
   }
   await Promise.all([enqueued, produced]);
@@ -60,7 +62,7 @@ export async function publishItem(
 ): Promise<boolean> {
   const prepared = prepareItem(ctx, item, page, req);
   if (prepared === null) return false;
-  await produce(ctx, prepared.json, req.appid);
+  await delivering("produce the item", produce(ctx, prepared.json, req.appid));
   return true;
 }
 

@@ -19,6 +19,7 @@
 import { enqueueRequests } from "../../../../lib/frontier/mod.ts";
 import { registeredDomain, requestFingerprint } from "../../../../lib/web/mod.ts";
 import { type CrawlContext, type CrawlEvent, crawlOf } from "../context.ts";
+import { delivering } from "../errors.ts";
 import { followUpCookieDomain } from "../../fetch/cookie_scope.ts";
 import type { FetchedPage, QueuedRequest } from "../../spider.ts";
 
@@ -79,13 +80,16 @@ export async function redirectStep(
   const domain = registeredDomain(target);
   if (domain === null) return giveUp(ctx, req, `HTTP ${page.status} to a URL without host`);
   const next = redirectRequest(req, page, target, ctx.settings.REDIRECT_PRIORITY_ADJUST);
-  const result = await enqueueRequests(ctx.redis, crawlOf(ctx, req), [{
-    fingerprint: requestFingerprint({ url: target }),
-    spiderid: req.spiderid,
-    domain,
-    priority: next.priority,
-    member: JSON.stringify(next),
-  }]);
+  const result = await delivering(
+    "enqueue the redirect's target",
+    enqueueRequests(ctx.redis, crawlOf(ctx, req), [{
+      fingerprint: requestFingerprint({ url: target }),
+      spiderid: req.spiderid,
+      domain,
+      priority: next.priority,
+      member: JSON.stringify(next),
+    }]),
+  );
   ctx.log.debug("Redirected {url} ({status}) to {target}", {
     url: req.url,
     status: page.status,
