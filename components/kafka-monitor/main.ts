@@ -56,7 +56,9 @@ if (import.meta.main) {
   }
   const signal = shutdownSignal();
   try {
-    const redis = await connectRedis(settings, "kafka-monitor");
+    const redis = await connectRedis(settings, "kafka-monitor", {
+      outage: { log, meanwhile: "pausing intake, will retry" },
+    });
     const plugins = await loadPlugins(settings.PLUGINS, { settings, redis, log });
     await runKafkaMonitor({ settings, redis, plugins, log }, { signal });
     await closeRedis(redis);

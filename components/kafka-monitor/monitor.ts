@@ -3,13 +3,20 @@
  * validates each message against the loaded plugins' schemas in rank order, and lets the first
  * plugin that accepts it write to Redis. A whole Kafka batch goes to Redis in one pipeline and
  * offsets are resolved only after that pipeline succeeded, so an accepted request is never lost
- * (at worst it is written twice, which the queue's set semantics absorb).
+ * (at worst it is written twice, which the queue's set semantics and the dupefilter absorb).
+ * While Redis is unreachable (a pipeline rejected, or any of its commands failing for want of a
+ * connection rather than refused by Redis) the batch is retried with backoff and its offsets
+ * stay unresolved: intake pauses, nothing is committed past a request Redis does not hold, and
+ * a monitor stopped meanwhile leaves the batch to the next one. Requests refused for their
+ * content (schema, plugin, a Redis `ReplyError` such as a key of the wrong type) are resolved:
+ * they are refused, not lost.
  *
  * @module
  */
 
 import type { Logger } from "@logtape/logtape";
-import type { ChainableCommander, Redis } from "ioredis";
+import { type ChainableCommander, type Redis, ReplyError } from "ioredis";
+import { retry, RetryError } from "../../lib/async/mod.ts";
 import {
   heartbeatKey,
   hostName,
@@ -23,8 +30,10 @@ import {
   checkKafka,
   createConsumer,
   createKafka,
+  describeRedis,
   ensureTopics,
   type KafkaMessage,
+  watchRedis,
 } from "../../lib/services/mod.ts";
 import { type Classified, createClassifier, type Unclassified } from "../../lib/api/mod.ts";
 import { type KafkaMonitorPlugin, type RankedPlugin, RequestRejected } from "./plugin.ts";
@@ -45,6 +54,8 @@ export interface ProcessDeps {
 }
 
 const LOGGED_DATA_CHARS = 500;
+/** Longest wait between two attempts to store a batch while Redis is away. */
+const REDIS_RETRY_MAX_MS = 2_000;
 
 /** A message shortened for a log line. */
 function preview(text: string): string {
@@ -52,9 +63,23 @@ function preview(text: string): string {
 }
 
 /**
+ * Redis could not be reached for a batch (the pipeline, or one of its commands, failed for
+ * want of a connection): none of its requests may be taken as stored; retry the whole batch.
+ */
+export class RedisUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`Cannot store the batch: Redis unreachable (${(cause as Error)?.message ?? cause})`, {
+      cause,
+    });
+    this.name = "RedisUnavailableError";
+  }
+}
+
+/**
  * Validates and handles a batch of raw messages, writing everything to Redis in one pipeline.
- * Resolves with one outcome per message once Redis holds the writes; rejects (so the batch is
- * retried) only when Redis itself cannot be reached.
+ * Resolves with one outcome per message once Redis holds the writes (refusals are logged only
+ * then, so a retried batch logs them once); rejects with {@linkcode RedisUnavailableError} (so
+ * the batch is retried) when Redis itself cannot be reached.
  */
 export async function processMessages(
   messages: readonly (string | null)[],
@@ -66,6 +91,7 @@ export async function processMessages(
   const outcomes: Outcome[] = [];
   // Which pipeline commands each message added, to map command errors back to messages.
   const commandRanges: [number, number][] = [];
+  const logLater: (() => void)[] = [];
   // Validators are compiled once and cached, so building this per batch costs little.
   const classifier = createClassifier(plugins, {
     maxDepthLimit: settings.MAXDEPTH_LIMIT,
@@ -84,16 +110,24 @@ export async function processMessages(
       if (settings.STATS_PLUGINS) stats.increment(pipeline, outcome.plugin, now);
     } else {
       if (settings.STATS_TOTAL) stats.increment(pipeline, "fail", now);
-      logFailure(log, outcome, raw ?? "", match.ok ? null : match);
+      const failed = outcome;
+      logLater.push(() => logFailure(log, failed, raw ?? "", match.ok ? null : match));
     }
     outcomes.push(outcome);
     commandRanges.push([before, pipeline.length]);
   }
 
-  const results = await pipeline.exec();
-  if (results === null) throw new Error("Redis pipeline was discarded");
-  // A command error (e.g. a key of the wrong type) fails that message only; retrying the batch
-  // would fail the same way forever.
+  const results = await pipeline.exec().catch((err) => {
+    throw new RedisUnavailableError(err);
+  });
+  if (results === null) throw new RedisUnavailableError("pipeline discarded");
+  // Without a connection ("Stream isn't writeable", "Command timed out", connection closed)
+  // the command was not stored, or not known to be: the whole batch is retried.
+  const unreachable = results.find(([e]) => e !== null && !(e instanceof ReplyError))?.[0];
+  if (unreachable) throw new RedisUnavailableError(unreachable);
+  for (const write of logLater) write();
+  // A command error Redis answered (e.g. a key of the wrong type) fails that message only;
+  // retrying the batch would fail the same way forever.
   commandRanges.forEach(([from, to], i) => {
     const err = results.slice(from, to).find(([e]) => e !== null)?.[0];
     if (err && outcomes[i].status === "handled") {
@@ -192,6 +226,14 @@ export interface MonitorDeps extends Omit<ProcessDeps, "stats"> {
   readonly onGroupJoin?: (partitions: number) => void;
 }
 
+/** The batch's partition is no longer ours (rebalance) or the consumer stops. */
+class BatchAbandoned extends Error {
+  constructor() {
+    super("batch abandoned: the consumer stops or lost the partition");
+    this.name = "BatchAbandoned";
+  }
+}
+
 /** Runs the monitor until `signal` aborts; resolves after offsets are committed. */
 export async function runKafkaMonitor(
   deps: MonitorDeps,
@@ -207,6 +249,12 @@ export async function runKafkaMonitor(
   );
   const stats = new StatsCollector("kafka-monitor", windows);
   const processDeps: ProcessDeps = { ...deps, stats };
+  // The connection's outage reporter (main.ts attaches it; tests may not have).
+  const redisOutage = watchRedis(redis, describeRedis(settings), {
+    log,
+    component: "kafka-monitor",
+    meanwhile: "pausing intake, will retry",
+  });
 
   const consumer = createConsumer(kafka, {
     groupId: settings.KAFKA_GROUP,
@@ -228,7 +276,11 @@ export async function runKafkaMonitor(
   await startHeartbeat(redis, heartbeatKey("kafka-monitor", hostName(), PROCESS_ID), {
     ttlSec: settings.HEARTBEAT_TIMEOUT,
     signal: opts.signal,
-    onError: (err) => log.warn("Heartbeat failed: {error}", { error: err }),
+    // During a Redis outage the reporter has said it once already.
+    onError: (err) =>
+      redisOutage.isDown
+        ? log.debug("Heartbeat failed: {error}", { error: err })
+        : log.warn("Heartbeat failed: {error}", { error: err }),
   });
 
   startStatsDump(redis, "kafka-monitor", log, {
@@ -239,14 +291,41 @@ export async function runKafkaMonitor(
     autoCommit: true,
     autoCommitInterval: settings.KAFKA_CONSUMER_COMMIT_INTERVAL_MS,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning }) => {
+    eachBatch: async (
+      { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale },
+    ) => {
       const chunkSize = 500;
       for (let i = 0; i < batch.messages.length && isRunning(); i += chunkSize) {
         const chunk: KafkaMessage[] = batch.messages.slice(i, i + chunkSize);
-        const outcomes = await processMessages(
-          chunk.map((m) => m.value?.toString("utf8") ?? null),
-          processDeps,
-        );
+        const values = chunk.map((m) => m.value?.toString("utf8") ?? null);
+        let outcomes: Outcome[];
+        try {
+          // While Redis is away: pause here, keep the group membership, resolve nothing.
+          outcomes = await retry(async ({ attempt }) => {
+            if (attempt > 1) {
+              if (!isRunning() || isStale()) throw new BatchAbandoned();
+              await heartbeat().catch(() => {});
+            }
+            return await processMessages(values, processDeps);
+          }, {
+            maxAttempts: Infinity,
+            minDelayMs: 200,
+            maxDelayMs: REDIS_RETRY_MAX_MS,
+            jitter: 0.5,
+            signal: opts.signal,
+            isRetriable: (err) => err instanceof RedisUnavailableError,
+            onRetry: (err, attempt, delayMs) =>
+              log.debug("Batch not stored, attempt {attempt}, next in {delayMs} ms: {error}", {
+                attempt,
+                delayMs,
+                error: (err as Error).message,
+              }),
+          });
+        } catch (err) {
+          // Stopping, or the partition moved to another monitor: it gets the batch again.
+          if (err instanceof BatchAbandoned || err instanceof RetryError) return;
+          throw err;
+        }
         // Only now does Redis hold these requests: the offsets may be committed.
         resolveOffset(chunk[chunk.length - 1].offset);
         await commitOffsetsIfNecessary();

@@ -4,62 +4,12 @@
  * logged exactly once (one WARNING, one INFO with its duration).
  */
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
+import { type LogRecord, reset } from "@logtape/logtape";
 import type { Redis } from "ioredis";
 import { getLog } from "../../lib/config/mod.ts";
-import { closeRedis, connectRedis, type RedisSettings } from "../../lib/services/mod.ts";
-import { startRedis } from "../../lib/services/local/redis_server.ts";
-import { freePort } from "../../lib/services/local/paths.ts";
-import type { ServerProcess } from "../../lib/services/local/process.ts";
+import { closeRedis, connectRedis } from "../../lib/services/mod.ts";
 import { eventually } from "../harness.ts";
-
-/** A Redis of the test's own, restartable on the same port. */
-export async function ownRedis(): Promise<{
-  settings: RedisSettings;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  cleanup(): Promise<void>;
-}> {
-  const port = await freePort();
-  const dir = await Deno.makeTempDir({ prefix: "redis-outage-" });
-  let proc: ServerProcess | null = await startRedis(port, dir);
-  return {
-    settings: {
-      REDIS_HOST: "127.0.0.1",
-      REDIS_PORT: port,
-      REDIS_DB: 0,
-      REDIS_PASSWORD: null,
-      REDIS_URL: null,
-      // Short, so that on a client that queues commands offline they time out during the outage.
-      REDIS_SOCKET_TIMEOUT: 0.5,
-    },
-    async stop() {
-      await proc?.stop();
-      proc = null;
-    },
-    async start() {
-      proc = await startRedis(port, dir);
-    },
-    async cleanup() {
-      await proc?.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
-}
-
-/** Log records of the crawl-cluster categories, captured in memory. */
-export async function captureLogs(): Promise<LogRecord[]> {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { mem: (r) => records.push(r) },
-    loggers: [
-      { category: ["crawl-cluster"], sinks: ["mem"], lowestLevel: "debug" },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "fatal" },
-    ],
-  });
-  return records;
-}
+import { captureLogs, ownRedis } from "./outage_fixture.ts";
 
 async function ready(client: Redis): Promise<void> {
   await eventually(async () => (await client.ping()) === "PONG", {
