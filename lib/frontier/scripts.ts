@@ -11,7 +11,14 @@ import { luaScripts } from "../services/lua.ts";
 /** Registers the frontier scripts on `client` (idempotent). */
 export const registerScripts: (client: Redis) => void = luaScripts(
   new URL("./lua/", import.meta.url),
-  { enqueue: 2, frontier_pop: 3, lease_return: 3, purge_queue: 2 },
+  {
+    enqueue: 2,
+    frontier_pop: 5,
+    lease_return: 3,
+    lease_reclaim: 3,
+    lease_reconcile: 2,
+    purge_queue: 2,
+  },
 );
 
 /** A client or pipeline on which the scripts were registered, typed per script. */
