@@ -34,30 +34,45 @@ export function componentCommand(
   });
 }
 
-/** A running component; `stop()` sends SIGTERM and resolves with its exit code. */
+/**
+ * A running component; `stop()` sends SIGTERM, `kill()` SIGKILL (a crash); both resolve with its
+ * exit code.
+ */
 export interface RunningComponent {
   readonly child: Deno.ChildProcess;
   stop(): Promise<number>;
+  kill(): Promise<number>;
 }
 
-/** Starts a component in the background (its output is discarded). */
+/**
+ * Starts a component in the background. Its output is discarded, or appended to
+ * `opts.logPath` (stdout and stderr).
+ */
 export function startComponent(
   name: string,
   args: string[],
   env: Record<string, string>,
+  opts: { logPath?: string } = {},
 ): RunningComponent {
-  const child = componentCommand(name, args, env, { stdout: "null" }).spawn();
-  // Drain stderr so a chatty component never blocks on a full pipe.
-  const drained = child.stderr.pipeTo(new WritableStream()).catch(() => {});
-  return {
-    child,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already ended */ }
-      const status = await child.status;
-      await drained;
-      return status.code;
-    },
+  const logPath = opts.logPath;
+  const child = componentCommand(name, args, env, { stdout: logPath ? "piped" : "null" })
+    .spawn();
+  const sink = () =>
+    logPath
+      ? Deno.openSync(logPath, { append: true, create: true }).writable
+      : new WritableStream();
+  // Drain stderr (and stdout) so a chatty component never blocks on a full pipe.
+  const drained = Promise.all([
+    child.stderr.pipeTo(sink()).catch(() => {}),
+    logPath ? child.stdout.pipeTo(sink()).catch(() => {}) : null,
+  ]);
+  const end = async (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch { /* already ended */ }
+    const status = await child.status;
+    await drained;
+    return status.code;
   };
+  return { child, stop: () => end("SIGTERM"), kill: () => end("SIGKILL") };
 }

@@ -1,0 +1,110 @@
+/**
+ * The faults of `deno task chaos`, each injected into a running crawl: a crawler SIGKILLed,
+ * Redis restarted (append-only file on), Redis away longer than `REDIS_SOCKET_TIMEOUT`, the
+ * Kafka broker SIGKILLed and restarted on its data, ZooKeeper away 30 s.
+ *
+ * @module
+ */
+
+import { Redis } from "ioredis";
+import { leasesKey } from "../../lib/frontier/mod.ts";
+import type { RestartableServer } from "../../lib/services/local/mod.ts";
+import { leasedUrls } from "./analysis.ts";
+import type { Fault, FaultContext } from "./scenario.ts";
+
+function _server(
+  ctx: FaultContext,
+  name: "redis" | "kafka" | "zookeeper",
+): RestartableServer {
+  const server = ctx.services[name];
+  if (!server) {
+    throw new Error(`Cannot break ${name}: the harness did not start it (its address was given)`);
+  }
+  return server;
+}
+
+/** The paths of the requests leased right now (what a crawler killed now may hold). */
+async function _leasedPaths(redisUrl: string): Promise<string[]> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  redis.on("error", () => {});
+  try {
+    await redis.connect();
+    const leases = await redis.zrange(leasesKey("link"), "0", "-1");
+    return leasedUrls(leases).map((u) => new URL(u).pathname);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** SIGKILL the last of the crawlers; the others carry on. Its leases are watched. */
+export const CRAWLER_KILL: Fault = {
+  name: "crawler-kill",
+  what: "SIGKILL one of two crawlers",
+  breaks: [],
+  async inject(ctx) {
+    const victim = ctx.crawlers.at(-1);
+    if (!victim || ctx.crawlers.length < 2) {
+      throw new Error("Cannot kill a crawler: the plan must run at least two");
+    }
+    const watch = await _leasedPaths(ctx.settings.REDIS_URL);
+    const startAt = Date.now();
+    await victim.kill();
+    ctx.say(`crawler killed holding up to ${watch.length} leases (both crawlers' leases)`);
+    return { startAt, endAt: startAt, watch };
+  },
+};
+
+/** Redis stopped (SIGTERM: the append-only file is flushed) and started again at once. */
+export const REDIS_RESTART: Fault = {
+  name: "redis-restart",
+  what: "Redis restarted (appendonly yes)",
+  breaks: ["redis"],
+  async inject(ctx) {
+    const t = await _server(ctx, "redis").restart();
+    return { startAt: t.downAt, endAt: t.upAt };
+  },
+};
+
+/** Redis down for `REDIS_SOCKET_TIMEOUT` + 5 s: commands time out while it is away. */
+export const REDIS_OUTAGE: Fault = {
+  name: "redis-outage",
+  what: "Redis down longer than REDIS_SOCKET_TIMEOUT",
+  breaks: ["redis"],
+  async inject(ctx) {
+    const timeoutSec = Number(ctx.settings.REDIS_SOCKET_TIMEOUT ?? 10);
+    const t = await _server(ctx, "redis").restart({ downMs: (timeoutSec + 5) * 1000 });
+    return { startAt: t.downAt, endAt: t.upAt };
+  },
+};
+
+/** The broker SIGKILLed and started again on the same port and data folder. */
+export const KAFKA_KILL: Fault = {
+  name: "kafka-kill",
+  what: "Kafka broker SIGKILLed and restarted",
+  breaks: ["kafka"],
+  async inject(ctx) {
+    const t = await _server(ctx, "kafka").restart({ kill: true });
+    return { startAt: t.downAt, endAt: t.upAt };
+  },
+};
+
+/** ZooKeeper stopped for 30 s. The crawl is paced to outlast it. */
+export const ZOOKEEPER_DOWN: Fault = {
+  name: "zookeeper-down",
+  what: "ZooKeeper down 30 s",
+  breaks: ["zookeeper"],
+  plan: { feedIntervalMs: 1_500, faultAtShare: 0.1 },
+  async inject(ctx) {
+    const t = await _server(ctx, "zookeeper").restart({ downMs: 30_000 });
+    return { startAt: t.downAt, endAt: t.upAt };
+  },
+};
+
+/** Every fault, in the order `deno task chaos` runs them. */
+export const FAULTS: readonly Fault[] = [
+  CRAWLER_KILL,
+  REDIS_RESTART,
+  REDIS_OUTAGE,
+  KAFKA_KILL,
+  ZOOKEEPER_DOWN,
+];
