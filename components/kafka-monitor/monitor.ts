@@ -35,7 +35,7 @@ import {
   type KafkaMessage,
   watchRedis,
 } from "../../lib/services/mod.ts";
-import { type Classified, createClassifier, type Unclassified } from "../../lib/api/mod.ts";
+import { type Classified, createIntakeClassifier, type Unclassified } from "../../lib/api/mod.ts";
 import { type KafkaMonitorPlugin, type RankedPlugin, RequestRejected } from "./plugin.ts";
 import type { KafkaMonitorSettings } from "./settings.ts";
 
@@ -93,11 +93,8 @@ export async function processMessages(
   const commandRanges: [number, number][] = [];
   const logLater: (() => void)[] = [];
   // Validators are compiled once and cached, so building this per batch costs little.
-  const classifier = createClassifier(plugins, {
-    maxDepthLimit: settings.MAXDEPTH_LIMIT,
-    maxBytes: settings.MAX_REQUEST_BYTES,
-    network: settings,
-  });
+  // The intake contract REST `/feed` shares (lib/api/classify.ts).
+  const classifier = createIntakeClassifier(plugins, settings);
 
   for (const raw of messages) {
     const before = pipeline.length;
@@ -188,6 +185,14 @@ function logFailure(
   match: Unclassified | null,
 ): void {
   const data = preview(raw);
+  if (match?.tooLarge) {
+    log.warn("Request too large: {reason}", {
+      reason: outcome.reason,
+      parsed: false,
+      valid: false,
+    });
+    return;
+  }
   if (match?.parsed === false) {
     log.warn("Unparseable JSON Received: {reason}", {
       reason: outcome.reason,

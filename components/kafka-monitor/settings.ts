@@ -36,11 +36,6 @@ export const KAFKA_MONITOR_SETTINGS = {
   ...CLASSIFIER_SETTINGS,
   // Seeds whose host is a refused address literal are rejected (lib/api/classify.ts).
   ...NETWORK_GUARD_SETTINGS,
-  MAX_REQUEST_BYTES: int(
-    256 * 1024,
-    "largest accepted request in bytes; bigger messages are counted as failures",
-    { min: 1 },
-  ),
   DUPEFILTER_TIMEOUT: int(
     600,
     "seconds a crawl's dupefilter lives after its last use (seeds are recorded in it too)",

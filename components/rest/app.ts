@@ -40,9 +40,9 @@ import type { Logger } from "@logtape/logtape";
 import { PROCESS_ID } from "../../lib/stats/mod.ts";
 import { MessageTooLargeError } from "../../lib/services/mod.ts";
 import { getLog, type Ranked } from "../../lib/config/mod.ts";
-import { createClassifier, createValidator, type RequestPlugin } from "../../lib/api/mod.ts";
+import { createIntakeClassifier, createValidator, type RequestPlugin } from "../../lib/api/mod.ts";
 import type { AnswerSource, Expectation } from "./answers.ts";
-import { readJsonBody } from "./body.ts";
+import { readJsonBody, readJsonText } from "./body.ts";
 import { HttpError, MESSAGES, successResponse } from "./errors.ts";
 import { type Feeder, KafkaUnavailableError } from "./feeder.ts";
 import {
@@ -73,6 +73,12 @@ export interface AppSettings {
   readonly CORS_ALLOWED_ORIGINS: readonly string[];
   readonly REST_API_KEYS: readonly string[];
   readonly MAXDEPTH_LIMIT: number;
+  /**
+   * Largest `/feed` request in bytes, the kafka-monitor's limit (refused with 413 and its cause).
+   *
+   * @default {262144}
+   */
+  readonly MAX_REQUEST_BYTES?: number;
   /** With `REST_PORT`: the address requests must name in `Host` when there are no API keys. */
   readonly REST_HOST: string;
   readonly REST_PORT: number;
@@ -113,12 +119,10 @@ export function createApp(deps: RestDeps): RestHandler {
   const now = deps.now ?? Date.now;
   const startedAt = now();
   const myId = deps.id ?? PROCESS_ID;
-  const classifier = createClassifier(deps.plugins, {
-    maxDepthLimit: settings.MAXDEPTH_LIMIT,
-    network: {
-      ALLOW_PRIVATE_ADDRESSES: settings.ALLOW_PRIVATE_ADDRESSES ?? false,
-      ALLOWED_PRIVATE_NETWORKS: settings.ALLOWED_PRIVATE_NETWORKS ?? [],
-    },
+  // The intake contract the kafka-monitor shares (lib/api/classify.ts).
+  const classifier = createIntakeClassifier(deps.plugins, {
+    ...settings,
+    MAX_REQUEST_BYTES: settings.MAX_REQUEST_BYTES ?? 256 * 1024,
   });
   const validatePoll = createValidator("poll");
 
@@ -146,9 +150,15 @@ export function createApp(deps: RestDeps): RestHandler {
   };
 
   const feed: Handler = async (req, ctx) => {
-    const { text, value } = await readBody(req, ctx);
-    const match = classifier.classify(value);
-    if (!match.ok) throw new HttpError(400, MESSAGES.schema, { detail: match.cause });
+    const text = await readJsonText(req, { signal: ctx.signal });
+    ctx.phase = "process";
+    // The raw text, classified exactly as the kafka-monitor will classify it.
+    const match = classifier.classifyMessage(text);
+    if (!match.ok) {
+      if (match.tooLarge) throw new HttpError(413, MESSAGES.tooLarge, { detail: match.cause });
+      if (!match.parsed) throw new HttpError(400, MESSAGES.invalidJson, { detail: match.cause });
+      throw new HttpError(400, MESSAGES.schema, { detail: match.cause });
+    }
     // Only crawl requests go unanswered; every other kind is answered by the redis-monitor.
     const uuid = match.plugin.schema !== "scraper" ? match.request.uuid : undefined;
     // Registered before producing: an answer faster than the acknowledgement is not missed.

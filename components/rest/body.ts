@@ -33,21 +33,31 @@ export async function readJsonBody(
   req: Request,
   opts: { signal: AbortSignal },
 ): Promise<JsonBody> {
-  if (!isJsonContentType(req.headers.get("content-type"))) {
-    throw new HttpError(400, MESSAGES.invalidJson, { detail: "Content-Type must be JSON" });
-  }
-  const bytes = await _readAll(req.body, opts.signal);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new HttpError(400, MESSAGES.invalidJson, { detail: "the body is not valid UTF-8" });
-  }
+  const text = await readJsonText(req, opts);
   try {
     return { text, value: JSON.parse(text) };
   } catch {
     // SyntaxError, or RangeError for nesting deeper than the parser goes.
     throw new HttpError(400, MESSAGES.invalidJson);
+  }
+}
+
+/**
+ * Reads the body of `req` as text, with the checks of {@linkcode readJsonBody} but without
+ * parsing it (`/feed` hands the text to the intake classifier, which parses as the
+ * kafka-monitor does). A leading byte order mark is dropped by the UTF-8 decoding.
+ *
+ * @throws {HttpError} as {@linkcode readJsonBody}, except for invalid JSON.
+ */
+export async function readJsonText(req: Request, opts: { signal: AbortSignal }): Promise<string> {
+  if (!isJsonContentType(req.headers.get("content-type"))) {
+    throw new HttpError(400, MESSAGES.invalidJson, { detail: "Content-Type must be JSON" });
+  }
+  const bytes = await _readAll(req.body, opts.signal);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, MESSAGES.invalidJson, { detail: "the body is not valid UTF-8" });
   }
 }
 

@@ -92,6 +92,8 @@ export interface Unclassified {
   readonly cause: string;
   /** False when the message was not JSON or too large. */
   readonly parsed: boolean;
+  /** True when the message was refused for its size, before parsing (`maxBytes`). */
+  readonly tooLarge?: true;
   /** Every loaded plugin's refusal, in rank order (empty when not parsed). */
   readonly rejections: readonly Rejection[];
   /** A built-in request kind whose schema accepts the request although no plugin has it. */
@@ -168,10 +170,59 @@ export function createClassifier<P extends RequestPlugin>(
     classify,
     classifyMessage(raw) {
       const parsed = parseJsonMessage(raw, { maxBytes });
-      if (!parsed.ok) return { ok: false, cause: parsed.error, parsed: false, rejections: [] };
+      if (!parsed.ok) {
+        return {
+          ok: false,
+          cause: parsed.error,
+          parsed: false,
+          rejections: [],
+          ...(parsed.tooLarge && { tooLarge: true as const }),
+        };
+      }
       return classify(parsed.value);
     },
   };
+}
+
+/** The settings that decide which requests are accepted, shared by both intake paths. */
+export interface IntakeSettings extends Partial<NetworkGuardSettings> {
+  /** Highest `maxdepth` a crawl request may ask for. */
+  readonly MAXDEPTH_LIMIT: number;
+  /** Largest request in UTF-8 bytes (the kafka-monitor's `MAX_REQUEST_BYTES`). */
+  readonly MAX_REQUEST_BYTES: number;
+}
+
+/**
+ * The one intake contract: the classifier both the kafka-monitor and REST `/feed` build from
+ * their settings, so they accept and refuse exactly the same messages for the same causes
+ * (size, JSON, schemas — http/https URLs with a host, `expires` >= 0 — and address literals).
+ * Give it the raw message text ({@linkcode Classifier.classifyMessage}); a leading BOM is
+ * dropped on both paths.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createIntakeClassifier } from "./classify.ts";
+ *
+ * const intake = createIntakeClassifier([
+ *   { rank: 100, key: "scraper_handler", plugin: { name: "ScraperHandler", schema: "scraper" } },
+ * ], { MAXDEPTH_LIMIT: 3, MAX_REQUEST_BYTES: 64 });
+ * const big = intake.classifyMessage(JSON.stringify({ url: "a.com/" + "x".repeat(64) }));
+ * assert.ok(!big.ok && big.tooLarge);
+ * ```
+ */
+export function createIntakeClassifier<P extends RequestPlugin>(
+  plugins: readonly Ranked<P>[],
+  settings: IntakeSettings,
+): Classifier<P> {
+  return createClassifier(plugins, {
+    maxDepthLimit: settings.MAXDEPTH_LIMIT,
+    maxBytes: settings.MAX_REQUEST_BYTES,
+    network: {
+      ALLOW_PRIVATE_ADDRESSES: settings.ALLOW_PRIVATE_ADDRESSES ?? false,
+      ALLOWED_PRIVATE_NETWORKS: settings.ALLOWED_PRIVATE_NETWORKS ?? [],
+    },
+  });
 }
 
 function _cause(

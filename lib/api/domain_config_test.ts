@@ -7,6 +7,7 @@ import {
   formatDomainConfig,
   parseDomainConfig,
   updateDomainConfig,
+  updateDomainConfigText,
 } from "./domain_config.ts";
 
 // The three byte-exact documents of Scrapy Cluster's zookeeper monitor tests (reference §5.7).
@@ -203,4 +204,55 @@ Deno.test("updateDomainConfig() replaces, removes, de-duplicates and leaves its 
 Deno.test("domainConfigPath() joins the assign path and id as Scrapy Cluster did", () => {
   assert.equal(domainConfigPath("/scrapy-cluster/crawler/", "all"), "/scrapy-cluster/crawler/all");
   assert.equal(domainConfigPath("/x/y", "all"), "/x/y/all");
+});
+
+Deno.test("updateDomainConfigText() keeps ignored entries and unknown keys verbatim", () => {
+  const doc = "blacklist:\n- a.com\n- {x: 1}\ndomains:\n  bad.com:\n    hits: 5\n" +
+    "  good.com:\n    hits: 10\n    window: 60\nnote: hand-written\n";
+  const { text, ignored } = updateDomainConfigText(doc, {
+    action: "blacklist-update",
+    domain: "b.com",
+  });
+  assert.deepEqual(ignored, [
+    "note: unknown key",
+    "blacklist[1]: not a domain name",
+    "domains.bad.com: needs positive numbers 'window' and 'hits'",
+  ]);
+  assert.equal(
+    text,
+    "blacklist:\n- a.com\n- b.com\n- x: 1\ndomains:\n  bad.com:\n    hits: 5\n" +
+      "  good.com:\n    hits: 10\n    window: 60\nnote: hand-written\n",
+  );
+  // Updating the invalid entry replaces it; removing it removes it.
+  const fixed = updateDomainConfigText(text, {
+    action: "domain-update",
+    domain: "bad.com",
+    hits: 5,
+    window: 30,
+  });
+  assert.deepEqual(parseDomainConfig(fixed.text).domains["bad.com"], { hits: 5, window: 30 });
+  const removed = updateDomainConfigText(text, { action: "domain-remove", domain: "bad.com" });
+  assert.ok(!removed.text.includes("bad.com"));
+  assert.ok(removed.text.includes("note: hand-written"));
+});
+
+Deno.test("updateDomainConfigText() refuses an empty domain and changes that would erase", () => {
+  assert.throws(
+    () => updateDomainConfigText("", { action: "blacklist-update", domain: "" }),
+    /the domain is empty/,
+  );
+  assert.throws(
+    () => updateDomainConfigText("blacklist: a.com\n", { action: "blacklist-update", domain: "b" }),
+    /'blacklist' is not a list/,
+  );
+  assert.throws(
+    () => updateDomainConfigText("domains: [a]\n", { action: "domain-remove", domain: "a" }),
+    /'domains' is not a mapping/,
+  );
+  // A change elsewhere keeps the odd value as it is.
+  const { text } = updateDomainConfigText("domains: [a]\n", {
+    action: "blacklist-update",
+    domain: "b.com",
+  });
+  assert.equal(text, "blacklist:\n- b.com\ndomains:\n- a\n");
 });

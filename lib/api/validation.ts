@@ -10,6 +10,9 @@
  * - booleans are not integers, but a JSON number such as `5.0` cannot be told from `5` after
  *   `JSON.parse` and is accepted as an integer (Scrapy Cluster rejected it; we accept the
  *   difference rather than re-scan the raw text);
+ * - strings with `format: "http-url"` (a crawl request's `url`) must be an `http` or `https` URL
+ *   with a host once a missing scheme is taken as `http` (`www.stuff.com` is accepted as
+ *   Scrapy Cluster did; `file:///etc/passwd`, `ftp://…`, `gopher://…`, `javascript:…` are not);
  * - strings with `format: "regex"` (`allow_regex`, `deny_regex`) must compile with RE2's
  *   syntax, since the crawler runs them on a linear-time engine (`lib/web/regex.ts`): a
  *   lookaround, a backreference, an atomic group or a possessive quantifier is refused with a
@@ -33,7 +36,7 @@
  */
 
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { regexError } from "../web/mod.ts";
+import { ensureScheme, regexError } from "../web/mod.ts";
 
 /** The request kinds the Kafka Monitor accepts, one schema each. */
 export type RequestKind = "scraper" | "action" | "stats" | "zookeeper";
@@ -195,8 +198,39 @@ export function createValidator(
 }
 
 /**
- * Parses one Kafka message as JSON, refusing oversized messages before parsing them.
- * A top-level value that is not an object is not an error here: the schemas reject it.
+ * Whether `url` is a URL the crawlers may be sent to: `http` or `https` with a host, a missing
+ * scheme being taken as `http` (as the crawler does).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isHttpUrl } from "./validation.ts";
+ *
+ * assert.ok(isHttpUrl("www.stuff.com"));
+ * assert.ok(!isHttpUrl("file:///etc/passwd"));
+ * assert.ok(!isHttpUrl("javascript:alert(1)"));
+ * ```
+ */
+export function isHttpUrl(url: string): boolean {
+  // "javascript:x" or "mailto:a@b" have a scheme but no "//": ensureScheme would prefix them.
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):(?!\d+(?:[/?#]|$))/.exec(url.trim());
+  if (scheme && !/^https?$/i.test(scheme[1])) return false;
+  try {
+    const parsed = new URL(ensureScheme(url));
+    return (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** A leading byte order mark, which both intake paths strip (REST's decoder drops it too). */
+const BOM = "\uFEFF";
+
+/**
+ * Parses one Kafka message as JSON, refusing oversized messages before parsing them. A leading
+ * byte order mark is dropped first (as REST's UTF-8 decoding does), so both intake paths read
+ * a BOM-prefixed request the same way. A top-level value that is not an object is not an
+ * error here: the schemas reject it.
  *
  * @example
  * ```ts
@@ -215,8 +249,9 @@ export function createValidator(
 export function parseJsonMessage(
   text: string,
   opts: ParseJsonMessageOptions = {},
-): { ok: true; value: unknown } | { ok: false; error: string } {
+): { ok: true; value: unknown } | { ok: false; error: string; tooLarge?: true } {
   const maxBytes = opts.maxBytes ?? Infinity;
+  if (text.startsWith(BOM)) text = text.slice(1);
   // A UTF-8 encoding is never shorter than the UTF-16 length, so only long texts need counting.
   if (text.length > maxBytes / 3) {
     const bytes = _utf8Length(text);
@@ -224,6 +259,7 @@ export function parseJsonMessage(
       return {
         ok: false,
         error: `message of ${bytes} bytes exceeds the limit of ${maxBytes} bytes`,
+        tooLarge: true,
       };
     }
   }
@@ -249,7 +285,11 @@ function _compile(name: string, maxDepthLimit: number | undefined) {
     strict: true,
     allowUnionTypes: true,
     verbose: true,
-    formats: { regex: { type: "string", validate: (s: string) => _regexError(s) === null } },
+    formats: {
+      regex: { type: "string", validate: (s: string) => _regexError(s) === null },
+      // An empty url is minLength's to report.
+      "http-url": { type: "string", validate: (s: string) => s === "" || isHttpUrl(s) },
+    },
   });
   let validate: ValidateFunction;
   try {
@@ -313,6 +353,10 @@ function _formatError(error: ErrorObject): string {
         : `must match pattern ${_json(params.pattern)}`;
       break;
     case "format":
+      if (params.format === "http-url") {
+        message = `must be an http or https URL with a host, got ${_json(error.data)}`;
+        break;
+      }
       if (params.format === "regex" && typeof error.data === "string") {
         return `${path || "/"} is not a valid regular expression: ${_regexError(error.data)}`;
       }

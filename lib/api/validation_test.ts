@@ -106,7 +106,8 @@ const FIELD_CASES: Case[] = [
   // The default is null, but an explicit null is rejected (as in Scrapy Cluster).
   ["scraper", "domain_max_pages", null, "/domain_max_pages must be integer"],
   ["scraper", "expires", 0, null],
-  ["scraper", "expires", -5, null],
+  ["scraper", "expires", -5, "/expires must be >= 0"],
+  ["scraper", "expires", -1, "/expires must be >= 0"],
   ["scraper", "expires", 1423591888, null],
   ["scraper", "expires", 1.5, "/expires must be integer"],
   ["scraper", "useragent", s(2), "/useragent must NOT have fewer than 3 characters"],
@@ -532,6 +533,7 @@ Deno.test("`parseJsonMessage()` refuses messages over maxBytes", () => {
   assert.deepEqual(parseJsonMessage(big, { maxBytes: 1000 }), {
     ok: false,
     error: `message of ${big.length} bytes exceeds the limit of 1000 bytes`,
+    tooLarge: true,
   });
   assert.ok(parseJsonMessage(big, { maxBytes: big.length }).ok);
   assert.ok(parseJsonMessage(big).ok);
@@ -539,6 +541,7 @@ Deno.test("`parseJsonMessage()` refuses messages over maxBytes", () => {
   assert.deepEqual(parseJsonMessage('"éé"', { maxBytes: 5 }), {
     ok: false,
     error: "message of 6 bytes exceeds the limit of 5 bytes",
+    tooLarge: true,
   });
   assert.ok(parseJsonMessage('"éé"', { maxBytes: 6 }).ok);
   assert.equal(
@@ -549,4 +552,35 @@ Deno.test("`parseJsonMessage()` refuses messages over maxBytes", () => {
     (parseJsonMessage('"\uD800"', { maxBytes: 4 }) as { error: string }).error,
     "message of 5 bytes exceeds the limit of 4 bytes",
   );
+});
+
+Deno.test("`parseJsonMessage()` drops a leading byte order mark, as REST's decoder does", () => {
+  assert.deepEqual(parseJsonMessage('\uFEFF{"a":1}'), { ok: true, value: { a: 1 } });
+  assert.equal(parseJsonMessage('\uFEFF\uFEFF{"a":1}').ok, false, "only one BOM");
+});
+
+Deno.test("`createValidator()` accepts only http and https seed URLs with a host", () => {
+  const validate = createValidator("scraper");
+  const base = { appid: "app", crawlid: "c" };
+  for (
+    const url of ["http://a.com", "HTTPS://a.com/x", "www.stuff.com", "a.com:8080/x", "//a.com"]
+  ) {
+    assert.ok(validate({ ...base, url }).ok, url);
+  }
+  for (
+    const url of [
+      "file:///etc/passwd",
+      "ftp://a.com/",
+      "gopher://a.com/",
+      "javascript:alert(1)",
+      "mailto:a@b.com",
+      "http://",
+      "data:text/html,x",
+    ]
+  ) {
+    assert.deepEqual(validate({ ...base, url }), {
+      ok: false,
+      errors: [`/url must be an http or https URL with a host, got ${JSON.stringify(url)}`],
+    }, url);
+  }
 });
