@@ -6,6 +6,12 @@
  * any other answer with a uuid is stored at `rest:poll:<uuid>` for `/poll`, on whichever
  * instance a load balancer sends it to. Answers without a uuid (expiry notices) are ignored.
  *
+ * An answer to store is in Redis before its offset is committed: while Redis is away the
+ * consumer stays on that message, retrying the write with backoff (so it pauses), and a
+ * consumer session restarted meanwhile reads the message again. Offsets belong to this
+ * instance's own group, so the promise holds for the life of the process; answers produced
+ * while no rest instance runs are not kept (as in Scrapy Cluster).
+ *
  * Waiting costs nothing: each waiting call holds a promise that the consumer resolves.
  *
  * @module
@@ -125,6 +131,11 @@ export interface KafkaAnswersOptions {
   groupId?: string;
   /** Called for each answer with a uuid once it is delivered, or stored in Redis. */
   onAnswer?: (event: Routed) => void;
+  /**
+   * Longest wait between two attempts to store an answer while Redis is away.
+   * @default {2_000}
+   */
+  storeRetryMaxMs?: number;
 }
 
 /**
@@ -138,7 +149,6 @@ export class KafkaAnswers implements AnswerSource {
   readonly #opts: KafkaAnswersOptions;
   readonly #stop = new AbortController();
   readonly #ready = Promise.withResolvers<void>();
-  readonly #stores = new Set<Promise<void>>();
   #running = false;
   #lastFetch = 0;
   #loop: Promise<void> | null = null;
@@ -166,25 +176,48 @@ export class KafkaAnswers implements AnswerSource {
     return this.waiters.expect(uuid);
   }
 
-  /** Stops consuming and waits for answers being stored. */
+  /**
+   * Stops consuming. An answer whose store is still being retried stays uncommitted (this
+   * instance's group would read it again).
+   */
   async close(): Promise<void> {
     this.#stop.abort();
     await this.#loop;
-    await Promise.allSettled([...this.#stores]);
   }
 
-  #route(value: string | null): void {
+  /**
+   * Routes one message; resolves once an answer to keep is in Redis (retried with backoff
+   * until it is, or until `signal` aborts, which rejects: the offset is then not resolved).
+   */
+  async #route(
+    value: string | null,
+    signal: AbortSignal,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     const { log, onAnswer } = this.#opts;
-    const event = routeAnswer(value, this.waiters, (uuid, json) => {
-      const stored = this.#opts.store(uuid, json).then(
-        () => onAnswer?.({ routed: "stored", uuid }),
-        (err) => log.warn("Cannot store the answer for {uuid}: {error}", { uuid, error: err }),
-      );
-      this.#stores.add(stored);
-      stored.finally(() => this.#stores.delete(stored));
-    });
+    let toStore: { uuid: string; json: string } | null = null;
+    const event = routeAnswer(value, this.waiters, (uuid, json) => toStore = { uuid, json });
     log.debug("Answer from the outbound firehose {routed}", { ...event });
     if (event.routed === "delivered") onAnswer?.(event);
+    if (toStore === null) return;
+    const { uuid, json } = toStore;
+    await retry(async ({ attempt }) => {
+      if (attempt > 1) await heartbeat().catch(() => {});
+      await this.#opts.store(uuid, json);
+    }, {
+      maxAttempts: Infinity,
+      minDelayMs: 200,
+      maxDelayMs: this.#opts.storeRetryMaxMs ?? 2_000,
+      jitter: 0.5,
+      signal,
+      onRetry: (err, attempt) =>
+        log.debug("Answer for {uuid} not stored yet (attempt {attempt}): {error}", {
+          uuid,
+          attempt,
+          error: (err as Error).message,
+        }),
+    });
+    onAnswer?.({ routed: "stored", uuid });
   }
 
   /**
@@ -248,10 +281,14 @@ export class KafkaAnswers implements AnswerSource {
       await consumer.subscribe({ topic, fromBeginning: this.#opts.fromBeginning ?? false });
       await consumer.run({
         autoCommit: true,
-        eachMessage: ({ message }) => {
-          this.#route(message.value === null ? null : decoder.decode(message.value));
-          return Promise.resolve();
-        },
+        // kafkajs resolves a message's offset only once this returns: an answer to keep is in
+        // Redis by then. While Redis is away, the consumer waits here.
+        eachMessage: ({ message, heartbeat }) =>
+          this.#route(
+            message.value === null ? null : decoder.decode(message.value),
+            signal,
+            heartbeat,
+          ),
       });
       this.#running = true;
       const err = await ended.promise;

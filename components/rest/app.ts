@@ -103,6 +103,11 @@ export interface RestDeps {
   readonly stats?: RequestCounter;
   /** @default {getLog("rest")} */
   readonly log?: Logger;
+  /**
+   * Live connection state for the health answer (`kafka_connected`, `redis_connected`): the
+   * service passes its probes. @default {the feeder, answer consumer and poll store's own state}
+   */
+  readonly health?: { readonly kafka: boolean; readonly redis: boolean };
   /** `my_id` of the health answer. @default {PROCESS_ID} */
   readonly id?: string;
   /** The clock in epoch milliseconds. @default {Date.now} */
@@ -133,8 +138,8 @@ export function createApp(deps: RestDeps): RestHandler {
   };
 
   const index: Handler = (req) => {
-    const kafka = feeder.connected && answers.connected;
-    const redis = polls.connected;
+    const kafka = deps.health ? deps.health.kafka : feeder.connected && answers.connected;
+    const redis = deps.health ? deps.health.redis : polls.connected;
     const health = {
       kafka_connected: kafka,
       my_id: myId,

@@ -17,7 +17,13 @@ import {
   startHeartbeat,
   windowsFromNames,
 } from "../../lib/stats/mod.ts";
-import { checkKafka, closeRedis, connectProducer, connectRedis } from "../../lib/services/mod.ts";
+import {
+  checkKafka,
+  closeRedis,
+  connectProducer,
+  connectRedis,
+  KafkaProbe,
+} from "../../lib/services/mod.ts";
 import { outboundFirehose } from "../../lib/api/mod.ts";
 import { withTimeout } from "../../lib/async/mod.ts";
 import { loadPluginsToClassify } from "../kafka-monitor/plugin.ts";
@@ -70,7 +76,9 @@ export async function startRestService(
       { timeout: settings.REQUEST_TIMEOUT },
     );
   }
-  const redis = await connectRedis(settings, "rest");
+  const redis = await connectRedis(settings, "rest", {
+    outage: { log, meanwhile: "/poll answers 'not connected', answers to keep wait, will retry" },
+  });
   const cleanups: (() => Promise<unknown>)[] = [() => closeRedis(redis)];
   let closing: Promise<void> | null = null;
   const cleanup = () =>
@@ -92,6 +100,11 @@ export async function startRestService(
       { checkTimeoutMs: feedTimeoutMs },
     );
     cleanups.push(() => producer.close());
+    // Health follows the brokers within about a second; each Kafka outage is logged once.
+    const kafkaProbe = new KafkaProbe(settings.KAFKA_HOSTS, {
+      outage: { log, component: "rest", meanwhile: "/feed answers 'not connected', will retry" },
+    }).start();
+    cleanups.push(() => kafkaProbe.close());
 
     const polls = new RedisPolls(redis, settings.POLL_TTL);
     const answers = new KafkaAnswers({
@@ -139,7 +152,25 @@ export async function startRestService(
     });
     cleanups.push(() => Promise.resolve(heartbeat.abort()));
 
-    const handler = createApp({ settings, plugins, feeder, answers, polls, stats, log, id });
+    const health = {
+      get kafka() {
+        return kafkaProbe.connected;
+      },
+      get redis() {
+        return redis.status === "ready";
+      },
+    };
+    const handler = createApp({
+      settings,
+      plugins,
+      feeder,
+      answers,
+      polls,
+      stats,
+      log,
+      id,
+      health,
+    });
     log.info("Rest service ready: feeding {incoming}, answers from {answers}", {
       incoming: settings.KAFKA_INCOMING_TOPIC,
       answers: answersTopic,

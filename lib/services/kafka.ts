@@ -2,13 +2,18 @@
  * Every use of kafkajs goes through this module, so the client can be swapped: client creation
  * with kafkajs logs routed to LogTape, a fail-early connectivity check, topic creation, a
  * producer that batches with a linger time (kafkajs has none of its own), one-shot produce
- * for `feed`, and topic listing.
+ * for `feed`, and topic listing; {@linkcode KafkaProbe} tracks whether the brokers answer now
+ * and reports each outage once.
+ *
+ * kafkajs logs each failed connection attempt as an ERROR (a 30 s outage used to print ~170
+ * lines): the LogTape bridge lets the first line of each kind through, then at most one per
+ * {@linkcode KAFKAJS_REPEAT_INTERVAL_MS} carrying how many were held back.
  *
  * @module
  */
 
 import process from "node:process";
-import { getLogger } from "@logtape/logtape";
+import { getLogger, type Logger } from "@logtape/logtape";
 import {
   type Consumer,
   type ConsumerConfig,
@@ -20,6 +25,8 @@ import {
   type Producer,
 } from "kafkajs";
 import { withTimeout } from "../async/timeout.ts";
+import { sleep } from "../async/sleep.ts";
+import { OutageReporter, RepeatFilter } from "./outage.ts";
 
 export type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 export type { Kafka };
@@ -52,6 +59,12 @@ export function brokerList(hosts: string): string[] {
 const RETRIABLE_NOISE =
   /coordinator is (not available|loading)|not the correct coordinator|leader not available|rebalance in progress/i;
 
+/** kafkajs warnings and errors of one kind: the first, then at most one per this interval. */
+export const KAFKAJS_REPEAT_INTERVAL_MS = 10_000;
+
+// One filter for the process: every client's reconnect errors look alike.
+const repeats = new RepeatFilter({ intervalMs: KAFKAJS_REPEAT_INTERVAL_MS });
+
 function logCreator() {
   const log = getLogger(["crawl-cluster", "kafkajs"]);
   return ({ level, log: entry }: LogEntry) => {
@@ -59,6 +72,20 @@ function logCreator() {
     // kafkajs logs retriable broker answers (a coordinator still starting, a leader moving) as
     // errors although it retries them itself: they are not worth an operator's attention.
     const retriable = typeof props.error === "string" && RETRIABLE_NOISE.test(props.error);
+    const loud = (level === logLevel.ERROR && !retriable) || level === logLevel.WARN;
+    if (loud) {
+      // Collapse floods: the same message about the same broker and error is one kind.
+      const kind = [level, message, props.broker ?? "", props.error ?? ""].join("\u0000");
+      const held = repeats.admit(kind);
+      if (held === null) return log.debug(message, props);
+      if (held > 0) {
+        const summary = `${message} (and ${held} more like it in the last ` +
+          `${KAFKAJS_REPEAT_INTERVAL_MS / 1000} s)`;
+        if (level === logLevel.ERROR) log.error(summary, { ...props, repeated: held });
+        else log.warn(summary, { ...props, repeated: held });
+        return;
+      }
+    }
     if (level === logLevel.ERROR && !retriable) log.error(message, props);
     else if (level === logLevel.WARN) log.warn(message, props);
     else if (level === logLevel.INFO) log.debug(message, props); // kafkajs info is chatty
@@ -100,6 +127,100 @@ export async function checkKafka(hosts: string, timeoutMs = 10_000): Promise<voi
   } catch (err) {
     throw new Error(`Cannot connect to Kafka at ${hosts}: ${(err as Error).message}`);
   } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** Options of {@linkcode KafkaProbe}. */
+export interface KafkaProbeOptions {
+  /** Logs the outage once when it starts and once when it ends (none without it). */
+  outage?: {
+    log: Logger;
+    component: string;
+    /** @default {"will retry"} */
+    meanwhile?: string;
+  };
+  /**
+   * Milliseconds between two probes (each a metadata request on a kept connection).
+   * @default {500}
+   */
+  intervalMs?: number;
+  /**
+   * Milliseconds a probe may take before Kafka counts as unreachable.
+   * @default {1_000}
+   */
+  timeoutMs?: number;
+  /** Stops probing. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Whether Kafka answers now: a cheap metadata request (`describeCluster`) every `intervalMs` on
+ * one kept admin connection, its own logs silenced. {@linkcode connected} turns false at the
+ * first failed probe and true at the first answer, so a health check follows reality within
+ * about `intervalMs + timeoutMs`; with `outage`, each outage is logged once each way.
+ */
+export class KafkaProbe {
+  readonly reporter: OutageReporter | null;
+  #connected = true;
+  #loop: Promise<void> | null = null;
+  readonly #hosts: string;
+  readonly #opts: KafkaProbeOptions;
+  readonly #stop = new AbortController();
+
+  constructor(hosts: string, opts: KafkaProbeOptions = {}) {
+    this.#hosts = hosts;
+    this.#opts = opts;
+    this.reporter = opts.outage
+      ? new OutageReporter({ ...opts.outage, service: "Kafka", where: hosts })
+      : null;
+    opts.signal?.addEventListener("abort", () => this.#stop.abort(), { once: true });
+  }
+
+  /** Whether the last probe got an answer (true before the first). */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** Starts probing (idempotent); resolves at once. */
+  start(): this {
+    this.#loop ??= this.#run();
+    return this;
+  }
+
+  /** Stops probing and closes the connection. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    const timeoutMs = this.#opts.timeoutMs ?? 1_000;
+    const kafka = createKafka(this.#hosts, "crawl-cluster-probe", {
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      retry: { retries: 0 },
+    });
+    const admin = kafka.admin();
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      try {
+        await withTimeout(
+          admin.connect().then(() => admin.describeCluster()),
+          timeoutMs,
+          { message: `no answer in ${timeoutMs} ms` },
+        );
+        this.#connected = true;
+        this.reporter?.up();
+      } catch (err) {
+        this.#connected = false;
+        this.reporter?.down(err);
+        // A fresh connection next time: kafkajs may keep a dead one.
+        await admin.disconnect().catch(() => {});
+      }
+      await sleep(this.#opts.intervalMs ?? 500, signal).catch(() => {});
+    }
     await admin.disconnect().catch(() => {});
   }
 }
