@@ -19,6 +19,7 @@ import {
   closeRedis,
   connectProducer,
   connectRedis,
+  KafkaProbe,
 } from "../../lib/services/mod.ts";
 import { crawledFirehose } from "../../lib/api/mod.ts";
 import { dropProxyBypass, NetworkGuard } from "../../lib/net/mod.ts";
@@ -65,7 +66,15 @@ if (import.meta.main) {
   }
   try {
     const spider = await loadSpider(settings.SPIDER);
-    const redis = await connectRedis(settings, `crawler-${spider.name}`);
+    const redis = await connectRedis(settings, `crawler-${spider.name}`, {
+      outage: { log, component: "crawler", meanwhile: "crawling paused, will retry" },
+    });
+    // Each Kafka outage logged once (results wait in their leases meanwhile).
+    new KafkaProbe(settings.KAFKA_HOSTS, {
+      outage: { log, component: "crawler", meanwhile: "results wait, will retry" },
+      intervalMs: 1_000,
+      signal,
+    }).start();
     await checkZookeeper(settings.ZOOKEEPER_HOSTS);
     const { producer } = await connectProducer(settings, `crawler-${PROCESS_ID}`, [
       crawledFirehose(settings.KAFKA_TOPIC_PREFIX),

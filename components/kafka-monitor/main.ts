@@ -13,7 +13,7 @@ import {
   shutdownSignal,
   startProgram,
 } from "../../lib/config/mod.ts";
-import { closeRedis, connectRedis } from "../../lib/services/mod.ts";
+import { closeRedis, connectRedis, KafkaProbe } from "../../lib/services/mod.ts";
 import { feed } from "./feed.ts";
 import { runKafkaMonitor } from "./monitor.ts";
 import { loadPlugins } from "./plugin.ts";
@@ -60,6 +60,12 @@ if (import.meta.main) {
       outage: { log, meanwhile: "pausing intake, will retry" },
     });
     const plugins = await loadPlugins(settings.PLUGINS, { settings, redis, log });
+    // Each Kafka outage logged once (intake waits meanwhile).
+    new KafkaProbe(settings.KAFKA_HOSTS, {
+      outage: { log, component: "kafka-monitor", meanwhile: "intake waits, will retry" },
+      intervalMs: 1_000,
+      signal,
+    }).start();
     await runKafkaMonitor({ settings, redis, plugins, log }, { signal });
     await closeRedis(redis);
   } catch (err) {

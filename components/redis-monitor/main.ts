@@ -13,7 +13,7 @@ import {
   shutdownSignal,
   startProgram,
 } from "../../lib/config/mod.ts";
-import { closeRedis, connectProducer, connectRedis } from "../../lib/services/mod.ts";
+import { closeRedis, connectProducer, connectRedis, KafkaProbe } from "../../lib/services/mod.ts";
 import { PROCESS_ID } from "../../lib/stats/mod.ts";
 import { outboundFirehose } from "../../lib/api/mod.ts";
 import { runRedisMonitor } from "./monitor.ts";
@@ -36,7 +36,15 @@ if (import.meta.main) {
   const log = getLog("redis-monitor");
   const signal = shutdownSignal();
   try {
-    const redis = await connectRedis(settings, "redis-monitor");
+    const redis = await connectRedis(settings, "redis-monitor", {
+      outage: { log, meanwhile: "jobs paused, will retry" },
+    });
+    // Each Kafka outage logged once (answers wait meanwhile).
+    new KafkaProbe(settings.KAFKA_HOSTS, {
+      outage: { log, component: "redis-monitor", meanwhile: "answers wait, will retry" },
+      intervalMs: 1_000,
+      signal,
+    }).start();
     const { producer } = await connectProducer(settings, `redis-monitor-${PROCESS_ID}`, [
       outboundFirehose(settings.KAFKA_TOPIC_PREFIX),
     ]);
