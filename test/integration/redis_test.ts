@@ -24,7 +24,10 @@ Deno.test("redisOptions() uses host/port/db only without REDIS_URL", () => {
   const plain = redisOptions({ ...base, REDIS_DB: 2, REDIS_PASSWORD: "pw" }, "x");
   assert.equal(plain.db, 2);
   assert.equal(plain.password, "pw");
-  assert.equal(plain.maxRetriesPerRequest, null);
+  // The policy of lib/services/redis.ts: nothing queued offline, nothing resent.
+  assert.equal(plain.enableOfflineQueue, false);
+  assert.equal(plain.autoResendUnfulfilledCommands, false);
+  assert.equal(plain.maxRetriesPerRequest, 0);
   const url = redisOptions({ ...base, REDIS_URL: "redis://h:1/0" }, "x");
   assert.equal(url.host, undefined);
 });
