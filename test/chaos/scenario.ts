@@ -141,6 +141,16 @@ export async function runScenario(
     components.push([`crawler-${i}`, crawler]);
   }
   const startedAt = Date.now();
+  // A component that ends on its own (not SIGKILLed by a fault) ends the wait at once.
+  let stopping = false;
+  const died: string[] = [];
+  for (const [name, c] of components) {
+    c.child.status.then((status) => {
+      if (stopping || status.signal === "SIGKILL") return;
+      died.push(name);
+      notes.push(`${name} exited on its own with code ${status.code}: ${_lastLine(logOf(name))}`);
+    });
+  }
   const stopFeed = new AbortController();
   const feeding = _feed(kafka, env.KAFKA_INCOMING_TOPIC, site.seeds, crawlid, plan, {
     signal: stopFeed.signal,
@@ -164,6 +174,7 @@ export async function runScenario(
     let lastSaid = 0;
     let complete = false;
     for (;;) {
+      if (died.length > 0) break;
       const size = await topicSize(hosts, crawled);
       const now = Date.now();
       if (size !== null && size !== last) {
@@ -219,6 +230,7 @@ export async function runScenario(
     }
     deliveries = await readDeliveries(hosts, crawled);
   } finally {
+    stopping = true;
     stopFeed.abort();
     await feeding;
     await injecting;
@@ -297,6 +309,16 @@ async function _frontierLeft(url: string): Promise<number | null> {
     return null;
   } finally {
     redis.disconnect();
+  }
+}
+
+/** The last non-empty line of a log (cut to 300 characters). */
+function _lastLine(path: string): string {
+  try {
+    const lines = Deno.readTextFileSync(path).trim().split("\n");
+    return (lines.find((l) => /error:/i.test(l)) ?? lines.at(-1) ?? "").slice(0, 300);
+  } catch {
+    return "(no log)";
   }
 }
 
