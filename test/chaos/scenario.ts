@@ -115,6 +115,8 @@ export async function runScenario(
     ZOOKEEPER_ASSIGN_PATH: `/crawl-cluster-chaos/${id}/`,
     ...plan.settings,
   };
+  // A fresh frontier: nothing (heartbeats, lease holders) left by the previous fault's crawl.
+  if (services.redis) await _flush(services.env.REDIS_URL);
   const crawled = crawledFirehose(prefix);
   const hosts = services.env.KAFKA_HOSTS;
   const kafka = createKafka(hosts, "chaos");
@@ -291,6 +293,17 @@ async function _feed(
     }
   } finally {
     await producer.disconnect().catch(() => {});
+  }
+}
+
+/** Empties the harness's own Redis database. */
+async function _flush(url: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    await redis.flushdb();
+  } finally {
+    redis.disconnect();
   }
 }
 
