@@ -148,7 +148,10 @@ Deno.test("a crawler keeps crawling while ZooKeeper is down and re-watches when 
     ALLOW_PRIVATE_ADDRESSES: "true",
   };
   const monitor = startComponent("kafka-monitor", ["run"], env);
-  const crawler = startComponent("crawler", ["run"], env);
+  const crawlerLog = await Deno.makeTempFile({ suffix: ".log" });
+  const crawler = startComponent("crawler", ["run"], { ...env, LOG_LEVEL: "INFO" }, {
+    logPath: crawlerLog,
+  });
   try {
     await produceOnce(
       createKafka(env.KAFKA_HOSTS, "e2e-zk"),
@@ -181,6 +184,14 @@ Deno.test("a crawler keeps crawling while ZooKeeper is down and re-watches when 
     );
   } finally {
     const codes = await Promise.all([monitor.stop(), crawler.stop()]);
+    // The outage is reported once when it starts and once when it ends, not per retry (the
+    // log is complete once the crawler has stopped).
+    const lines = (await Deno.readTextFile(crawlerLog)).split("\n");
+    await Deno.remove(crawlerLog).catch(() => {});
+    const away = lines.filter((l) => /WARNING: .*ZooKeeper (unreachable|connection lost)/.test(l));
+    const back = lines.filter((l) => /INFO: .*ZooKeeper (back|connection back)/.test(l));
+    assert.equal(away.length, 1, `one warning for the outage:\n${away.join("\n")}`);
+    assert.equal(back.length, 1, `one info when ZooKeeper is back:\n${back.join("\n")}`);
     await zk.stop();
     await site.close();
     await redis.flushdb();

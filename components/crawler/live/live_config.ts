@@ -13,8 +13,9 @@ import type { Redis } from "ioredis";
 import { wakeDomains } from "../../../lib/frontier/mod.ts";
 import { type DomainConfig, domainConfigPath, parseDomainConfig } from "../../../lib/api/mod.ts";
 import { int, str } from "../../../lib/config/mod.ts";
+import { OutageReporter } from "../../../lib/services/mod.ts";
 import { lookupPublicIp } from "./public_ip.ts";
-import { ZookeeperWatcher } from "./zookeeper_watcher.ts";
+import { BAD_CONNECTION, ZookeeperWatcher } from "./zookeeper_watcher.ts";
 import type { CrawlerSettings } from "../settings.ts";
 import type { CrawlerThrottle } from "./throttle.ts";
 
@@ -45,6 +46,14 @@ export async function startLiveConfig(
   guard: NetworkGuard,
 ): Promise<void> {
   const path = domainConfigPath(settings.ZOOKEEPER_ASSIGN_PATH, settings.ZOOKEEPER_ID);
+  // Each ZooKeeper outage logged once, when it starts and when it ends.
+  const zookeeper = new OutageReporter({
+    log,
+    component: "crawler",
+    service: "ZooKeeper",
+    where: settings.ZOOKEEPER_HOSTS,
+    meanwhile: "crawling on with the last domain config, will reconnect",
+  });
   const watcher = new ZookeeperWatcher(settings.ZOOKEEPER_HOSTS, path, {
     ensure: true,
     log,
@@ -69,10 +78,15 @@ export async function startLiveConfig(
       }
     },
     onValid: (valid) => {
-      if (!valid) log.warn("ZooKeeper away: keeping the last domain config", { path });
+      if (!valid) zookeeper.down(new Error(`cannot watch ${path}`));
+      else if (zookeeper.isDown) zookeeper.up();
       else log.info("Watching the domain config at {path}", { path });
     },
-    onError: (message) => log.warn("ZooKeeper: {message}", { message, path }),
+    // A lost connection is the outage reporter's to say, once; other problems are warnings.
+    onError: (message) => {
+      if (message === BAD_CONNECTION) log.debug("ZooKeeper: {message}", { message, path });
+      else log.warn("ZooKeeper: {message}", { message, path });
+    },
   });
   await watcher.start();
   signal.addEventListener("abort", () => watcher.stop().catch(() => {}), { once: true });

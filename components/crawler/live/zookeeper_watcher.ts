@@ -209,7 +209,7 @@ export class ZookeeperWatcher {
       if (
         state === zookeeper.State.SYNC_CONNECTED || state === zookeeper.State.CONNECTED_READ_ONLY
       ) {
-        this.#opts.log?.info("ZooKeeper connection back; re-reading {path}", { path: this.path });
+        this.#opts.log?.debug("ZooKeeper connection back; re-reading {path}", { path: this.path });
         void this.#kick();
       } else if (state === zookeeper.State.DISCONNECTED) {
         this.#connectionLost();
@@ -269,8 +269,9 @@ export class ZookeeperWatcher {
       {
         ...this.#backoffOptions(),
         signal,
+        // The owner hears of the outage once (onValid/onError); each retry is only a debug line.
         onRetry: (err) =>
-          this.#opts.log?.warn("ZooKeeper still unreachable (will retry): {error}", {
+          this.#opts.log?.debug("ZooKeeper still unreachable (will retry): {error}", {
             error: (err as Error).message,
           }),
       },
@@ -294,7 +295,7 @@ export class ZookeeperWatcher {
   #connectionLost(): void {
     if (this.#away) return;
     this.#away = true;
-    this.#opts.log?.warn("ZooKeeper connection lost; keeping the last config of {path}", {
+    this.#opts.log?.debug("ZooKeeper connection lost; keeping the last config of {path}", {
       path: this.path,
     });
     this.#setValid(false);
