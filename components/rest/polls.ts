@@ -38,8 +38,9 @@ export class RedisPolls implements PollStore {
   }
 
   /**
-   * Stores an answer. While Redis is away the command waits in ioredis's offline queue and is
-   * sent after the reconnect.
+   * Stores an answer. While Redis is away it rejects at once (no offline queue, see
+   * `lib/services/redis.ts`); the answer consumer retries it before committing the answer's
+   * offset, so nothing is lost.
    */
   async put(uuid: string, answerJson: string): Promise<void> {
     if (this.ttlSec > 0) await this.redis.set(restPollKey(uuid), answerJson, "EX", this.ttlSec);
