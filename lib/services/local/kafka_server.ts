@@ -107,9 +107,16 @@ export function serverProperties(port: number, controllerPort: number, dataDir: 
   ].join("\n");
 }
 
-/** A KRaft cluster id: 16 random bytes in unpadded base64url (22 characters). */
-function randomClusterId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
-    .replace(/=+$/, "");
+/**
+ * A KRaft cluster id: 16 random bytes in unpadded base64url (22 characters). Never one that
+ * starts with `-`, which `kafka-storage format -t` would read as an option (1 draw in 64; Kafka's
+ * own `Uuid.randomUuid()` avoids them for the same reason).
+ */
+export function randomClusterId(): string {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const id = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+      .replace(/=+$/, "");
+    if (!id.startsWith("-")) return id;
+  }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { serverProperties } from "./kafka_server.ts";
+import { randomClusterId, serverProperties } from "./kafka_server.ts";
 import { freePort, portInUse, which } from "./paths.ts";
 import { logContains, logSize, startServer, tail, waitUntilReady } from "./process.ts";
 import { startRedis } from "./redis_server.ts";
@@ -138,4 +138,11 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("randomClusterId() never starts with '-', which the storage tool would take for an option", () => {
+  for (let i = 0; i < 5_000; i++) {
+    const id = randomClusterId();
+    assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+  }
 });
