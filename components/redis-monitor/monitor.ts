@@ -86,7 +86,11 @@ export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSi
   await startHeartbeat(redis, heartbeatKey("redis-monitor", hostName(), PROCESS_ID), {
     ttlSec: settings.HEARTBEAT_TIMEOUT,
     signal: opts.signal,
-    onError: (err) => log.warn("Heartbeat failed: {error}", { error: err }),
+    // While Redis is away its outage reporter has said so once; no warning per beat.
+    onError: (err) =>
+      redis.status === "ready"
+        ? log.warn("Heartbeat failed: {error}", { error: err })
+        : log.debug("Heartbeat failed: {error}", { error: err }),
   });
   startStatsDump(redis, "redis-monitor", log, {
     intervalSec: settings.STATS_DUMP,
@@ -122,7 +126,10 @@ export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSi
       }
     } catch (err) {
       // Redis away: ioredis reconnects; wait and try again.
-      log.warn("Redis Monitor loop failed (retrying): {error}", { error: err });
+      // Redis away: reported once by its outage reporter; each retry is only a debug line.
+      if (redis.status === "ready") {
+        log.warn("Redis Monitor loop failed (retrying): {error}", { error: err });
+      } else log.debug("Redis Monitor loop failed (retrying): {error}", { error: err });
       await sleep(1_000, opts.signal);
     }
   }
