@@ -35,8 +35,9 @@
  * @module
  */
 
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { Ajv, type ValidateFunction } from "ajv";
 import { ensureScheme, regexError } from "../web/mod.ts";
+import { formatSchemaError } from "./validation_errors.ts";
 
 /** The request kinds the Kafka Monitor accepts, one schema each. */
 export type RequestKind = "scraper" | "action" | "stats" | "zookeeper";
@@ -286,7 +287,7 @@ function _compile(name: string, maxDepthLimit: number | undefined) {
     allowUnionTypes: true,
     verbose: true,
     formats: {
-      regex: { type: "string", validate: (s: string) => _regexError(s) === null },
+      regex: { type: "string", validate: (s: string) => regexError(s) === null },
       // An empty url is minLength's to report.
       "http-url": { type: "string", validate: (s: string) => s === "" || isHttpUrl(s) },
     },
@@ -309,7 +310,7 @@ function _compile(name: string, maxDepthLimit: number | undefined) {
       _injectDefaults(schema, value);
       return { ok: true, value: value as Record<string, unknown> };
     }
-    const all = (validate.errors ?? []).map(_formatError);
+    const all = (validate.errors ?? []).map(formatSchemaError);
     const errors = all.slice(0, MAX_ERRORS);
     if (all.length > MAX_ERRORS) errors.push(`... and ${all.length - MAX_ERRORS} more errors`);
     return { ok: false, errors };
@@ -329,63 +330,6 @@ function _injectDefaults(schema: unknown, data: unknown): void {
       data[prop] = structuredClone(sub.default);
     }
   }
-}
-
-function _formatError(error: ErrorObject): string {
-  const path = error.instancePath;
-  const params = error.params as Record<string, unknown>;
-  let message: string;
-  switch (error.keyword) {
-    case "additionalProperties":
-      message = `must NOT have additional property '${
-        _printable(String(params.additionalProperty))
-      }'`;
-      break;
-    case "required":
-      message = `must have required property '${_printable(String(params.missingProperty))}'`;
-      break;
-    case "enum":
-      message = `must be one of ${(params.allowedValues as unknown[]).map(_json).join(", ")}`;
-      break;
-    case "pattern":
-      message = params.pattern === ID_PATTERN
-        ? "must not contain ':', '*' or control characters"
-        : `must match pattern ${_json(params.pattern)}`;
-      break;
-    case "format":
-      if (params.format === "http-url") {
-        message = `must be an http or https URL with a host, got ${_json(error.data)}`;
-        break;
-      }
-      if (params.format === "regex" && typeof error.data === "string") {
-        return `${path || "/"} is not a valid regular expression: ${_regexError(error.data)}`;
-      }
-      message = error.message ?? "is invalid";
-      break;
-    default:
-      message = error.message ?? `fails ${error.keyword}`;
-  }
-  return path ? `${path} ${message}` : message;
-}
-
-/** Why a pattern cannot run on the crawler's linear-time engine, or null. */
-function _regexError(source: string): string | null {
-  const reason = regexError(source);
-  return reason === null ? null : _printable(reason);
-}
-
-/** Escapes control characters and lone surrogates, and caps the length, for messages. */
-function _printable(text: string): string {
-  const capped = text.length > 100 ? `${text.slice(0, 100)}...` : text;
-  return capped.replace(
-    // deno-lint-ignore no-control-regex
-    /[\u0000-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`,
-  );
-}
-
-function _json(value: unknown): string {
-  return _printable(JSON.stringify(value) ?? String(value));
 }
 
 function _utf8Length(text: string): number {

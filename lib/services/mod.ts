@@ -1,10 +1,10 @@
 /**
  * Clients of the services the cluster runs on, each behind one module so the library can be
  * swapped: Redis (`redis.ts`, ioredis; `lua.ts` registers a package's Lua scripts), Kafka
- * (`kafka.ts`, kafkajs: fail-early connect, batching producer, topics) and ZooKeeper
- * (`zookeeper.ts` connections, `zookeeper_nodes.ts` node reads and writes: node-zookeeper-client
- * as promises). Provisioning local servers for `deno task cluster` and the tests is the
- * sub-package `local/`.
+ * (`kafka.ts`, kafkajs: fail-early connect, probe, topics; `kafka_producer.ts`: the batching
+ * producer) and ZooKeeper (`zookeeper.ts` connections, `zookeeper_nodes.ts` node reads and
+ * writes: node-zookeeper-client as promises); `outage.ts` reports each outage once.
+ * Provisioning local servers for `deno task cluster` and the tests is the sub-package `local/`.
  *
  * @module
  */
@@ -12,6 +12,7 @@
 export * from "./redis.ts";
 export * from "./lua.ts";
 export * from "./kafka.ts";
+export * from "./kafka_producer.ts";
 export * from "./kafka_settings.ts";
 export * from "./zookeeper.ts";
 export * from "./zookeeper_nodes.ts";

@@ -1,0 +1,148 @@
+/**
+ * Producing with at-least-once semantics: {@linkcode BatchingProducer} gathers messages for a
+ * linger time (kafkajs has none of its own) and resolves each `send()` only when the broker has
+ * acknowledged it, so callers acknowledge their own work after it; {@linkcode connectProducer}
+ * is what a publishing component does at start.
+ *
+ * @module
+ */
+
+import type { Kafka, Producer } from "kafkajs";
+import {
+  checkKafka,
+  createKafka,
+  createProducer,
+  ensureTopics,
+  type KafkaSettings,
+} from "./kafka.ts";
+
+/** Raised for a message larger than `KAFKA_PRODUCER_MAX_REQUEST_SIZE`; never retried. */
+export class MessageTooLargeError extends Error {
+  constructor(readonly bytes: number, readonly limit: number, readonly topic: string) {
+    super(`Cannot produce to ${topic}: message of ${bytes} bytes exceeds the limit of ${limit}`);
+    this.name = "MessageTooLargeError";
+  }
+}
+
+interface Pending {
+  topic: string;
+  value: string;
+  key?: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * A producer that gathers messages for `KAFKA_PRODUCER_BATCH_LINGER_MS` (or until
+ * `KAFKA_PRODUCER_BUFFER_BYTES` are waiting) and sends them in one request. `send()` resolves
+ * when the broker has acknowledged the message, so callers can acknowledge their own work
+ * after it (at-least-once).
+ */
+export class BatchingProducer {
+  readonly #producer: Producer;
+  readonly #lingerMs: number;
+  readonly #maxBatchBytes: number;
+  readonly #maxMessageBytes: number;
+  #pending: Pending[] = [];
+  #pendingBytes = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #inFlight = new Set<Promise<void>>();
+  #connected = false;
+
+  constructor(kafka: Kafka, s: KafkaSettings) {
+    this.#producer = createProducer(kafka);
+    this.#lingerMs = s.KAFKA_PRODUCER_BATCH_LINGER_MS;
+    // One request must stay under the broker's message.max.bytes, which caps a record batch
+    // (about 1 MB by default): a bigger buffer would be refused as a whole.
+    this.#maxBatchBytes = Math.min(
+      s.KAFKA_PRODUCER_BUFFER_BYTES,
+      s.KAFKA_PRODUCER_MAX_REQUEST_SIZE,
+    );
+    this.#maxMessageBytes = s.KAFKA_PRODUCER_MAX_REQUEST_SIZE;
+  }
+
+  /** Connects the underlying producer. */
+  async connect(): Promise<void> {
+    await this.#producer.connect();
+    this.#connected = true;
+  }
+
+  /** Queues one message; resolves once the broker acknowledged it. */
+  send(topic: string, value: string, key?: string): Promise<void> {
+    const bytes = value.length + (key?.length ?? 0); // UTF-16 units: cheap, close enough here
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: encode only when the limit is within reach.
+    if (bytes * 3 > this.#maxMessageBytes) {
+      const exact = encoder.encode(value).length + encoder.encode(key ?? "").length;
+      if (exact > this.#maxMessageBytes) {
+        return Promise.reject(new MessageTooLargeError(exact, this.#maxMessageBytes, topic));
+      }
+    }
+    // Send what waits first if this message would take the batch over the limit.
+    if (this.#pendingBytes > 0 && this.#pendingBytes + bytes * 3 > this.#maxBatchBytes) {
+      this.#flushNow();
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ topic, value, key, resolve, reject });
+      this.#pendingBytes += bytes * 3; // UTF-8 worst case: never over the limit
+      if (this.#pendingBytes >= this.#maxBatchBytes) this.#flushNow();
+      else this.#timer ??= setTimeout(() => this.#flushNow(), this.#lingerMs);
+    });
+  }
+
+  /** Sends what is waiting now and resolves when everything sent so far is acknowledged. */
+  async flush(): Promise<void> {
+    this.#flushNow();
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Flushes and disconnects. */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.#connected) await this.#producer.disconnect();
+    this.#connected = false;
+  }
+
+  #flushNow(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const byTopic = new Map<string, { key?: string; value: string }[]>();
+    for (const m of batch) {
+      let list = byTopic.get(m.topic);
+      if (!list) byTopic.set(m.topic, list = []);
+      list.push(m.key === undefined ? { value: m.value } : { key: m.key, value: m.value });
+    }
+    const sent = this.#producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    }).then(
+      () => batch.forEach((m) => m.resolve()),
+      (err: Error) => batch.forEach((m) => m.reject(err)),
+    );
+    this.#inFlight.add(sent);
+    sent.finally(() => this.#inFlight.delete(sent));
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * What a component that publishes does at start: fail early if Kafka does not answer, create
+ * the topics it writes to, and connect a {@linkcode BatchingProducer}.
+ */
+export async function connectProducer(
+  s: KafkaSettings,
+  clientId: string,
+  topics: string[],
+  opts: { checkTimeoutMs?: number } = {},
+): Promise<{ kafka: Kafka; producer: BatchingProducer }> {
+  await checkKafka(s.KAFKA_HOSTS, opts.checkTimeoutMs);
+  const kafka = createKafka(s.KAFKA_HOSTS, clientId);
+  await ensureTopics(kafka, topics);
+  const producer = new BatchingProducer(kafka, s);
+  await producer.connect();
+  return { kafka, producer };
+}
