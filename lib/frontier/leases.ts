@@ -122,11 +122,12 @@ export async function reclaimDeadHolders(
   spiderid: string,
   selfId: string,
 ): Promise<{ returned: number; holders: string[] }> {
-  const [returned, holders] = await scripts<[number, string[]]>(redis).lease_reclaim(
+  const [returned, holders] = await scripts<[number, string[], number]>(redis).lease_settle(
     leasesKey(spiderid),
     leaseHoldersKey(spiderid),
     queueIndexKey(spiderid),
     spiderid,
+    "dead",
     selfId,
   );
   return { returned, holders };
@@ -144,10 +145,12 @@ export async function reconcileLeases(
   opts: { keep: Iterable<string>; acked?: Iterable<string> },
 ): Promise<{ returned: number; acked: number }> {
   const keep = [...opts.keep];
-  const [returned, acked] = await scripts<[number, number]>(redis).lease_reconcile(
+  const [returned, , acked] = await scripts<[number, string[], number]>(redis).lease_settle(
     leasesKey(spiderid),
+    leaseHoldersKey(spiderid),
     queueIndexKey(spiderid),
     spiderid,
+    "own",
     holder,
     String(keep.length),
     ...keep,

@@ -15,8 +15,7 @@ export const registerScripts: (client: Redis) => void = luaScripts(
     enqueue: 2,
     frontier_pop: 5,
     lease_return: 3,
-    lease_reclaim: 3,
-    lease_reconcile: 2,
+    lease_settle: 3,
     purge_queue: 2,
   },
 );
@@ -27,10 +26,11 @@ export interface ScriptCommands<R> {
   enqueue(...keysAndArgs: string[]): R;
   /** KEYS index, leases, blacklist, lease holders, pop seq; ARGV see frontier_pop.lua. */
   frontier_pop(...keysAndArgs: (string | number)[]): R;
-  /** KEYS leases, lease holders, index; ARGV spiderid, the caller's id. */
-  lease_reclaim(...keysAndArgs: string[]): R;
-  /** KEYS leases, index; ARGV spiderid, holder, n, n kept tokens, acked tokens. */
-  lease_reconcile(...keysAndArgs: string[]): R;
+  /**
+   * KEYS leases, lease holders, index; ARGV spiderid, "dead" | "own", the caller's id, then for
+   * "own": n, n kept tokens, acked tokens (see lease_settle.lua).
+   */
+  lease_settle(...keysAndArgs: string[]): R;
   /** KEYS leases, queue, index; ARGV lease, domain, score, member, spiderid. */
   lease_return(...keysAndArgs: string[]): R;
   /** KEYS queue, index; ARGV domain, members to remove (see purge_queue.lua). */

@@ -7,7 +7,7 @@
   KEYS[1]  <spiderid>:queue_index   domain -> earliest time (ms) it may be popped again
   KEYS[2]  <spiderid>:leases        lease -> deadline (ms)
   KEYS[3]  <spiderid>:blacklist     stopped/expired crawls
-  KEYS[4]  <spiderid>:lease_holders crawler id -> its heartbeat key (see lease_reclaim.lua)
+  KEYS[4]  <spiderid>:lease_holders crawler id -> its heartbeat key (see lease_settle.lua)
   KEYS[5]  <spiderid>:pop_seq       counter: every pop that leases gets a unique number
   ARGV[1]  spiderid (prefix of the queue keys)
   ARGV[2]  now (ms); 0 = the Redis server's clock (one clock for every crawler)
@@ -40,7 +40,7 @@
   info counters (backlog:<spiderid>:<appid>:counts). A lease is
   "<domain>\n<score>\t<holder>\t<token>\n<member>": enough to put the request back where it was
   (lease_return.lua), the crawler holding it (so its leases go back as soon as its heartbeat is
-  gone, lease_reclaim.lua, and it can find its own, lease_reconcile.lua), and a token unique to
+  gone, and it can find its own: lease_settle.lua), and a token unique to
   this pop ("<pop_seq>.<n>"), so the same request leased again never has the same lease: a slow
   crawler's late ack of a reclaimed lease cannot remove the next one. (Leases written before the
   holder was recorded, "<domain>\n<score>\n<member>", are still read.) Requests of stopped crawls
