@@ -33,6 +33,7 @@ import {
   describeRedis,
   ensureTopics,
   type KafkaMessage,
+  logRedisFailure,
   watchRedis,
 } from "../../lib/services/mod.ts";
 import { type Classified, createIntakeClassifier, type Unclassified } from "../../lib/api/mod.ts";
@@ -255,7 +256,7 @@ export async function runKafkaMonitor(
   const stats = new StatsCollector("kafka-monitor", windows);
   const processDeps: ProcessDeps = { ...deps, stats };
   // The connection's outage reporter (main.ts attaches it; tests may not have).
-  const redisOutage = watchRedis(redis, describeRedis(settings), {
+  watchRedis(redis, describeRedis(settings), {
     log,
     component: "kafka-monitor",
     meanwhile: "pausing intake, will retry",
@@ -281,11 +282,7 @@ export async function runKafkaMonitor(
   await startHeartbeat(redis, heartbeatKey("kafka-monitor", hostName(), PROCESS_ID), {
     ttlSec: settings.HEARTBEAT_TIMEOUT,
     signal: opts.signal,
-    // During a Redis outage the reporter has said it once already.
-    onError: (err) =>
-      redisOutage.isDown
-        ? log.debug("Heartbeat failed: {error}", { error: err })
-        : log.warn("Heartbeat failed: {error}", { error: err }),
+    onError: (err) => logRedisFailure(log, redis, "Heartbeat failed: {error}", err),
   });
 
   startStatsDump(redis, "kafka-monitor", log, {

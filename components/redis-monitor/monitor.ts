@@ -42,7 +42,7 @@ import {
   postponeJob,
   tryLock,
 } from "../../lib/api/mod.ts";
-import { type BatchingProducer } from "../../lib/services/mod.ts";
+import { type BatchingProducer, logRedisFailure } from "../../lib/services/mod.ts";
 import { type Answer, globToRegExp, type RankedPlugin, type RedisMonitorPlugin } from "./plugin.ts";
 import type { RedisMonitorSettings } from "./settings.ts";
 
@@ -86,11 +86,7 @@ export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSi
   await startHeartbeat(redis, heartbeatKey("redis-monitor", hostName(), PROCESS_ID), {
     ttlSec: settings.HEARTBEAT_TIMEOUT,
     signal: opts.signal,
-    // While Redis is away its outage reporter has said so once; no warning per beat.
-    onError: (err) =>
-      redis.status === "ready"
-        ? log.warn("Heartbeat failed: {error}", { error: err })
-        : log.debug("Heartbeat failed: {error}", { error: err }),
+    onError: (err) => logRedisFailure(log, redis, "Heartbeat failed: {error}", err),
   });
   startStatsDump(redis, "redis-monitor", log, {
     intervalSec: settings.STATS_DUMP,
@@ -126,10 +122,7 @@ export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSi
       }
     } catch (err) {
       // Redis away: ioredis reconnects; wait and try again.
-      // Redis away: reported once by its outage reporter; each retry is only a debug line.
-      if (redis.status === "ready") {
-        log.warn("Redis Monitor loop failed (retrying): {error}", { error: err });
-      } else log.debug("Redis Monitor loop failed (retrying): {error}", { error: err });
+      logRedisFailure(log, redis, "Redis Monitor loop failed (retrying): {error}", err);
       await sleep(1_000, opts.signal);
     }
   }

@@ -168,6 +168,17 @@ export function redisOutage(client: Redis): OutageReporter | undefined {
 }
 
 /**
+ * Logs a Redis operation that failed and will be retried: a warning while Redis is up, only a
+ * debug line while it is away — its outage is reported once ({@linkcode watchRedis}), not once
+ * per retry.
+ */
+export function logRedisFailure(log: Logger, client: Redis, message: string, err: unknown): void {
+  const away = client.status !== "ready" || outages.get(client)?.isDown === true;
+  if (away) log.debug(message, { error: err });
+  else log.warn(message, { error: err });
+}
+
+/**
  * Connects and pings once, failing after `timeoutMs` with
  * "Cannot connect to Redis at host:port/db: <reason>".
  */

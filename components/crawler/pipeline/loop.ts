@@ -18,6 +18,7 @@
  */
 
 import { sleep } from "../../../lib/async/mod.ts";
+import { logRedisFailure } from "../../../lib/services/mod.ts";
 import {
   type Lease,
   popLeased,
@@ -70,7 +71,7 @@ export async function runLoop(ctx: CrawlContext, signal: AbortSignal): Promise<v
       } catch (err) {
         // It may have run on the server all the same: settle this crawler's leases first.
         ctx.holdings.markDirty();
-        logUnlessRedisAway(ctx, "Cannot pop requests (retrying): {error}", err);
+        logRedisFailure(ctx.log, ctx.redis, "Cannot pop requests (retrying): {error}", err);
         await sleep(1_000, signal);
         continue;
       }
@@ -131,7 +132,12 @@ async function settle(ctx: CrawlContext, inFlight: Map<Lease, Promise<void>>): P
     return true;
   } catch (err) {
     if (dirty) {
-      logUnlessRedisAway(ctx, "Cannot settle this crawler's leases (retrying): {error}", err);
+      logRedisFailure(
+        ctx.log,
+        ctx.redis,
+        "Cannot settle this crawler's leases (retrying): {error}",
+        err,
+      );
     }
     return !dirty; // a routine audit that failed does not hold up the pops
   }
@@ -153,18 +159,8 @@ async function maintain(ctx: CrawlContext): Promise<void> {
     const back = await reclaimExpiredLeases(ctx.redis, ctx.spiderid);
     if (back > 0) ctx.log.warn("Put back {n} request(s) whose lease expired", { n: back });
   } catch (err) {
-    logUnlessRedisAway(ctx, "Maintenance failed (will retry): {error}", err);
+    logRedisFailure(ctx.log, ctx.redis, "Maintenance failed (will retry): {error}", err);
   }
-}
-
-/**
- * A warning for a failed Redis operation — unless Redis is away, which its outage reporter has
- * already said once (`lib/services/outage.ts`): then only a debug line, so an outage does not
- * print a warning per operation per second.
- */
-function logUnlessRedisAway(ctx: CrawlContext, message: string, err: unknown): void {
-  if (ctx.redis.status === "ready") ctx.log.warn(message, { error: err });
-  else ctx.log.debug(message, { error: err });
 }
 
 async function shutdown(ctx: CrawlContext, inFlight: Map<Lease, Promise<void>>): Promise<void> {
