@@ -21,6 +21,23 @@ import { startTestSite, type TestSite, type TestSiteOptions } from "./site.ts";
 import { crawlRequest } from "./requests.ts";
 
 /** A crawl request with every scraper-schema default, as the kafka-monitor stores it. */
+/** Enqueues a seed request into `redis` as the kafka-monitor does (dupefilter included). */
+export async function seedInto(redis: Redis, req: QueuedRequest): Promise<void> {
+  await enqueueRequests(redis, {
+    spiderid: req.spiderid,
+    appid: req.appid,
+    crawlid: req.crawlid,
+    expires: req.expires,
+    dupefilterTtlSec: 600,
+  }, [{
+    fingerprint: requestFingerprint({ url: req.url }),
+    spiderid: req.spiderid,
+    domain: registeredDomain(req.url)!,
+    priority: req.priority,
+    member: JSON.stringify(req),
+  }]);
+}
+
 export function seedRequest(over: Partial<QueuedRequest> & { url: string; spiderid: string }) {
   return crawlRequest(over);
 }
@@ -83,21 +100,7 @@ export class CrawlFixture {
 
   /** Seeds requests as the kafka-monitor does (dupefilter included). */
   async seed(...requests: QueuedRequest[]): Promise<void> {
-    for (const req of requests) {
-      await enqueueRequests(this.redis, {
-        spiderid: req.spiderid,
-        appid: req.appid,
-        crawlid: req.crawlid,
-        expires: req.expires,
-        dupefilterTtlSec: 600,
-      }, [{
-        fingerprint: requestFingerprint({ url: req.url }),
-        spiderid: req.spiderid,
-        domain: registeredDomain(req.url)!,
-        priority: req.priority,
-        member: JSON.stringify(req),
-      }]);
-    }
+    for (const req of requests) await seedInto(this.redis, req);
   }
 
   /** Starts a crawler of `spider` (renamed to this fixture's spider name). */

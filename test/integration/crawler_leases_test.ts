@@ -11,19 +11,17 @@
  */
 import assert from "node:assert/strict";
 import type { Redis } from "ioredis";
-import { CrawlFixture, seedRequest } from "../crawl_fixture.ts";
+import { CrawlFixture, seedInto, seedRequest } from "../crawl_fixture.ts";
 import { eventually, randomName } from "../harness.ts";
 import { fanOutRoutes, type Route } from "../site.ts";
 import { getLog } from "../../lib/config/mod.ts";
 import { closeRedis, connectRedis, createKafka } from "../../lib/services/mod.ts";
 import { BatchingProducer } from "../../lib/services/mod.ts";
-import { enqueueRequests, leasesKey, queueIndexKey } from "../../lib/frontier/mod.ts";
-import { registeredDomain, requestFingerprint } from "../../lib/web/mod.ts";
+import { leasesKey, queueIndexKey } from "../../lib/frontier/mod.ts";
 import { freePort } from "../../lib/services/local/paths.ts";
 import { startRedis } from "../../lib/services/local/redis_server.ts";
 import { type CrawlEvent, runCrawler } from "../../components/crawler/crawler.ts";
 import type { CrawlerSettings } from "../../components/crawler/settings.ts";
-import type { QueuedRequest } from "../../components/crawler/spider.ts";
 import link from "../../components/crawler/spiders/link.ts";
 
 /** Quick crawls, exact pages (no robots.txt request), and a lease deadline no test waits for. */
@@ -70,22 +68,6 @@ function crawl(
   };
 }
 
-async function seed(redis: Redis, req: QueuedRequest): Promise<void> {
-  await enqueueRequests(redis, {
-    spiderid: req.spiderid,
-    appid: req.appid,
-    crawlid: req.crawlid,
-    expires: req.expires,
-    dupefilterTtlSec: 600,
-  }, [{
-    fingerprint: requestFingerprint({ url: req.url }),
-    spiderid: req.spiderid,
-    domain: registeredDomain(req.url)!,
-    priority: req.priority,
-    member: JSON.stringify(req),
-  }]);
-}
-
 const pathsOf = (results: Record<string, unknown>[]) =>
   results.map((r) => new URL(String(r.url)).pathname).sort();
 
@@ -97,7 +79,7 @@ Deno.test("runCrawler() returns a page whose Kafka send failed to its queue at o
   const events: CrawlEvent[] = [];
   const stop = crawl(f, settings, f.redis, failingProducer(real, 2), events);
   try {
-    await seed(
+    await seedInto(
       f.redis,
       seedRequest({ url: f.site.url("/"), spiderid: f.spiderName, maxdepth: 1 }),
     );
@@ -164,7 +146,10 @@ Deno.test("runCrawler() leaves no orphaned lease when Redis stalls past the comm
   const events: CrawlEvent[] = [];
   const stop = crawl(f, settings, redis, real, events);
   try {
-    await seed(redis, seedRequest({ url: f.site.url("/"), spiderid: f.spiderName, maxdepth: 1 }));
+    await seedInto(
+      redis,
+      seedRequest({ url: f.site.url("/"), spiderid: f.spiderName, maxdepth: 1 }),
+    );
     await eventually(() => f.results.length >= 3, {
       what: "the crawl to start",
       timeoutMs: 20_000,

@@ -4,12 +4,11 @@
  * spend no page of the limits. Real Redis, random spider names.
  */
 import assert from "node:assert/strict";
-import { deleteKeysContaining, randomName, testRedis } from "../harness.ts";
+import { withSpider } from "./frontier_fixture.ts";
 import {
   ackLeases,
   blacklistKey,
   blacklistMember,
-  type EnqueueCrawl,
   enqueueRequests,
   leaseHoldersKey,
   leasesKey,
@@ -22,28 +21,6 @@ import {
   throttleWindowKey,
 } from "../../lib/frontier/mod.ts";
 import type { ThrottleSpec } from "../../lib/frontier/mod.ts";
-
-type Client = ReturnType<typeof testRedis>;
-
-async function withSpider(
-  fn: (redis: Client, spider: string, crawl: EnqueueCrawl) => Promise<void>,
-) {
-  const redis = testRedis();
-  const spider = randomName("spider");
-  const crawl: EnqueueCrawl = {
-    spiderid: spider,
-    appid: "app",
-    crawlid: "c1",
-    expires: 0,
-    dupefilterTtlSec: 600,
-  };
-  try {
-    await fn(redis, spider, crawl);
-  } finally {
-    await deleteKeysContaining(redis, spider);
-    await redis.quit();
-  }
-}
 
 const entry = (spiderid: string, domain: string, member: string) => ({
   fingerprint: null,

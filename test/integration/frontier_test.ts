@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { deleteKeysContaining, randomName, testRedis } from "../harness.ts";
+import { withSpider } from "./frontier_fixture.ts";
 import {
   ackLeases,
   backlogKey,
   blacklistKey,
   dupefilterKey,
-  type EnqueueCrawl,
   enqueueInPipeline,
   enqueueRequests,
   indexedDomains,
@@ -19,28 +18,6 @@ import {
   registerScripts,
   returnLeases,
 } from "../../lib/frontier/mod.ts";
-
-type Client = ReturnType<typeof testRedis>;
-
-async function withSpider(
-  fn: (redis: Client, spider: string, crawl: EnqueueCrawl) => Promise<void>,
-) {
-  const redis = testRedis();
-  const spider = randomName("spider");
-  const crawl: EnqueueCrawl = {
-    spiderid: spider,
-    appid: "app",
-    crawlid: "c1",
-    expires: 0,
-    dupefilterTtlSec: 600,
-  };
-  try {
-    await fn(redis, spider, crawl);
-  } finally {
-    await deleteKeysContaining(redis, spider);
-    await redis.quit();
-  }
-}
 
 const entry = (spiderid: string, domain: string, member: string, priority = 1, fp?: string) => ({
   fingerprint: fp ?? null,
