@@ -15,7 +15,7 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { type ChainableCommander, type Redis, ReplyError } from "ioredis";
+import { type ChainableCommander, ReplyError } from "ioredis";
 import { retry, RetryError } from "../../lib/async/mod.ts";
 import {
   heartbeatKey,
@@ -39,6 +39,7 @@ import {
 import { type Classified, createIntakeClassifier, type Unclassified } from "../../lib/api/mod.ts";
 import { type KafkaMonitorPlugin, type RankedPlugin, RequestRejected } from "./plugin.ts";
 import type { KafkaMonitorSettings } from "./settings.ts";
+import type { RedisClient } from "../../lib/services/redis.ts";
 
 /** What happened to one message. */
 export type Outcome =
@@ -48,7 +49,7 @@ export type Outcome =
 /** Everything {@linkcode processMessages} needs. */
 export interface ProcessDeps {
   readonly settings: KafkaMonitorSettings;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly plugins: readonly RankedPlugin[];
   readonly log: Logger;
   readonly stats: StatsCollector;

@@ -8,16 +8,17 @@
  * @module
  */
 
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
 import type { Logger } from "@logtape/logtape";
 import { loadRankedPlugins, loadSettings, type Ranked } from "../../lib/config/mod.ts";
 import { createValidator, type RequestPlugin } from "../../lib/api/mod.ts";
 import { KAFKA_MONITOR_SETTINGS, type KafkaMonitorSettings } from "./settings.ts";
+import type { RedisClient } from "../../lib/services/redis.ts";
 
 /** What a plugin gets at setup. */
 export interface PluginContext {
   readonly settings: KafkaMonitorSettings;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly log: Logger;
 }
 
@@ -67,7 +68,7 @@ export function loadPlugins(
 /** What the rest service builds plugins with: its own client, log and settings. */
 export interface ClassifyOnlyContext {
   readonly settings: Partial<KafkaMonitorSettings>;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly log: Logger;
 }
 

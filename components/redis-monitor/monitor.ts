@@ -16,7 +16,6 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import type { Redis } from "ioredis";
 import { sleep } from "../../lib/async/mod.ts";
 import {
   BufferedCounter,
@@ -45,11 +44,12 @@ import {
 import { type BatchingProducer, logRedisFailure } from "../../lib/services/mod.ts";
 import { type Answer, globToRegExp, type RankedPlugin, type RedisMonitorPlugin } from "./plugin.ts";
 import type { RedisMonitorSettings } from "./settings.ts";
+import type { RedisClient } from "../../lib/services/redis.ts";
 
 /** What {@linkcode runRedisMonitor} needs. */
 export interface MonitorDeps {
   readonly settings: RedisMonitorSettings;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly plugins: readonly RankedPlugin[];
   /** Where answers go (a BatchingProducer; only `send` is used). */
   readonly producer: Pick<BatchingProducer, "send">;

@@ -10,14 +10,14 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import type { Redis } from "ioredis";
 import { loadRankedPlugins, type Ranked } from "../../lib/config/mod.ts";
 import type { RedisMonitorSettings } from "./settings.ts";
+import type { RedisClient } from "../../lib/services/redis.ts";
 
 /** What a plugin gets at setup. */
 export interface PluginContext {
   readonly settings: RedisMonitorSettings;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly log: Logger;
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import { type RedisClient, redisReady } from "../../lib/services/redis.ts";
 
 /** An answer kept for `POST /poll`. */
 export function restPollKey(uuid: string): string {
@@ -27,10 +27,10 @@ export class RedisPolls implements PollStore {
    * @param redis the client (ioredis reconnects by itself)
    * @param ttlSec seconds a stored answer lives; 0 keeps it forever
    */
-  constructor(readonly redis: Redis, readonly ttlSec: number) {}
+  constructor(readonly redis: RedisClient, readonly ttlSec: number) {}
 
   get connected(): boolean {
-    return this.redis.status === "ready";
+    return redisReady(this.redis);
   }
 
   take(pollId: string): Promise<string | null> {

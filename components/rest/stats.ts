@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
 import { BufferedCounter, redisStatsWriter, StatsCollector } from "../../lib/stats/mod.ts";
+import type { RedisClient } from "../../lib/services/redis.ts";
 
 /** Counts answered requests. */
 export interface RequestCounter {
@@ -34,7 +34,7 @@ export class RestStats implements RequestCounter {
   readonly #opts: RestStatsOptions;
   readonly #counter: BufferedCounter;
 
-  constructor(redis: Redis, opts: RestStatsOptions) {
+  constructor(redis: RedisClient, opts: RestStatsOptions) {
     this.#opts = opts;
     this.#counter = new BufferedCounter(
       redisStatsWriter(redis, new StatsCollector("rest", opts.windows)),

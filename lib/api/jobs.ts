@@ -19,9 +19,10 @@
  * @module
  */
 
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
 import { JOBS_INDEX_KEY, jobWaitersKey, lockKey } from "./job_keys.ts";
 import { luaScripts } from "../services/lua.ts";
+import type { RedisClient } from "../services/redis.ts";
 
 const registerLockScripts = luaScripts(new URL("./lua/", import.meta.url), {
   lock_release: 1,
@@ -39,7 +40,7 @@ interface LockScripts {
   job_finish(job: string, waiting: string, index: string, ...args: string[]): Promise<number>;
 }
 
-function lockScripts(redis: Redis): LockScripts {
+function lockScripts(redis: RedisClient): LockScripts {
   registerLockScripts(redis);
   return redis as unknown as LockScripts;
 }
@@ -76,22 +77,22 @@ export function addJob(
 }
 
 /** The uuids waiting for a job's answer (see {@linkcode addJob}'s `waiter`). */
-export function jobWaiters(redis: Redis, key: string): Promise<string[]> {
+export function jobWaiters(redis: RedisClient, key: string): Promise<string[]> {
   return redis.smembers(jobWaitersKey(key));
 }
 
 /** Job keys due by `nowSec`, oldest first. */
-export function dueJobs(redis: Redis, nowSec: number, limit = 100): Promise<string[]> {
+export function dueJobs(redis: RedisClient, nowSec: number, limit = 100): Promise<string[]> {
   return redis.zrangebyscore(JOBS_INDEX_KEY, "-inf", String(nowSec), "LIMIT", "0", String(limit));
 }
 
 /** Moves a job's due time (a precondition not met yet, or a retry later). */
-export async function postponeJob(redis: Redis, key: string, dueSec: number): Promise<void> {
+export async function postponeJob(redis: RedisClient, key: string, dueSec: number): Promise<void> {
   await redis.zadd(JOBS_INDEX_KEY, "XX", dueSec, key);
 }
 
 /** Deletes a job, its waiting uuids and its index entry, whatever it holds. */
-export async function finishJob(redis: Redis, key: string): Promise<void> {
+export async function finishJob(redis: RedisClient, key: string): Promise<void> {
   await redis.multi().del(key, jobWaitersKey(key)).zrem(JOBS_INDEX_KEY, key).exec();
 }
 
@@ -101,7 +102,7 @@ export async function finishJob(redis: Redis, key: string): Promise<void> {
  * was kept because a newer request arrived (it stays due and is handled again).
  */
 export async function finishHandledJob(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   value: string,
   answered: readonly string[] = [],
@@ -117,7 +118,7 @@ export async function finishHandledJob(
 }
 
 /** Removes an index entry whose key no longer exists. */
-export async function forgetJob(redis: Redis, key: string): Promise<void> {
+export async function forgetJob(redis: RedisClient, key: string): Promise<void> {
   await redis.zrem(JOBS_INDEX_KEY, key);
 }
 
@@ -126,7 +127,7 @@ export async function forgetJob(redis: Redis, key: string): Promise<void> {
  * given glob patterns; `dueOf` gives a key's due time from its value (default: now).
  */
 export async function indexUnlistedJobs(
-  redis: Redis,
+  redis: RedisClient,
   patterns: readonly string[],
   dueOf: (key: string, value: string | null) => number = () => 0,
 ): Promise<number> {
@@ -169,7 +170,7 @@ export interface JobLock {
  * fails (Redis error) or finds the lock not ours marks it {@linkcode JobLock.lost} for good.
  */
 export async function tryLock(
-  redis: Redis,
+  redis: RedisClient,
   jobKey: string,
   ttlMs: number,
 ): Promise<JobLock | null> {

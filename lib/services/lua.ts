@@ -16,17 +16,18 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis.ts";
 
 /**
- * Declares the scripts `<name>.lua` of folder `dir` (script name → number of KEYS) and returns
+ * Declares the scripts `<name>.lua` of folder `dir` (script name → number of KEYS, or null when
+ * it varies: then each call starts with it) and returns
  * a function that registers them on a client (idempotent; sources are read once, on first use).
  */
 export function luaScripts(
   dir: URL,
-  numberOfKeys: Readonly<Record<string, number>>,
-): (client: Redis) => void {
-  const registered = new WeakSet<Redis>();
+  numberOfKeys: Readonly<Record<string, number | null>>,
+): (client: RedisClient) => void {
+  const registered = new WeakSet<RedisClient>();
   let sources: Map<string, string> | undefined;
   return (client) => {
     if (registered.has(client)) return;
@@ -37,7 +38,9 @@ export function luaScripts(
       ]),
     );
     for (const [name, keys] of Object.entries(numberOfKeys)) {
-      client.defineCommand(name, { numberOfKeys: keys, lua: sources.get(name)! });
+      // null: the caller passes the number of keys first (scripts whose keys vary per call).
+      const lua = sources.get(name)!;
+      client.defineCommand(name, keys === null ? { lua } : { numberOfKeys: keys, lua });
     }
     registered.add(client);
   };

@@ -1,6 +1,7 @@
 /**
  * Clients of the services the cluster runs on, each behind one module so the library can be
- * swapped: Redis (`redis.ts`, ioredis; `lua.ts` registers a package's Lua scripts), Kafka
+ * swapped: Redis (`redis.ts`, ioredis, single or Redis Cluster via `redis_cluster.ts`; `lua.ts`
+ * registers a package's Lua scripts), Kafka
  * (`kafka.ts`, kafkajs: fail-early connect, probe, topics; `kafka_producer.ts`: the batching
  * producer) and ZooKeeper (`zookeeper.ts` connections, `zookeeper_nodes.ts` node reads and
  * writes: node-zookeeper-client as promises); `outage.ts` reports each outage once.
@@ -10,6 +11,7 @@
  */
 
 export * from "./redis.ts";
+export { parseClusterNodes } from "./redis_cluster.ts";
 export * from "./lua.ts";
 export * from "./kafka.ts";
 export * from "./kafka_producer.ts";

@@ -4,6 +4,11 @@
  * backoff by ioredis (at most 1 s apart) and never crash a component; each outage is logged
  * once when it starts and once when it ends ({@linkcode OutageReporter}).
  *
+ * With `REDIS_CLUSTER_NODES` set, every client is an ioredis `Cluster` (`redis_cluster.ts`)
+ * under the same policy; code takes a {@linkcode RedisClient} (either kind), asks
+ * {@linkcode isRedisCluster} where the two differ, and scans with {@linkcode scanKeys}, which
+ * visits every master of a cluster.
+ *
  * ## The client policy: a command reported failed is never executed later
  *
  * Every component's client is built by {@linkcode redisOptions}:
@@ -42,8 +47,17 @@
 
 import type { Logger } from "@logtape/logtape";
 import { TimeoutError, withTimeout } from "../async/timeout.ts";
-import { Redis, type RedisOptions } from "ioredis";
+import { type Cluster, Redis, type RedisOptions } from "ioredis";
 import { OutageReporter } from "./outage.ts";
+import {
+  clusterOptions,
+  clusterReady,
+  createCluster,
+  parseClusterNodes,
+  pingMasters,
+  reconnectDelay,
+  watchCluster,
+} from "./redis_cluster.ts";
 import { float, int, optStr, str } from "../config/parsers.ts";
 
 /** Redis connection settings shared by every component that talks to Redis. */
@@ -56,6 +70,9 @@ export const REDIS_SETTINGS = {
     "redis://user:pass@host:port/db (rediss:// for TLS); overrides host/port/db/password",
   ),
   REDIS_SOCKET_TIMEOUT: float(10, "Redis socket timeout in seconds", { exclusiveMin: 0 }),
+  REDIS_CLUSTER_NODES: optStr(
+    "host:port,host:port,… of Redis Cluster nodes: use Redis Cluster (none: a single Redis)",
+  ),
 };
 
 /** The loaded {@linkcode REDIS_SETTINGS} every component has. */
@@ -66,10 +83,57 @@ export interface RedisSettings {
   readonly REDIS_PASSWORD: string | null;
   readonly REDIS_URL: string | null;
   readonly REDIS_SOCKET_TIMEOUT: number;
+  /** Comma-separated `host:port` of Redis Cluster nodes; null/absent = a single Redis. */
+  readonly REDIS_CLUSTER_NODES?: string | null;
 }
 
-/** Where a Redis connection goes, for messages ("127.0.0.1:6379/0"); never shows a password. */
+/** A client of a single Redis or of a Redis Cluster; command calls are the same on both. */
+export type RedisClient = Redis | Cluster;
+
+/** True for a Redis Cluster client. */
+export function isRedisCluster(client: RedisClient): client is Cluster {
+  return (client as Cluster).isCluster === true;
+}
+
+/** True when the client takes commands now (for a cluster: it and every master node). */
+export function redisReady(client: RedisClient): boolean {
+  return isRedisCluster(client) ? clusterReady(client) : client.status === "ready";
+}
+
+/**
+ * Every key matching `pattern`, in batches, by SCAN (never KEYS): on a cluster over every master
+ * node, since SCAN sees one node. A key may come twice if it moves between nodes meanwhile.
+ */
+export async function* scanKeys(
+  client: RedisClient,
+  pattern: string,
+  count = 1000,
+): AsyncGenerator<string[]> {
+  const nodes = isRedisCluster(client) ? client.nodes("master") : [client];
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", count);
+      cursor = next;
+      if (keys.length > 0) yield keys;
+    } while (cursor !== "0");
+  }
+}
+
+/**
+ * Where a Redis connection goes, for messages ("127.0.0.1:6379/0", "cluster 127.0.0.1:7000,…");
+ * never shows a password.
+ */
 export function describeRedis(s: RedisSettings): string {
+  if (s.REDIS_CLUSTER_NODES) {
+    try {
+      return `cluster ${
+        parseClusterNodes(s.REDIS_CLUSTER_NODES).map((n) => `${n.host}:${n.port}`)
+      }`;
+    } catch {
+      return "(invalid REDIS_CLUSTER_NODES)";
+    }
+  }
   if (s.REDIS_URL) {
     try {
       const url = new URL(s.REDIS_URL);
@@ -93,7 +157,7 @@ export function redisOptions(s: RedisSettings, name: string): RedisOptions {
     maxRetriesPerRequest: 0,
     // Reconnects go on forever (a Redis restart pauses a component, it does not kill it), at
     // most 1 s apart so a component sees Redis back within a second.
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 1_000),
+    retryStrategy: reconnectDelay,
     commandTimeout: s.REDIS_SOCKET_TIMEOUT * 1000,
     connectTimeout: s.REDIS_SOCKET_TIMEOUT * 1000,
     ...(s.REDIS_URL ? {} : {
@@ -105,10 +169,17 @@ export function redisOptions(s: RedisSettings, name: string): RedisOptions {
   };
 }
 
-/** Creates a client without connecting. */
-export function createRedis(s: RedisSettings, name: string): Redis {
+/**
+ * Creates a client without connecting: a `Cluster` when `REDIS_CLUSTER_NODES` is set (with the
+ * password and TLS of `REDIS_URL` or `REDIS_PASSWORD` on every node), otherwise a `Redis`.
+ */
+export function createRedis(s: RedisSettings, name: string): RedisClient {
   const opts = redisOptions(s, name);
-  const client = s.REDIS_URL ? new Redis(s.REDIS_URL, opts) : new Redis(opts);
+  const client: RedisClient = s.REDIS_CLUSTER_NODES
+    ? createCluster(s.REDIS_CLUSTER_NODES, clusterOptions(opts, s.REDIS_URL))
+    : s.REDIS_URL
+    ? new Redis(s.REDIS_URL, opts)
+    : new Redis(opts);
   // ioredis emits 'error' on every failed reconnect; unhandled, it would crash the process.
   // They reach the log through watchRedis(): once per outage.
   client.on("error", () => {});
@@ -128,14 +199,14 @@ export interface RedisOutageOptions {
   meanwhile?: string;
 }
 
-const outages = new WeakMap<Redis, OutageReporter>();
+const outages = new WeakMap<RedisClient, OutageReporter>();
 
 /**
  * Reports the client's outages once each (one warning when the connection is lost, one info
  * line when it is ready again, with the duration); returns the reporter.
  */
 export function watchRedis(
-  client: Redis,
+  client: RedisClient,
   where: string,
   opts: RedisOutageOptions & { component: string },
 ): OutageReporter {
@@ -149,6 +220,10 @@ export function watchRedis(
     meanwhile: opts.meanwhile,
   });
   outages.set(client, reporter);
+  if (isRedisCluster(client)) {
+    watchCluster(client, reporter);
+    return reporter;
+  }
   let lastError: unknown = undefined;
   client.on("error", (err: unknown) => {
     lastError = err;
@@ -163,7 +238,7 @@ export function watchRedis(
 }
 
 /** The outage reporter {@linkcode watchRedis} attached to `client`, if any. */
-export function redisOutage(client: Redis): OutageReporter | undefined {
+export function redisOutage(client: RedisClient): OutageReporter | undefined {
   return outages.get(client);
 }
 
@@ -172,28 +247,40 @@ export function redisOutage(client: Redis): OutageReporter | undefined {
  * debug line while it is away — its outage is reported once ({@linkcode watchRedis}), not once
  * per retry.
  */
-export function logRedisFailure(log: Logger, client: Redis, message: string, err: unknown): void {
-  const away = client.status !== "ready" || outages.get(client)?.isDown === true;
+export function logRedisFailure(
+  log: Logger,
+  client: RedisClient,
+  message: string,
+  err: unknown,
+): void {
+  const away = !redisReady(client) || outages.get(client)?.isDown === true;
   if (away) log.debug(message, { error: err });
   else log.warn(message, { error: err });
 }
 
 /**
- * Connects and pings once, failing after `timeoutMs` with
- * "Cannot connect to Redis at host:port/db: <reason>".
+ * Connects and pings once (every master of a cluster), failing after `timeoutMs` with
+ * "Cannot connect to Redis at host:port/db: <reason>" (or "at cluster h1:p1,h2:p2: <reason>").
  */
 export async function connectRedis(
   s: RedisSettings,
   name: string,
   opts: { timeoutMs?: number; outage?: RedisOutageOptions } = {},
-): Promise<Redis> {
+): Promise<RedisClient> {
   const client = createRedis(s, name);
   let lastError: unknown = null;
   const onError = (err: unknown) => lastError = err;
   client.on("error", onError);
+  // A cluster reports a failing node here (its own 'error' only says "all failed").
+  if (isRedisCluster(client)) client.on("node error", onError);
+  const connect = async () => {
+    await client.connect();
+    if (isRedisCluster(client)) await pingMasters(client);
+    else await client.ping();
+  };
   const timeoutMs = opts.timeoutMs ?? s.REDIS_SOCKET_TIMEOUT * 1000;
   try {
-    await withTimeout(client.connect().then(() => client.ping()), timeoutMs, {
+    await withTimeout(connect(), timeoutMs, {
       message: `no answer in ${timeoutMs} ms`,
     }).catch((err) => {
       // Out of time: the last connection error says more than the timeout itself.
@@ -213,11 +300,12 @@ export async function connectRedis(
     throw new Error(`Cannot connect to Redis at ${describeRedis(s)}: ${reason}`);
   } finally {
     client.off("error", onError);
+    if (isRedisCluster(client)) client.off("node error", onError);
   }
 }
 
 /** Closes a client: QUIT when connected, otherwise just drop it. */
-export async function closeRedis(client: Redis): Promise<void> {
+export async function closeRedis(client: RedisClient): Promise<void> {
   if (client.status === "ready") {
     await client.quit().catch(() => client.disconnect());
   } else {

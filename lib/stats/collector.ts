@@ -35,8 +35,9 @@
  * @module
  */
 
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
 import { statsKey } from "./keys.ts";
+import type { RedisClient } from "../services/redis.ts";
 
 /** Scrapy Cluster's names for window lengths (`STATS_TIMES`), in seconds. */
 export const STATS_TIME_SECONDS: Readonly<Record<string, number>> = Object.freeze({
@@ -200,7 +201,7 @@ abstract class _DatedCounter {
   }
 
   /** Deletes all but the newest `keepMax` dated keys of this counter; resolves with how many. */
-  async purgeOld(redis: Redis, keepMax = this.keepMax): Promise<number> {
+  async purgeOld(redis: RedisClient, keepMax = this.keepMax): Promise<number> {
     const pattern = `${this.key.replace(/[*?[\]\\]/g, "\\$&")}:*`;
     const dated: string[] = [];
     let cursor = "0";
@@ -228,7 +229,7 @@ export class TimeWindowCounter extends _DatedCounter {
   }
 
   /** Events of the window holding `nowMs`. */
-  async value(redis: Redis, nowMs = Date.now()): Promise<number> {
+  async value(redis: RedisClient, nowMs = Date.now()): Promise<number> {
     return Number(await redis.get(this.keyAt(nowMs)) ?? 0);
   }
 }
@@ -254,7 +255,7 @@ export class Counter extends _DatedCounter {
   }
 
   /** The counter at `nowMs`. */
-  async value(redis: Redis, nowMs = Date.now()): Promise<number> {
+  async value(redis: RedisClient, nowMs = Date.now()): Promise<number> {
     return Number(await redis.get(this.keyAt(nowMs)) ?? 0);
   }
 }
@@ -267,7 +268,7 @@ export class UniqueCounter extends _DatedCounter {
   }
 
   /** Distinct items at `nowMs`. */
-  value(redis: Redis, nowMs = Date.now()): Promise<number> {
+  value(redis: RedisClient, nowMs = Date.now()): Promise<number> {
     return redis.scard(this.keyAt(nowMs));
   }
 }
@@ -280,7 +281,7 @@ export class HyperLogLogCounter extends _DatedCounter {
   }
 
   /** Approximate distinct items at `nowMs`. */
-  value(redis: Redis, nowMs = Date.now()): Promise<number> {
+  value(redis: RedisClient, nowMs = Date.now()): Promise<number> {
     return redis.pfcount(this.keyAt(nowMs));
   }
 }
@@ -293,7 +294,7 @@ export class BitMapCounter extends _DatedCounter {
   }
 
   /** Bits set at `nowMs`. */
-  value(redis: Redis, nowMs = Date.now()): Promise<number> {
+  value(redis: RedisClient, nowMs = Date.now()): Promise<number> {
     return redis.bitcount(this.keyAt(nowMs));
   }
 }

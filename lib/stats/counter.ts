@@ -24,8 +24,8 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
 import { StatsCollector } from "./collector.ts";
+import { type RedisClient, redisReady } from "../services/redis.ts";
 
 /**
  * Writes one batch of counts taken at `nowMs`. It rejects only when nothing was written: the
@@ -39,10 +39,10 @@ export type StatsWriter = (counts: ReadonlyMap<string, number>, nowMs: number) =
  * A pipeline whose single commands fail (a key of the wrong type) counts as written: repeating
  * it would fail the same way, and the commands that did succeed would count twice.
  */
-export function redisStatsWriter(redis: Redis, collector: StatsCollector): StatsWriter {
+export function redisStatsWriter(redis: RedisClient, collector: StatsCollector): StatsWriter {
   let current = collector;
   return async (counts, nowMs) => {
-    if (redis.status !== "ready") {
+    if (!redisReady(redis)) {
       throw new Error(`Cannot write stats: Redis is ${redis.status}`);
     }
     const pipeline = redis.pipeline();

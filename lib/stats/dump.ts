@@ -7,8 +7,8 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import type { Redis } from "ioredis";
 import { componentStats, crawlerStats, queueStats } from "./reader.ts";
+import type { RedisClient } from "../services/redis.ts";
 
 /** Options of {@linkcode startStatsDump}. */
 export interface StatsDumpOptions {
@@ -23,7 +23,7 @@ export interface StatsDumpOptions {
 
 /** Logs the component's statistics every interval until `signal` aborts. */
 export function startStatsDump(
-  redis: Redis,
+  redis: RedisClient,
   component: "kafka-monitor" | "redis-monitor" | "rest",
   log: Logger,
   opts: StatsDumpOptions,

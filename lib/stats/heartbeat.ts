@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../services/redis.ts";
 
 /** This process's 12-hex-digit id. */
 export const PROCESS_ID: string = crypto.randomUUID().split("-").pop()!;
@@ -54,7 +54,7 @@ export interface Heartbeat {
  * `signal` aborts.
  */
 export async function startHeartbeat(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   opts: HeartbeatOptions,
 ): Promise<Heartbeat> {

@@ -18,8 +18,8 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
 import { queueIndexKey, queueKey } from "../frontier/mod.ts";
+import type { RedisClient } from "../services/redis.ts";
 
 /**
  * Events of a rolling window from its bucket hash (field = bucket start, epoch seconds): the sum
@@ -49,7 +49,7 @@ export function windowCount(
  * window, keys of another type and keys with another ending are absent from the map.
  */
 export async function readStatsKeys(
-  redis: Redis,
+  redis: RedisClient,
   keys: readonly string[],
   nowSec: number,
 ): Promise<Map<string, number>> {
@@ -80,12 +80,16 @@ export async function readStatsKeys(
 }
 
 /** The value of one stats key (0 when absent); see {@linkcode readStatsKeys}. */
-export async function statValue(redis: Redis, key: string, nowSec = Date.now() / 1000) {
+export async function statValue(redis: RedisClient, key: string, nowSec = Date.now() / 1000) {
   return (await readStatsKeys(redis, [key], nowSec)).get(key) ?? 0;
 }
 
 /** All keys matching a glob pattern, by SCAN (never KEYS), without duplicates. */
-export async function scanKeys(redis: Redis, pattern: string, count = 1000): Promise<string[]> {
+export async function scanKeys(
+  redis: RedisClient,
+  pattern: string,
+  count = 1000,
+): Promise<string[]> {
   const found = new Set<string>();
   let cursor = "0";
   do {
@@ -115,7 +119,7 @@ export interface ComponentStats {
  * (`stats:<c>:self:<host>:<id>`) to `nodes[host]`, anything else to `plugins[main][end]`.
  */
 export async function componentStats(
-  redis: Redis,
+  redis: RedisClient,
   component: "kafka-monitor" | "redis-monitor" | "rest",
   nowSec: number,
 ): Promise<ComponentStats> {
@@ -183,7 +187,7 @@ export interface SpiderQueue {
  * `total_spider_count`, and their spider types in `unique_spider_count`. Every spider listed has
  * a `count` (0 without a live crawler).
  */
-export async function spiderStats(redis: Redis, nowSec: number): Promise<SpiderStats> {
+export async function spiderStats(redis: RedisClient, nowSec: number): Promise<SpiderStats> {
   const { heartbeats, values } = await _crawlerKeys(redis, nowSec);
   return _spiders(heartbeats, values);
 }
@@ -192,7 +196,7 @@ export async function spiderStats(redis: Redis, nowSec: number): Promise<SpiderS
  * Machine stats from the 6-segment `stats:crawler:<host>:<spider>:<code>:<end>` keys:
  * `machines[host][code][end]` summed across the host's spiders, and `machines.count` hosts.
  */
-export async function machineStats(redis: Redis, nowSec: number): Promise<MachineStats> {
+export async function machineStats(redis: RedisClient, nowSec: number): Promise<MachineStats> {
   const { values } = await _crawlerKeys(redis, nowSec);
   return _machines(values);
 }
@@ -201,7 +205,7 @@ export async function machineStats(redis: Redis, nowSec: number): Promise<Machin
  * Crawler stats (Scrapy Cluster's `crawler` type): spiders, machines and — singular, as in
  * Scrapy Cluster's code — `queue`, from one scan of the crawler keys.
  */
-export async function crawlerStats(redis: Redis, nowSec: number): Promise<{
+export async function crawlerStats(redis: RedisClient, nowSec: number): Promise<{
   spiders: SpiderStats["spiders"];
   machines: MachineStats["machines"];
   queue: QueueStats["queues"];
@@ -220,7 +224,7 @@ export async function crawlerStats(redis: Redis, nowSec: number): Promise<{
  * soonest first), and the backlogs from one pipeline of ZCARDs. Empty queues are left out.
  */
 export async function queueStats(
-  redis: Redis,
+  redis: RedisClient,
   spiderIds?: readonly string[],
 ): Promise<QueueStats> {
   const ids = spiderIds ??
@@ -254,7 +258,7 @@ export async function queueStats(
 }
 
 /** The crawler heartbeat keys and the values of the crawler status-code keys. */
-async function _crawlerKeys(redis: Redis, nowSec: number) {
+async function _crawlerKeys(redis: RedisClient, nowSec: number) {
   const heartbeats: string[][] = [];
   const data: string[] = [];
   for (const key of await scanKeys(redis, "stats:crawler:*")) {

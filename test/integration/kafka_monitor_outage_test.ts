@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { reset } from "@logtape/logtape";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../lib/services/mod.ts";
 import { getLog, loadSettings } from "../../lib/config/mod.ts";
 import {
   closeRedis,
@@ -82,7 +82,7 @@ function request(n: number, spider: string) {
 }
 
 /** The urls queued in the test's Redis, whatever the queue. */
-async function queuedUrls(client: Redis): Promise<string[]> {
+async function queuedUrls(client: RedisClient): Promise<string[]> {
   const urls: string[] = [];
   for (const key of await client.keys("*:queue")) {
     for (const member of await client.zrange(key, "0", "-1")) urls.push(JSON.parse(member).url);
@@ -153,7 +153,7 @@ Deno.test("runKafkaMonitor(): a monitor restarted during a Redis outage loses no
   const records = await captureLogs();
   const { redis, settings, feed, spider } = await fixture();
   let monitor = await startMonitor(settings);
-  let reader: Redis | null = null;
+  let reader: RedisClient | null = null;
   try {
     await feed(request(0, spider));
     reader = await connectRedis(redis.settings, "reader");

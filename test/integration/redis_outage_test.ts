@@ -5,13 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { type LogRecord, reset } from "@logtape/logtape";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../lib/services/mod.ts";
 import { getLog } from "../../lib/config/mod.ts";
 import { closeRedis, connectRedis } from "../../lib/services/mod.ts";
 import { eventually } from "../harness.ts";
 import { captureLogs, ownRedis } from "./outage_fixture.ts";
 
-async function ready(client: Redis): Promise<void> {
+async function ready(client: RedisClient): Promise<void> {
   await eventually(async () => (await client.ping()) === "PONG", {
     what: "the client reconnected",
     timeoutMs: 20_000,

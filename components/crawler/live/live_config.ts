@@ -9,7 +9,6 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { NetworkGuard } from "../../../lib/net/mod.ts";
-import type { Redis } from "ioredis";
 import { wakeDomains } from "../../../lib/frontier/mod.ts";
 import { type DomainConfig, domainConfigPath, parseDomainConfig } from "../../../lib/api/mod.ts";
 import { int, str } from "../../../lib/config/mod.ts";
@@ -18,6 +17,7 @@ import { lookupPublicIp } from "./public_ip.ts";
 import { BAD_CONNECTION, ZookeeperWatcher } from "./zookeeper_watcher.ts";
 import type { CrawlerSettings } from "../settings.ts";
 import type { CrawlerThrottle } from "./throttle.ts";
+import type { RedisClient } from "../../../lib/services/redis.ts";
 
 /** Where the domain config lives and how often the public IP is refreshed. */
 export const LIVE_CONFIG_SETTINGS = {
@@ -40,7 +40,7 @@ export const LIVE_CONFIG_SETTINGS = {
 export async function startLiveConfig(
   throttle: CrawlerThrottle,
   settings: CrawlerSettings,
-  redis: Redis,
+  redis: RedisClient,
   log: Logger,
   signal: AbortSignal,
   guard: NetworkGuard,

@@ -8,7 +8,6 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import type { Redis } from "ioredis";
 import { ackLeases, type EnqueueCrawl, type LeaseHolder } from "../../../lib/frontier/mod.ts";
 import { type BatchingProducer } from "../../../lib/services/mod.ts";
 import {
@@ -26,11 +25,12 @@ import type { CrawlerSettings } from "../settings.ts";
 import type { QueuedRequest, Spider } from "../spider.ts";
 import { CrawlerStats } from "./stats.ts";
 import { CrawlerThrottle } from "../live/throttle.ts";
+import type { RedisClient } from "../../../lib/services/redis.ts";
 
 /** What `runCrawler()` needs. */
 export interface CrawlerDeps {
   readonly settings: CrawlerSettings;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly producer: BatchingProducer;
   readonly spider: Spider;
   readonly log: Logger;
@@ -71,7 +71,7 @@ export type CrawlEvent =
 /** One crawler's shared state; built by {@linkcode createContext}. */
 export interface CrawlContext {
   readonly settings: CrawlerSettings;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly producer: BatchingProducer;
   readonly spider: Spider;
   readonly log: Logger;

@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
 import { robotsFailuresKey, robotsKey, robotsLockKey } from "../../../lib/frontier/mod.ts";
 import { parseRobots, type RobotsOrigin, type RobotsPolicy } from "./policy.ts";
+import type { RedisClient } from "../../../lib/services/redis.ts";
 
 /** What the cache holds for an origin. */
 export type RobotsEntry =
@@ -51,14 +51,14 @@ export interface RobotsCacheOptions {
 
 /** The shared robots.txt cache of one crawler process. */
 export class RobotsCache {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #local = new Map<string, KnownRobots>();
   readonly #maxEntries: number;
   readonly #maxChars: number;
   readonly #now: () => number;
   #chars = 0;
 
-  constructor(redis: Redis, opts: RobotsCacheOptions = {}) {
+  constructor(redis: RedisClient, opts: RobotsCacheOptions = {}) {
     this.#redis = redis;
     this.#maxEntries = opts.localEntries ?? 2000;
     this.#maxChars = opts.localChars ?? 32 * 1024 * 1024;

@@ -9,8 +9,8 @@
  */
 
 import { backlogKey, refusedKey, timeoutKey } from "../../../lib/frontier/mod.ts";
-import type { Redis } from "ioredis";
 import type { PluginFactory } from "../plugin.ts";
+import type { RedisClient } from "../../../lib/services/redis.ts";
 
 interface DomainInfo {
   total: number;
@@ -30,7 +30,7 @@ function addTo(domains: Record<string, DomainInfo>, domain: string, priority: nu
  * were: an addition to Scrapy Cluster's answer, present only when there is something to say.
  */
 async function refusedOf(
-  redis: Redis,
+  redis: RedisClient,
   spiderid: string,
   appid: string,
   crawlid: string,
