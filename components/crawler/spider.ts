@@ -25,6 +25,7 @@
 import type { CheerioAPI } from "cheerio/slim";
 import { type CrawlRequest } from "../../lib/api/mod.ts";
 import { followUpCookieDomain } from "./fetch/cookie_scope.ts";
+import { scrapyResponseHeaders } from "./fetch/header_names.ts";
 
 export type { CheerioAPI } from "cheerio/slim";
 
@@ -122,7 +123,7 @@ export function baseItem(page: FetchedPage, request: QueuedRequest): Record<stri
     response_url: page.responseUrl,
     status_code: page.status,
     status_msg: "OK",
-    response_headers: page.headers,
+    response_headers: scrapyResponseHeaders(page.headers),
     request_headers: page.requestHeaders,
     body: page.text ?? "",
     links: [],

@@ -80,7 +80,10 @@ Deno.test("runCrawler() publishes the documented result item", async () => {
     assert.equal(root.status_msg, "OK");
     assert.equal(root.encoding, "utf-8");
     assert.match(String(root.timestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
-    assert.ok(Array.isArray((root.response_headers as Record<string, string[]>)["content-type"]));
+    assert.deepEqual(
+      (root.response_headers as Record<string, string[]>)["Content-Type"],
+      ["text/html; charset=utf-8"],
+    );
     assert.ok((root.links as unknown[]).length >= 9);
     const redirected = byPath.get("/redirect")!;
     assert.equal(redirected.response_url, f.site.url("/d"));
@@ -89,6 +92,31 @@ Deno.test("runCrawler() publishes the documented result item", async () => {
     assert.match(String(byPath.get("/latin1")!.body), new RegExp(LATIN1_TEXT));
     assert.match(String(byPath.get("/meta-charset")!.body), new RegExp(CP1252_TEXT));
     assert.equal(byPath.get("/meta-charset")!.encoding, "windows-1252");
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("runCrawler() names response_headers as Scrapy does, repeated headers as lists", async () => {
+  const headers = new Headers({ "x-xss-protection": "1; mode=block", etag: '"v1"' });
+  headers.append("set-cookie", "a=1; Path=/");
+  headers.append("set-cookie", "b=2");
+  const f = await CrawlFixture.start({
+    routes: { "/": () => new Response("<html><body>hi</body></html>", { headers }) },
+  });
+  try {
+    await f.startCrawler(link, NO_ROBOTS);
+    await f.seed(seedRequest({ url: f.site.url("/"), spiderid: f.spiderName }));
+    await f.settle({ pages: 1 });
+    const got = f.results[0].response_headers as Record<string, string[]>;
+    assert.deepEqual(got["X-Xss-Protection"], ["1; mode=block"]);
+    assert.deepEqual(got["Etag"], ['"v1"']);
+    assert.deepEqual(got["Set-Cookie"], ["a=1; Path=/", "b=2"]);
+    assert.deepEqual(got["Content-Type"], ["text/plain;charset=UTF-8"]);
+    // Every name is Title-Case, in sorted order (Scrapy Cluster's sorted-keys JSON).
+    const names = Object.keys(got);
+    assert.deepEqual(names, [...names].sort());
+    assert.ok(names.every((n) => /^[A-Z][a-z0-9]*(-[A-Z0-9][a-z0-9]*)*$/.test(n)), `${names}`);
   } finally {
     await f.close();
   }
