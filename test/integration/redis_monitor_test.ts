@@ -205,6 +205,32 @@ Deno.test("an expiring crawl is purged when its time comes, with the expired not
   });
 });
 
+Deno.test("a crawl whose expires is already past is queued, then expired", async () => {
+  await withApi(async (f, spider) => {
+    // Scrapy Cluster accepts it, queues the seed and its ExpireMonitor purges it at once.
+    const expires = Math.floor(Date.now() / 1000) - 60;
+    await f.feed({
+      url: "http://expired.com/",
+      appid: "testapp",
+      crawlid: "past1",
+      spiderid: spider,
+      expires,
+    });
+    const answer = await f.answer((a) => a.action === "expired" && a.spiderid === spider);
+    assert.deepEqual({ ...answer, server_time: 0 }, {
+      total_expired: 1,
+      server_time: 0,
+      crawlid: "past1",
+      spiderid: spider,
+      appid: "testapp",
+      action: "expired",
+    });
+    assert.equal(await f.redis.exists(queueKey(spider, "expired.com")), 0);
+    assert.equal(await f.redis.sismember(blacklistKey(spider), "testapp||past1"), 1);
+    assert.equal(await f.redis.exists(timeoutKey(spider, "testapp", "past1")), 0);
+  });
+});
+
 Deno.test("two redis-monitors racing on the same jobs answer each exactly once", async () => {
   await withApi(async (f, spider) => {
     const uuids = Array.from({ length: 30 }, (_, i) => `race-${i}`);

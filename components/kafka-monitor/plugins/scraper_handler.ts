@@ -1,6 +1,7 @@
 /**
  * Crawl requests: stored in the spider's domain queue (`<spiderid>:<domain>:queue`) with every
- * schema default filled in, and `timeout:<spiderid>:<appid>:<crawlid>` set when `expires` is.
+ * schema default filled in, and `timeout:<spiderid>:<appid>:<crawlid>` set when `expires` is
+ * (even when already past: queued, then expired, as in Scrapy Cluster).
  * The seed's fingerprint goes into the crawl's dupefilter, so the crawl never fetches that URL
  * twice (a seed fed again within DUPEFILTER_TIMEOUT is dropped), and requests of a stopped
  * crawl are not enqueued again.
@@ -33,7 +34,10 @@ const scraperHandler: PluginFactory = ({ redis, settings }) => {
         spiderid: req.spiderid,
         appid: req.appid,
         crawlid: req.crawlid,
-        expires: req.expires,
+        // No expiry filter: a seed whose `expires` is already past is queued as in Scrapy
+        // Cluster, then purged and reported (`total_expired`) by the redis-monitor's expire
+        // job below. The stored request keeps its `expires`, so crawlers drop it at pop.
+        expires: 0,
         dupefilterTtlSec: settings.DUPEFILTER_TIMEOUT,
       }, [{
         fingerprint,
