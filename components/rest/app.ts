@@ -48,6 +48,7 @@ import { type Feeder, KafkaUnavailableError } from "./feeder.ts";
 import {
   allowMethods,
   bodyLimit,
+  CATCH_ALL_METHODS,
   catchErrors,
   compose,
   type Context,
@@ -223,7 +224,8 @@ export function createApp(deps: RestDeps): RestHandler {
   const route = (name: string, methods: string[], auth: boolean, handler: Handler) => ({
     name,
     handler: compose(
-      allowMethods(methods),
+      // Scrapy Cluster's catch-all serves GET/POST on every path: `GET /feed` is 404 there.
+      allowMethods(methods, { notFoundFor: CATCH_ALL_METHODS }),
       auth ? requireApiKey(settings.REST_API_KEYS) : passThrough,
       _logCall(log, name),
       deadline(settings.REQUEST_TIMEOUT * 1000),

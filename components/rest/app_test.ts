@@ -176,9 +176,21 @@ Deno.test("`createApp()` answers 404 for an unknown endpoint, whatever the metho
   }
 });
 
+Deno.test("`createApp()` answers GET /feed and /poll with 404, as Scrapy Cluster's catch-all", async () => {
+  const t = setup();
+  for (const [method, path] of [["GET", "/feed"], ["GET", "/poll"], ["HEAD", "/feed"]]) {
+    const res = await t.app(new Request(`${BASE}${path}`, { method }));
+    assert.equal(res.status, 404, `${method} ${path}`);
+    assert.equal(res.headers.get("allow"), null);
+    if (method !== "HEAD") await assertFailure(res, 404, "The desired endpoint does not exist");
+    else await res.body?.cancel();
+  }
+  assert.equal(t.feeder.sent.length, 0);
+});
+
 Deno.test("`createApp()` answers 405 with the envelope for a wrong method", async () => {
   const t = setup();
-  for (const [method, path] of [["GET", "/feed"], ["PUT", "/poll"], ["DELETE", "/"]]) {
+  for (const [method, path] of [["PUT", "/feed"], ["PUT", "/poll"], ["DELETE", "/"]]) {
     const res = await t.app(new Request(`${BASE}${path}`, { method }));
     assert.ok(res.headers.get("allow")?.includes("POST"));
     await assertFailure(res, 405, "The method is not allowed for the requested URL.");
@@ -579,7 +591,7 @@ Deno.test("`createApp()` answers hostile inputs with 4xx and stays healthy", asy
   }
   for (const method of ["GET", "PUT", "PATCH", "DELETE", "TRACE_", "CONNECTX"]) {
     const res = await t.app(new Request(`${BASE}/feed`, { method }));
-    assert.equal(res.status, 405, method);
+    assert.equal(res.status, method === "GET" ? 404 : 405, method);
     await res.body?.cancel();
   }
   const weird = await t.app(new Request(`${BASE}/%2e%2e/%00?x=${"y".repeat(10_000)}`));

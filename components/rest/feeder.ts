@@ -1,5 +1,5 @@
 /**
- * How `/feed` puts a request on `KAFKA_INCOMING_TOPIC`: through the batching producer,
+ * How `/feed` puts a request on its topic (`feedTopic()`): through the batching producer,
  * waiting for the broker's acknowledgement up to `KAFKA_FEED_TIMEOUT`. A failed send marks
  * Kafka disconnected: later calls fail at once (Scrapy Cluster's "not connected" answer) while
  * a probe checks the brokers with backoff and marks Kafka connected again once they answer.
@@ -38,7 +38,7 @@ export class KafkaUnavailableError extends Error {
 export interface KafkaFeederOptions {
   /** Sends one message and resolves on its acknowledgement (`BatchingProducer.send`). */
   send: (topic: string, value: string) => Promise<void>;
-  /** KAFKA_INCOMING_TOPIC. */
+  /** `feedTopic()` of the settings: KAFKA_PRODUCER_TOPIC, else KAFKA_INCOMING_TOPIC. */
   topic: string;
   /** KAFKA_FEED_TIMEOUT in milliseconds. */
   timeoutMs: number;

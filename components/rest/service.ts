@@ -32,7 +32,7 @@ import { createApp, type RestHandler } from "./app.ts";
 import { exposureRefusal } from "./exposure.ts";
 import { KafkaFeeder } from "./feeder.ts";
 import { RedisPolls } from "./polls.ts";
-import type { RestSettings } from "./settings.ts";
+import { feedTopic, type RestSettings } from "./settings.ts";
 import { RestStats } from "./stats.ts";
 
 /** A started rest service. */
@@ -92,11 +92,12 @@ export async function startRestService(
       for (const { plugin } of plugins) await plugin.close?.();
     });
     const feedTimeoutMs = settings.KAFKA_FEED_TIMEOUT * 1000;
+    const incomingTopic = feedTopic(settings);
     const answersTopic = outboundFirehose(settings.KAFKA_TOPIC_PREFIX);
     const { kafka, producer } = await connectProducer(
       settings,
       `rest-${id}`,
-      [settings.KAFKA_INCOMING_TOPIC, answersTopic],
+      [incomingTopic, answersTopic],
       { checkTimeoutMs: feedTimeoutMs },
     );
     cleanups.push(() => producer.close());
@@ -126,7 +127,7 @@ export async function startRestService(
 
     const feeder = new KafkaFeeder({
       send: (topic, value) => producer.send(topic, value),
-      topic: settings.KAFKA_INCOMING_TOPIC,
+      topic: incomingTopic,
       timeoutMs: feedTimeoutMs,
       probe: () => checkKafka(settings.KAFKA_HOSTS, feedTimeoutMs),
       log,
@@ -172,7 +173,7 @@ export async function startRestService(
       health,
     });
     log.info("Rest service ready: feeding {incoming}, answers from {answers}", {
-      incoming: settings.KAFKA_INCOMING_TOPIC,
+      incoming: incomingTopic,
       answers: answersTopic,
     });
     return { handler, id, close: cleanup };

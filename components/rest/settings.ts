@@ -1,7 +1,7 @@
 /**
  * The rest service's settings: Scrapy Cluster's names and defaults where it had them
- * (`WAIT_FOR_RESPONSE_TIME`, `SLEEP_TIME`, `HEARTBEAT_TIMEOUT`; its `FLASK_PORT` is our
- * `REST_PORT`), plus the limits a service exposed to a network needs.
+ * (`WAIT_FOR_RESPONSE_TIME`, `SLEEP_TIME`, `HEARTBEAT_TIMEOUT`, `KAFKA_PRODUCER_TOPIC`; its
+ * `FLASK_PORT` is our `REST_PORT`), plus the limits a service exposed to a network needs.
  *
  * @module
  */
@@ -14,6 +14,7 @@ import {
   list,
   logSettings,
   oneOf,
+  optStr,
   type SettingsOf,
   str,
 } from "../../lib/config/mod.ts";
@@ -34,6 +35,10 @@ export const REST_SETTINGS = {
   ...KAFKA_SETTINGS,
   KAFKA_TOPIC_PREFIX: KAFKA_TOPIC_SETTINGS.KAFKA_TOPIC_PREFIX,
   KAFKA_INCOMING_TOPIC: KAFKA_TOPIC_SETTINGS.KAFKA_INCOMING_TOPIC,
+  KAFKA_PRODUCER_TOPIC: optStr(
+    "Scrapy Cluster's name of the topic /feed produces to; when set, it wins over " +
+      "KAFKA_INCOMING_TOPIC",
+  ),
   KAFKA_FEED_TIMEOUT: KAFKA_TOPIC_SETTINGS.KAFKA_FEED_TIMEOUT,
   ...KAFKA_CONSUMER_SETTINGS,
   ...KAFKA_PRODUCER_SETTINGS,
@@ -101,3 +106,14 @@ export const REST_SETTINGS = {
 
 /** The loaded rest settings. */
 export type RestSettings = SettingsOf<typeof REST_SETTINGS>;
+
+/**
+ * The topic `/feed` produces to: Scrapy Cluster's `KAFKA_PRODUCER_TOPIC` when set (a rest
+ * settings file carried over from Scrapy Cluster names it so), else `KAFKA_INCOMING_TOPIC`, the
+ * name every other component of this project reads.
+ */
+export function feedTopic(
+  settings: Pick<RestSettings, "KAFKA_PRODUCER_TOPIC" | "KAFKA_INCOMING_TOPIC">,
+): string {
+  return settings.KAFKA_PRODUCER_TOPIC ?? settings.KAFKA_INCOMING_TOPIC;
+}

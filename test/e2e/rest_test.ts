@@ -110,6 +110,18 @@ Deno.test("rest feeds a crawl and answers a stats request inline, over HTTP", as
       (await bad.json()).error.cause,
       "scraper request: must have required property 'crawlid'",
     );
+
+    // Scrapy Cluster's Flask app: GET /feed falls to its catch-all (404), PUT has no route (405).
+    const get = await fetch(`${url}/feed`);
+    assert.equal(get.status, 404);
+    assert.deepEqual(await get.json(), {
+      data: null,
+      error: { message: "The desired endpoint does not exist" },
+      status: "FAILURE",
+    });
+    const put = await fetch(`${url}/feed`, { method: "PUT" });
+    assert.equal(put.status, 405);
+    await put.body?.cancel();
   } finally {
     stop.abort();
     await server.finished;
@@ -202,6 +214,26 @@ Deno.test("rest classifies /feed with the kafka-monitor's PLUGINS and MAXDEPTH_L
   } finally {
     await custom.service.close();
     await shallow.service.close();
+    await f.close();
+  }
+});
+
+Deno.test("rest feeds Scrapy Cluster's KAFKA_PRODUCER_TOPIC, which wins over KAFKA_INCOMING_TOPIC", async () => {
+  const f = await ApiFixture.start();
+  // The kafka-monitor reads <prefix>.incoming: only a message fed there is answered.
+  const rest = await startRest(f, {
+    KAFKA_INCOMING_TOPIC: `${f.prefix}.not-read`,
+    KAFKA_PRODUCER_TOPIC: `${f.prefix}.incoming`,
+  });
+  try {
+    const uuid = randomName("s");
+    const stats = await rest.call("/feed", { uuid, appid: "testapp", stats: "kafka-monitor" });
+    assert.equal(stats.status, 200, JSON.stringify(stats.json));
+    const data = stats.json.data as Record<string, unknown>;
+    assert.equal(data.uuid, uuid, "answered inline: the kafka-monitor got the request");
+    assert.equal(data.stats, "kafka-monitor");
+  } finally {
+    await rest.service.close();
     await f.close();
   }
 });

@@ -23,3 +23,22 @@ Deno.test("`allowMethods()` refuses other methods with 405 and Allow", async () 
   assert.equal(err.status, 405);
   assert.equal(err.opts.headers?.allow, "GET, POST, OPTIONS");
 });
+
+Deno.test("`allowMethods()` answers 404 for the methods of `notFoundFor`, with no route", async () => {
+  const guarded = allowMethods(["POST"], { notFoundFor: ["GET", "HEAD", "POST"] })(() =>
+    Promise.resolve(new Response("route"))
+  );
+  const ctx = { ...newContext(), route: "feed" };
+  const err = await guarded(new Request("http://x/", { method: "GET" }), ctx).catch((e) => e);
+  assert.ok(err instanceof HttpError);
+  assert.equal(err.status, 404);
+  assert.equal(err.opts.headers, undefined);
+  assert.equal(ctx.route, null, "counted like an unknown endpoint");
+  const put = await guarded(new Request("http://x/", { method: "PUT" }), newContext())
+    .catch((e) => e);
+  assert.equal(put.status, 405);
+  assert.equal(
+    await (await guarded(new Request("http://x/", { method: "POST" }), ctx)).text(),
+    "route",
+  );
+});
