@@ -5,6 +5,8 @@
  * @module
  */
 
+import { redisEnv, type RedisKind } from "./harness.ts";
+
 /** The permissions every component task grants. */
 export const COMPONENT_PERMISSIONS = [
   "--allow-net",
@@ -13,12 +15,15 @@ export const COMPONENT_PERMISSIONS = [
   "--allow-sys=hostname,osRelease",
 ];
 
-/** `deno run <permissions> components/<name>/main.ts <args>` with `env`, output piped. */
+/**
+ * `deno run <permissions> components/<name>/main.ts <args>` with `env`, output piped; with
+ * `opts.redis`, `env`'s Redis is replaced by that kind's ({@linkcode redisEnv}).
+ */
 export function componentCommand(
   name: string,
   args: string[],
   env: Record<string, string>,
-  opts: { stdout?: "piped" | "null" } = {},
+  opts: { stdout?: "piped" | "null"; redis?: RedisKind } = {},
 ): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: [
@@ -27,7 +32,7 @@ export function componentCommand(
       new URL(`../components/${name}/main.ts`, import.meta.url).pathname,
       ...args,
     ],
-    env: { ...env, NO_COLOR: "1" },
+    env: { ...env, ...(opts.redis ? redisEnv(opts.redis) : {}), NO_COLOR: "1" },
     stdin: "null",
     stdout: opts.stdout ?? "piped",
     stderr: "piped",
@@ -46,17 +51,19 @@ export interface RunningComponent {
 
 /**
  * Starts a component in the background. Its output is discarded, or appended to
- * `opts.logPath` (stdout and stderr).
+ * `opts.logPath` (stdout and stderr). With `opts.redis` it uses that kind of Redis.
  */
 export function startComponent(
   name: string,
   args: string[],
   env: Record<string, string>,
-  opts: { logPath?: string } = {},
+  opts: { logPath?: string; redis?: RedisKind } = {},
 ): RunningComponent {
   const logPath = opts.logPath;
-  const child = componentCommand(name, args, env, { stdout: logPath ? "piped" : "null" })
-    .spawn();
+  const child = componentCommand(name, args, env, {
+    stdout: logPath ? "piped" : "null",
+    redis: opts.redis,
+  }).spawn();
   const sink = () =>
     logPath
       ? Deno.openSync(logPath, { append: true, create: true }).writable

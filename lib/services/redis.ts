@@ -269,10 +269,17 @@ export async function connectRedis(
 ): Promise<RedisClient> {
   const client = createRedis(s, name);
   let lastError: unknown = null;
-  const onError = (err: unknown) => lastError = err;
+  // A cluster reports each failing node on 'node error'; its own 'error' only says "all failed".
+  const onError = (err: unknown) => {
+    if (!isRedisCluster(client) || lastError === null) lastError = err;
+  };
+  const onNodeError = (err: unknown, node: string) => {
+    // "Connection is closed." follows the node's real error (ECONNREFUSED …): keep the latter.
+    if (lastError !== null && (err as Error)?.message === "Connection is closed.") return;
+    lastError = new Error(`${node}: ${err instanceof Error ? err.message : err}`);
+  };
   client.on("error", onError);
-  // A cluster reports a failing node here (its own 'error' only says "all failed").
-  if (isRedisCluster(client)) client.on("node error", onError);
+  if (isRedisCluster(client)) client.on("node error", onNodeError);
   const connect = async () => {
     await client.connect();
     if (isRedisCluster(client)) await pingMasters(client);
@@ -296,11 +303,15 @@ export async function connectRedis(
     return client;
   } catch (err) {
     client.disconnect();
-    const reason = err instanceof Error ? err.message : String(err);
+    let reason = err instanceof Error ? err.message : String(err);
+    // ioredis's "None of startup nodes is available" does not say why: the last node's error does.
+    if (isRedisCluster(client) && lastError instanceof Error && lastError !== err) {
+      reason += ` (${lastError.message})`;
+    }
     throw new Error(`Cannot connect to Redis at ${describeRedis(s)}: ${reason}`);
   } finally {
     client.off("error", onError);
-    if (isRedisCluster(client)) client.off("node error", onError);
+    if (isRedisCluster(client)) client.off("node error", onNodeError);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The local infrastructure used by both the test runner and `deno task cluster`: Redis,
  * ZooKeeper and Kafka started as child processes on loopback ports, with data in a temporary
- * folder, or existing services named by `REDIS_URL`, `ZOOKEEPER_HOSTS` and `KAFKA_HOSTS`.
+ * folder, or existing services named by `REDIS_URL`, `ZOOKEEPER_HOSTS` and `KAFKA_HOSTS`; and a
+ * local Redis Cluster (`redis_cluster.ts`) for the tests that run on both kinds of Redis.
  *
  * @example
  * ```ts ignore
@@ -23,6 +24,11 @@ import { startRedis } from "./redis_server.ts";
 import { startZookeeper } from "./zookeeper_server.ts";
 
 export { stopAllServers } from "./process.ts";
+export {
+  type LocalRedisCluster,
+  type RedisClusterOptions,
+  startRedisCluster,
+} from "./redis_cluster.ts";
 export {
   type RestartableServer,
   type RestartOptions,

@@ -71,6 +71,8 @@ export interface StartRedisOptions {
    * @default {"everysec"}
    */
   appendFsync?: "always" | "everysec" | "no";
+  /** More `redis-server` arguments (`["--cluster-enabled", "yes", …]`). */
+  extraArgs?: readonly string[];
 }
 
 /**
@@ -104,6 +106,7 @@ export async function startRedis(
     dir,
     "--logfile",
     "",
+    ...(opts.extraArgs ?? []),
   ], { logPath });
   await waitUntilReady(proc, () => logContains(logPath, /Ready to accept connections/, logStart), {
     timeoutMs: opts.timeoutMs ?? 20_000,
