@@ -27,6 +27,7 @@
  * @module
  */
 
+import { openFrontierLayout } from "../../lib/frontier/mod.ts";
 import { startHeartbeat } from "../../lib/stats/mod.ts";
 import { type CrawlerDeps, createContext, holderOf } from "./pipeline/context.ts";
 import { runLoop } from "./pipeline/loop.ts";
@@ -54,7 +55,8 @@ export async function runCrawler(deps: CrawlerDeps, opts: { signal: AbortSignal 
       log.warn("Heartbeat failed (retrying): {error}", { error: err });
     },
   });
-  const ctx = createContext(deps, holder, heartbeat);
+  const layout = deps.layout ?? await openFrontierLayout(deps.redis, s.FRONTIER_SHARDS);
+  const ctx = createContext(deps, holder, heartbeat, layout);
   try {
     await runLoop(ctx, opts.signal);
   } finally {

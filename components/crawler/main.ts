@@ -22,6 +22,7 @@ import {
   KafkaProbe,
 } from "../../lib/services/mod.ts";
 import { crawledFirehose } from "../../lib/api/mod.ts";
+import { openFrontierLayout } from "../../lib/frontier/mod.ts";
 import { dropProxyBypass, NetworkGuard } from "../../lib/net/mod.ts";
 import { runCrawler } from "./crawler.ts";
 import { startLiveConfig } from "./live/live_config.ts";
@@ -81,7 +82,8 @@ if (import.meta.main) {
     ]);
     const host = hostName();
     const throttle = new CrawlerThrottle(settings, spider.name);
-    await startLiveConfig(throttle, settings, redis, log, signal, guard);
+    const layout = await openFrontierLayout(redis, settings.FRONTIER_SHARDS);
+    await startLiveConfig(throttle, settings, redis, layout, log, signal, guard);
     // runCrawler beats stats:crawler:<host>:<spider>:<PROCESS_ID> (HEARTBEAT_TIMEOUT): it holds
     // this process's leases.
     await runCrawler({
@@ -94,6 +96,7 @@ if (import.meta.main) {
       id: PROCESS_ID,
       throttle,
       guard,
+      layout,
     }, {
       signal,
     });

@@ -14,6 +14,7 @@ import {
   KAFKA_TOPIC_SETTINGS,
   REDIS_SETTINGS,
 } from "../../lib/services/mod.ts";
+import { FRONTIER_SETTINGS } from "../../lib/frontier/mod.ts";
 import { STATS_SETTINGS } from "../../lib/stats/mod.ts";
 import { NETWORK_GUARD_SETTINGS } from "../../lib/net/mod.ts";
 import { FETCH_SETTINGS } from "./fetch/settings.ts";
@@ -25,6 +26,7 @@ import { ROBOTS_SETTINGS } from "./robots/settings.ts";
 /** Every setting of the crawler. */
 export const CRAWLER_SETTINGS = {
   ...REDIS_SETTINGS,
+  ...FRONTIER_SETTINGS,
   ...KAFKA_SETTINGS,
   KAFKA_TOPIC_PREFIX: KAFKA_TOPIC_SETTINGS.KAFKA_TOPIC_PREFIX,
   ...KAFKA_PRODUCER_SETTINGS,

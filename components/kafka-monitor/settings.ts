@@ -13,6 +13,7 @@ import {
   KAFKA_TOPIC_SETTINGS,
   REDIS_SETTINGS,
 } from "../../lib/services/mod.ts";
+import { FRONTIER_SETTINGS } from "../../lib/frontier/mod.ts";
 import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
 import { NETWORK_GUARD_SETTINGS } from "../../lib/net/mod.ts";
 import { CLASSIFIER_SETTINGS } from "./plugin_settings.ts";
@@ -20,6 +21,7 @@ import { CLASSIFIER_SETTINGS } from "./plugin_settings.ts";
 /** Every setting of the kafka-monitor. */
 export const KAFKA_MONITOR_SETTINGS = {
   ...REDIS_SETTINGS,
+  ...FRONTIER_SETTINGS,
   ...KAFKA_SETTINGS,
   KAFKA_INCOMING_TOPIC: KAFKA_TOPIC_SETTINGS.KAFKA_INCOMING_TOPIC,
   KAFKA_GROUP: KAFKA_TOPIC_SETTINGS.KAFKA_GROUP,

@@ -44,6 +44,7 @@ import {
 import { type BatchingProducer, logRedisFailure } from "../../lib/services/mod.ts";
 import { type Answer, globToRegExp, type RankedPlugin, type RedisMonitorPlugin } from "./plugin.ts";
 import type { RedisMonitorSettings } from "./settings.ts";
+import { runQueueSweep } from "./queue_sweep.ts";
 import type { RedisClient } from "../../lib/services/redis.ts";
 
 /** What {@linkcode runRedisMonitor} needs. */
@@ -94,6 +95,7 @@ export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSi
     crawl: settings.STATS_DUMP_CRAWL,
     queue: settings.STATS_DUMP_QUEUE,
   });
+  runQueueSweep(redis, settings, log, opts.signal);
   log.info("Redis Monitor running plugins {plugins}", {
     plugins: deps.plugins.map((p) => p.plugin.name),
   });

@@ -11,11 +11,13 @@ import {
   KAFKA_TOPIC_SETTINGS,
   REDIS_SETTINGS,
 } from "../../lib/services/mod.ts";
+import { FRONTIER_SETTINGS } from "../../lib/frontier/mod.ts";
 import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
 
 /** Every setting of the redis-monitor. */
 export const REDIS_MONITOR_SETTINGS = {
   ...REDIS_SETTINGS,
+  ...FRONTIER_SETTINGS,
   ...KAFKA_SETTINGS,
   KAFKA_TOPIC_PREFIX: KAFKA_TOPIC_SETTINGS.KAFKA_TOPIC_PREFIX,
   ...KAFKA_PRODUCER_SETTINGS,
@@ -45,6 +47,11 @@ export const REDIS_MONITOR_SETTINGS = {
   JOB_SCAN_INTERVAL: int(
     10,
     "seconds between SCANs for job keys written without the job index (other tools)",
+    { min: 1 },
+  ),
+  QUEUE_SCAN_INTERVAL: int(
+    10,
+    "seconds between sweeps adopting requests written into queues by other tools (Scrapy Cluster)",
     { min: 1 },
   ),
   STATS_DUMP_CRAWL: bool(true, "include crawler status-code stats in the periodic stats dump"),

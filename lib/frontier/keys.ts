@@ -10,7 +10,7 @@
  * | `<spiderid>:leases` | sorted set: requests being crawled → lease deadline (ms) | yes |
  * | `<spiderid>:lease_holders` | hash: crawler id → its heartbeat key (leases go back when it is gone) | yes |
  * | `<spiderid>:pop_seq` | counter: a unique number per pop (lease tokens, throttle hits) | yes |
- * | `backlog:<spiderid>:<appid>:counts` | hash: `<crawlid>\t<domain>\t<priority>` → pending | yes |
+ * | `<spiderid>:<domain>:backlog` | hash: `<appid>\t<crawlid>\t<priority>` → pending in that queue | yes |
  * | `backlog:<spiderid>:<appid>:refused` | hash: `<crawlid>\t<reason>` → requests refused | yes |
  * | `<spiderid>:dupefilter:<crawlid>` | set of request fingerprints | |
  * | `<spiderid>:cookies:<crawlid>:<domain>:jar` | hash: cookies sites set, `<domain>\t<path>\t<name>` → JSON | yes |
@@ -67,12 +67,12 @@ export function popSeqKey(spiderid: string): string {
 }
 
 /**
- * Pending requests of an application per `<crawlid>\t<domain>\t<priority>` (kept by the
- * frontier scripts), so info answers never scan queues. It ends in `:counts` so it can never
- * look like a `*:*:queue` key, whatever the appid.
+ * The pending requests of one queue per `<appid>\t<crawlid>\t<priority>` (kept by the frontier
+ * scripts beside the queue, in the same shard), so info answers never decode queues. It ends in
+ * `:backlog` so it can never look like a `*:*:queue` key.
  */
-export function backlogKey(spiderid: string, appid: string): string {
-  return `backlog:${spiderid}:${appid}:counts`;
+export function queueBacklogKey(spiderid: string, domain: string): string {
+  return `${spiderid}:${domain}:backlog`;
 }
 
 /**
@@ -88,9 +88,9 @@ export function refusedField(crawlid: string, reason: string): string {
   return `${crawlid}\t${reason}`;
 }
 
-/** The field of {@linkcode backlogKey} for one crawl, domain and priority. */
-export function backlogField(crawlid: string, domain: string, priority: number): string {
-  return `${crawlid}\t${domain}\t${priority}`;
+/** The field of {@linkcode queueBacklogKey} for one crawl and priority. */
+export function backlogField(appid: string, crawlid: string, priority: number): string {
+  return `${appid}\t${crawlid}\t${priority}`;
 }
 
 /** Fingerprints of the requests a crawl has already seen. */

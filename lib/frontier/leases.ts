@@ -1,5 +1,6 @@
 /**
- * Leases: a popped request stays recorded in `<spiderid>:leases` (scored by its deadline) until
+ * Leases: a popped request stays recorded in its shard's `<spiderid>:leases` (scored by its
+ * deadline) until
  * the crawler acknowledges it after its result reached Kafka and its follow-ups reached Redis.
  * Each lease names the crawler holding it and carries a token unique to its pop
  * (`"<domain>\n<score>\t<holder>\t<token>\n<member>"`, see `lua/frontier_pop.lua`), so:
@@ -11,18 +12,18 @@
  * - whatever the holder, a lease whose deadline passed goes back ({@linkcode
  *   reclaimExpiredLeases}, `LEASE_TIMEOUT`, the last resort).
  *
- * Each of these puts a request back at its old place exactly once (the lease is removed first,
- * in the same script), and a late acknowledgement of a lease that was put back removes nothing
+ * Each of these reads the leases, picks those that go back, and puts each back at its old place
+ * exactly once (`lua/lease_putback.lua` removes the lease first, in the same call), and a late acknowledgement of a lease that was put back removes nothing
  * (the request's next lease has another token): a crawler that was only slow causes at most a
  * second crawl of its pages, never a loss.
  *
  * @module
  */
 
-import type { ChainableCommander, Redis } from "ioredis";
-import { leaseHoldersKey, leasesKey, queueIndexKey, queueKey } from "./keys.ts";
+import type { RedisClient } from "../services/redis.ts";
+import type { FrontierLayout, FrontierShard } from "./layout.ts";
 import { priorityFromScore } from "./queue.ts";
-import { registerScripts, type ScriptCommands, scripts } from "./scripts.ts";
+import { scripts } from "./scripts.ts";
 
 /** A request held under a lease. */
 export interface Lease {
@@ -64,73 +65,135 @@ export function parseLease(id: string): Lease {
   };
 }
 
-/** Acknowledges finished leases (their results are in Kafka): one ZREM. */
-export async function ackLeases(redis: Redis, spiderid: string, ids: readonly string[]) {
-  if (ids.length > 0) await redis.zrem(leasesKey(spiderid), ...ids);
+/** Groups leases by the shard of their domain. */
+function byShard<T extends { domain: string }>(
+  layout: FrontierLayout,
+  items: readonly T[],
+): Map<FrontierShard, T[]> {
+  const groups = new Map<FrontierShard, T[]>();
+  for (const item of items) {
+    const shard = layout.of(item.domain);
+    const list = groups.get(shard);
+    if (list) list.push(item);
+    else groups.set(shard, [item]);
+  }
+  return groups;
+}
+
+/** Acknowledges finished leases (their results are in Kafka): one ZREM per shard. */
+export async function ackLeases(
+  redis: RedisClient,
+  layout: FrontierLayout,
+  spiderid: string,
+  ids: readonly string[],
+): Promise<void> {
+  if (ids.length === 0) return;
+  if (layout.count === 1) {
+    await redis.zrem(layout.shards[0].leases(spiderid), ...ids);
+    return;
+  }
+  const groups = byShard(layout, ids.map((id) => ({ id, domain: id.slice(0, id.indexOf("\n")) })));
+  await Promise.all(
+    [...groups].map(([shard, list]) =>
+      redis.zrem(shard.leases(spiderid), ...list.map((l) => l.id))
+    ),
+  );
+}
+
+/** One lease_putback call: leases of one shard back to their queues, dead holders forgotten. */
+async function putBack(
+  redis: RedisClient,
+  shard: FrontierShard,
+  spiderid: string,
+  leases: readonly Lease[],
+  forget: readonly string[] = [],
+): Promise<number> {
+  if (leases.length === 0 && forget.length === 0) return 0;
+  const keys = [shard.leases(spiderid), shard.index(spiderid), shard.holders(spiderid)];
+  const domainNumber = new Map<string, number>();
+  const pairs: (string | number)[] = [];
+  for (const lease of leases) {
+    let j = domainNumber.get(lease.domain);
+    if (j === undefined) {
+      domainNumber.set(lease.domain, j = domainNumber.size + 1);
+      keys.push(shard.queue(spiderid, lease.domain), shard.backlog(spiderid, lease.domain));
+    }
+    pairs.push(j, lease.id);
+  }
+  return Number(
+    await scripts<number>(redis).lease_putback(
+      keys.length,
+      ...keys,
+      forget.length,
+      ...forget,
+      ...pairs,
+    ),
+  );
 }
 
 /** Puts leased requests back in their queues (each at most once); resolves with how many. */
 export async function returnLeases(
-  redis: Redis,
+  redis: RedisClient,
+  layout: FrontierLayout,
   spiderid: string,
   leases: readonly Lease[],
 ): Promise<number> {
   if (leases.length === 0) return 0;
-  registerScripts(redis);
-  const pipeline = redis.pipeline() as unknown as ScriptCommands<unknown> & ChainableCommander;
-  for (const lease of leases) {
-    pipeline.lease_return(
-      leasesKey(spiderid),
-      queueKey(spiderid, lease.domain),
-      queueIndexKey(spiderid),
-      lease.id,
-      lease.domain,
-      lease.score,
-      lease.member,
-      spiderid,
-    );
-  }
-  const results = await pipeline.exec();
-  const failed = (results ?? []).find(([err]) => err !== null);
-  if (failed) throw failed[0];
-  return (results ?? []).reduce((n, [, value]) => n + Number(value), 0);
+  const counts = await Promise.all(
+    [...byShard(layout, leases)].map(([shard, list]) => putBack(redis, shard, spiderid, list)),
+  );
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 /** Returns the requests whose lease deadline passed (their crawler died). */
 export async function reclaimExpiredLeases(
-  redis: Redis,
+  redis: RedisClient,
+  layout: FrontierLayout,
   spiderid: string,
   opts: { nowMs?: number; limit?: number } = {},
 ): Promise<number> {
-  const expired = await redis.zrangebyscore(
-    leasesKey(spiderid),
-    "-inf",
-    String(opts.nowMs ?? Date.now()),
-    "LIMIT",
-    "0",
-    String(opts.limit ?? 500),
-  );
-  return await returnLeases(redis, spiderid, expired.map(parseLease));
+  const counts = await Promise.all(layout.shards.map(async (shard) => {
+    const expired = await redis.zrangebyscore(
+      shard.leases(spiderid),
+      "-inf",
+      String(opts.nowMs ?? Date.now()),
+      "LIMIT",
+      "0",
+      String(opts.limit ?? 500),
+    );
+    return await putBack(redis, shard, spiderid, expired.map(parseLease));
+  }));
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 /**
  * Puts back at once the leases of every crawler whose heartbeat key is gone (except `selfId`'s),
- * and forgets those crawlers. One Lua call; it reads only the holders while everyone is alive.
+ * and forgets those crawlers. While everyone is alive it reads only the holders and their
+ * heartbeat keys.
  */
 export async function reclaimDeadHolders(
-  redis: Redis,
+  redis: RedisClient,
+  layout: FrontierLayout,
   spiderid: string,
   selfId: string,
 ): Promise<{ returned: number; holders: string[] }> {
-  const [returned, holders] = await scripts<[number, string[], number]>(redis).lease_settle(
-    leasesKey(spiderid),
-    leaseHoldersKey(spiderid),
-    queueIndexKey(spiderid),
-    spiderid,
-    "dead",
-    selfId,
-  );
-  return { returned, holders };
+  const results = await Promise.all(layout.shards.map(async (shard) => {
+    const holders = Object.entries(await redis.hgetall(shard.holders(spiderid)))
+      .filter(([id]) => id !== selfId);
+    if (holders.length === 0) return { returned: 0, holders: [] };
+    const alive = await Promise.all(holders.map(([, heartbeat]) => redis.exists(heartbeat)));
+    const dead = new Set(holders.filter((_, i) => alive[i] === 0).map(([id]) => id));
+    if (dead.size === 0) return { returned: 0, holders: [] };
+    const leases = (await redis.zrange(shard.leases(spiderid), "0", "-1"))
+      .map(parseLease)
+      .filter((l) => dead.has(l.holder));
+    const returned = await putBack(redis, shard, spiderid, leases, [...dead]);
+    return { returned, holders: [...dead] };
+  }));
+  return {
+    returned: results.reduce((n, r) => n + r.returned, 0),
+    holders: [...new Set(results.flatMap((r) => r.holders))],
+  };
 }
 
 /**
@@ -139,22 +202,27 @@ export async function reclaimDeadHolders(
  * goes back to its queue at once (a pop that ran although its caller saw it fail).
  */
 export async function reconcileLeases(
-  redis: Redis,
+  redis: RedisClient,
+  layout: FrontierLayout,
   spiderid: string,
   holder: string,
   opts: { keep: Iterable<string>; acked?: Iterable<string> },
 ): Promise<{ returned: number; acked: number }> {
-  const keep = [...opts.keep];
-  const [returned, , acked] = await scripts<[number, string[], number]>(redis).lease_settle(
-    leasesKey(spiderid),
-    leaseHoldersKey(spiderid),
-    queueIndexKey(spiderid),
-    spiderid,
-    "own",
-    holder,
-    String(keep.length),
-    ...keep,
-    ...(opts.acked ?? []),
-  );
-  return { returned, acked };
+  const keep = new Set(opts.keep);
+  const done = new Set(opts.acked ?? []);
+  const results = await Promise.all(layout.shards.map(async (shard) => {
+    const own = (await redis.zrange(shard.leases(spiderid), "0", "-1"))
+      .map(parseLease)
+      .filter((l) => l.holder === holder && !keep.has(l.token));
+    const finished = own.filter((l) => done.has(l.token));
+    const acked = finished.length > 0
+      ? await redis.zrem(shard.leases(spiderid), ...finished.map((l) => l.id))
+      : 0;
+    const returned = await putBack(redis, shard, spiderid, own.filter((l) => !done.has(l.token)));
+    return { returned, acked };
+  }));
+  return {
+    returned: results.reduce((n, r) => n + r.returned, 0),
+    acked: results.reduce((n, r) => n + r.acked, 0),
+  };
 }

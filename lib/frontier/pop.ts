@@ -1,14 +1,15 @@
 /**
- * Taking work: one Lua call (`lua/frontier_pop.lua`) picks ready domains from the spider's index,
- * applies the cluster-wide domain throttle (hits per window per throttle key, live ZooKeeper
+ * Taking work: the crawler reads which domains are ready in each shard's index (one read per
+ * shard, sent together), then one Lua call per shard with ready domains (`lua/frontier_pop.lua`,
+ * shards visited from a random one on, until the crawler has enough) checks them again, applies the cluster-wide domain throttle (hits per window per throttle key, live ZooKeeper
  * overrides, blacklisted domains), drops requests of stopped or expired crawls, and leases what it
  * takes — so no number of crawlers can overrun a domain's budget or take the same request twice.
  *
  * @module
  */
 
-import type { Redis } from "ioredis";
-import { blacklistKey, leaseHoldersKey, leasesKey, popSeqKey, queueIndexKey } from "./keys.ts";
+import type { RedisClient } from "../services/redis.ts";
+import type { FrontierLayout, FrontierShard } from "./layout.ts";
 import { type Lease, type LeaseHolder, parseLease } from "./leases.ts";
 import { scripts } from "./scripts.ts";
 
@@ -47,7 +48,6 @@ function throttleArg(spec: ThrottleSpec | undefined): string {
       w: spec.windowSec,
       h: spec.hits,
       mod: spec.moderated,
-      prefix: spec.keyPrefix,
       ahead: spec.scheduleAhead,
       // cjson decodes an empty object as an empty array: both read as "no overrides".
       domains: spec.domains,
@@ -66,7 +66,7 @@ export interface PopOptions {
   perDomain?: number;
   /** Lease duration. */
   leaseMs: number;
-  /** How many ready domains one call looks at. @default 64 */
+  /** How many ready domains one call looks at per shard. @default 64 */
   candidates?: number;
   /** Domains this crawler must not take more from right now. */
   skipDomains?: Iterable<string>;
@@ -88,28 +88,80 @@ export interface DroppedRequest {
   member: string;
 }
 
+/**
+ * How far ahead of this machine's clock an index entry still counts as ready: pops run on the
+ * Redis server's clock, and the script checks readiness again on it.
+ */
+const CLOCK_TOLERANCE_MS = 1000;
+
 /** Takes up to `max` requests from the spider's ready domains, each under a lease. */
 export async function popLeased(
-  redis: Redis,
+  redis: RedisClient,
+  layout: FrontierLayout,
   spiderid: string,
   opts: PopOptions,
 ): Promise<{ leases: Lease[]; dropped: DroppedRequest[] }> {
+  const skip = new Set(opts.skipDomains ?? []);
+  const until = (opts.nowMs || Date.now()) + CLOCK_TOLERANCE_MS;
+  const limit = (opts.candidates ?? 64) + skip.size;
+  const ready = await Promise.all(
+    layout.shards.map((shard) =>
+      redis.zrangebyscore(shard.index(spiderid), "-inf", until, "LIMIT", 0, limit)
+    ),
+  );
+  const leases: Lease[] = [];
+  const dropped: DroppedRequest[] = [];
+  const start = Math.floor(Math.random() * layout.count);
+  for (let k = 0; k < layout.count && leases.length < opts.max; k++) {
+    const i = (start + k) % layout.count;
+    const domains = skip.size === 0 ? ready[i] : ready[i].filter((d) => !skip.has(d));
+    if (domains.length === 0) continue;
+    const got = await popShard(redis, layout.shards[i], spiderid, domains, {
+      ...opts,
+      max: opts.max - leases.length,
+    });
+    leases.push(...got.leases);
+    dropped.push(...got.dropped);
+  }
+  return { leases, dropped };
+}
+
+/** One frontier_pop call on one shard, over the ready domains its index gave. */
+async function popShard(
+  redis: RedisClient,
+  shard: FrontierShard,
+  spiderid: string,
+  domains: readonly string[],
+  opts: PopOptions,
+): Promise<{ leases: Lease[]; dropped: DroppedRequest[] }> {
+  const prefix = opts.throttle?.keyPrefix ?? "";
+  const keys = [
+    shard.index(spiderid),
+    shard.leases(spiderid),
+    shard.blacklist(spiderid),
+    shard.holders(spiderid),
+    shard.popSeq(spiderid),
+  ];
+  for (const domain of domains) {
+    keys.push(
+      shard.queue(spiderid, domain),
+      shard.backlog(spiderid, domain),
+      shard.throttleWindow(prefix + domain),
+      shard.throttleTime(prefix + domain),
+    );
+  }
   const [leases, dropped] = await scripts<[string[], string[]]>(redis).frontier_pop(
-    queueIndexKey(spiderid),
-    leasesKey(spiderid),
-    blacklistKey(spiderid),
-    leaseHoldersKey(spiderid),
-    popSeqKey(spiderid),
+    keys.length,
+    ...keys,
     spiderid,
     opts.nowMs ?? 0,
     opts.max,
     opts.perDomain ?? opts.max,
     opts.leaseMs,
-    opts.candidates ?? 64,
     throttleArg(opts.throttle),
     opts.holder?.id ?? "",
     opts.holder?.heartbeatKey ?? "",
-    ...(opts.skipDomains ?? []),
+    ...domains,
   );
   return {
     leases: leases.map(parseLease),

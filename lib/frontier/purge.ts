@@ -1,51 +1,76 @@
 /**
- * Stopping a crawl (Action API `stop`, and expiry): the crawl is blacklisted first, so no
- * crawler enqueues or pops anything of it any more, then every pending request of exactly that
- * crawl is removed from the spider's queues, in one pass (Scrapy Cluster purged three times to
- * catch races; the blacklist makes that unnecessary). Which domains to visit comes from the
- * backlog counters, so other crawls' queues are not scanned. Each removal and the queue-index
- * update go together in one Lua call (`lua/purge_queue.lua`), so an enqueue of another crawl
- * racing the purge never leaves a non-empty queue outside the index.
+ * Stopping a crawl (Action API `stop`, and expiry): the crawl is blacklisted first (in every
+ * shard's copy), so no crawler enqueues or pops anything of it any more, then every pending
+ * request of exactly that crawl is removed from the spider's queues, in one pass (Scrapy Cluster
+ * purged three times to catch races; the blacklist makes that unnecessary). Which domains to
+ * visit comes from the backlog counters, so other crawls' queues are not scanned. Each removal,
+ * its counters and the queue-index update go together in one Lua call (`lua/purge_queue.lua`),
+ * so an enqueue of another crawl racing the purge never leaves a non-empty queue outside the
+ * index.
  *
  * @module
  */
 
-import type { Redis } from "ioredis";
-import { backlogKey, blacklistKey, blacklistMember, queueIndexKey, queueKey } from "./keys.ts";
+import type { RedisClient } from "../services/redis.ts";
+import { readBacklog } from "./backlog.ts";
+import { blacklistMember } from "./keys.ts";
+import type { FrontierLayout } from "./layout.ts";
 import { scripts } from "./scripts.ts";
+
+/** Adds a crawl to the blacklist copy of every shard. */
+export async function blacklistCrawl(
+  redis: RedisClient,
+  layout: FrontierLayout,
+  spiderid: string,
+  appid: string,
+  crawlid: string,
+): Promise<void> {
+  const member = blacklistMember(appid, crawlid);
+  await Promise.all(layout.shards.map((shard) => redis.sadd(shard.blacklist(spiderid), member)));
+}
 
 /** Blacklists the crawl and removes its pending requests; resolves with how many. */
 export async function purgeCrawl(
-  redis: Redis,
+  redis: RedisClient,
+  layout: FrontierLayout,
   spiderid: string,
   appid: string,
   crawlid: string,
 ): Promise<number> {
-  await redis.sadd(blacklistKey(spiderid), blacklistMember(appid, crawlid));
-  const counts = await redis.hgetall(backlogKey(spiderid, appid));
-  const prefix = `${crawlid}\t`;
-  const fields = Object.keys(counts).filter((f) => f.startsWith(prefix));
-  const domains = new Set(fields.map((f) => f.split("\t")[1]));
+  await blacklistCrawl(redis, layout, spiderid, appid, crawlid);
+  const domains = new Set(
+    (await readBacklog(redis, layout, spiderid, appid, crawlid)).map((e) => e.domain),
+  );
   let purged = 0;
-  for (const domain of domains) purged += await purgeQueue(redis, spiderid, domain, appid, crawlid);
-  if (fields.length > 0) await redis.hdel(backlogKey(spiderid, appid), ...fields);
+  for (const domain of domains) {
+    purged += await purgeQueue(redis, layout, spiderid, domain, appid, crawlid);
+  }
   return purged;
 }
 
 async function purgeQueue(
-  redis: Redis,
+  redis: RedisClient,
+  layout: FrontierLayout,
   spiderid: string,
   domain: string,
   appid: string,
   crawlid: string,
 ): Promise<number> {
-  const queue = queueKey(spiderid, domain);
+  const shard = layout.of(domain);
+  const queue = shard.queue(spiderid, domain);
+  const purge = (members: string[]) =>
+    scripts<number>(redis).purge_queue(
+      queue,
+      shard.index(spiderid),
+      shard.backlog(spiderid, domain),
+      domain,
+      `${appid}\t${crawlid}\t`,
+      ...members,
+    );
   // A cheap substring test first: only members that can match are parsed.
   const needle = JSON.stringify(crawlid);
   let cursor = "0";
   let removed = 0;
-  const purge = (members: string[]) =>
-    scripts<number>(redis).purge_queue(queue, queueIndexKey(spiderid), domain, ...members);
   do {
     const [next, flat] = await redis.zscan(queue, cursor, "COUNT", 1000);
     cursor = next;

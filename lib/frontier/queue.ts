@@ -11,15 +11,29 @@
  * @module
  */
 
-import type { ChainableCommander, Redis } from "ioredis";
-import { blacklistKey, blacklistMember, dupefilterKey, queueIndexKey, queueKey } from "./keys.ts";
+import type { ChainableCommander } from "ioredis";
+import type { RedisClient } from "../services/redis.ts";
+import { blacklistMember } from "./keys.ts";
+import type { FrontierLayout } from "./layout.ts";
 import { type ScriptCommands, scripts } from "./scripts.ts";
 
 /** The score multiplier separating priority from the FIFO sequence (see enqueue.lua). */
 export const PRIORITY_SCALE = 2 ** 36;
 
-/** The priority a queue score encodes. */
+/**
+ * Scores closer than this to 0 are Scrapy Cluster's (`-priority`); ours never are (our FIFO
+ * sequence stays this far from every multiple of {@linkcode PRIORITY_SCALE}).
+ */
+export const FOREIGN_SCORE_BOUND = 2 ** 20;
+
+/** Whether a queue score was written by Scrapy Cluster (or anything else writing `-priority`). */
+export function isForeignScore(score: number): boolean {
+  return Math.abs(score) < FOREIGN_SCORE_BOUND;
+}
+
+/** The priority a queue score encodes, ours or Scrapy Cluster's. */
 export function priorityFromScore(score: number): number {
+  if (isForeignScore(score)) return -Math.round(score) || 0;
   return -Math.floor(score / PRIORITY_SCALE) || 0; // never -0
 }
 
@@ -68,13 +82,18 @@ export interface EnqueueResult {
   rejected: number;
 }
 
-function enqueueArgs(crawl: EnqueueCrawl, entries: readonly EnqueueEntry[], nowMs: number) {
+/** The script calls of one enqueue: one per shard and target spider type. */
+function enqueueCalls(
+  layout: FrontierLayout,
+  crawl: EnqueueCrawl,
+  entries: readonly EnqueueEntry[],
+  nowMs: number,
+): (string | number)[][] {
   const options = JSON.stringify({
     bl: blacklistMember(crawl.appid, crawl.crawlid),
     now: nowMs / 1000,
     expires: crawl.expires,
     dupe_ttl: crawl.dupefilterTtlSec,
-    spider: crawl.spiderid,
     appid: crawl.appid,
     crawlid: crawl.crawlid,
     dmp: crawl.domainMaxPages ?? 0,
@@ -84,43 +103,84 @@ function enqueueArgs(crawl: EnqueueCrawl, entries: readonly EnqueueEntry[], nowM
     bl_domains: crawl.blockedDomains?.length ? crawl.blockedDomains : undefined,
     nolimit: crawl.countPages === false ? true : undefined,
   });
-  const args = [
-    dupefilterKey(crawl.spiderid, crawl.crawlid),
-    blacklistKey(crawl.spiderid),
-    options,
-  ];
+  // shard + target spider → domain → entries
+  const groups = new Map<string, Map<string, EnqueueEntry[]>>();
   for (const e of entries) {
-    args.push(e.fingerprint ?? "", e.spiderid, e.domain, String(e.priority), e.member);
+    const group = `${layout.of(e.domain).id}\n${e.spiderid}`;
+    let domains = groups.get(group);
+    if (!domains) groups.set(group, domains = new Map());
+    const list = domains.get(e.domain);
+    if (list) list.push(e);
+    else domains.set(e.domain, [e]);
   }
-  return args;
+  const calls: (string | number)[][] = [];
+  for (const [group, domains] of groups) {
+    const spiderid = group.slice(group.indexOf("\n") + 1);
+    const shard = layout.shards[Number(group.slice(0, group.indexOf("\n")))];
+    const keys = [
+      shard.dupefilter(crawl.spiderid, crawl.crawlid),
+      shard.blacklist(crawl.spiderid),
+      shard.seq(spiderid),
+      shard.index(spiderid),
+    ];
+    const args: (string | number)[] = [options];
+    for (const [domain, list] of domains) {
+      keys.push(
+        shard.queue(spiderid, domain),
+        shard.backlog(spiderid, domain),
+        shard.domainMaxPage(crawl.spiderid, domain, crawl.crawlid),
+        shard.globalPageCount(crawl.spiderid, domain, crawl.crawlid),
+      );
+      args.push(domain, list.length);
+      for (const e of list) args.push(e.fingerprint ?? "", e.priority, e.member);
+    }
+    calls.push([keys.length, ...keys, ...args]);
+  }
+  return calls;
 }
 
-/** Enqueues requests of one crawl (dupefilter, blacklist, expiry, limits) in one round trip. */
+/**
+ * Enqueues requests of one crawl (dupefilter, blacklist, expiry, limits): one script call per
+ * frontier shard the requests fall in (one in all on a plain Redis), sent together.
+ */
 export async function enqueueRequests(
-  redis: Redis,
+  redis: RedisClient,
+  layout: FrontierLayout,
   crawl: EnqueueCrawl,
   entries: readonly EnqueueEntry[],
   nowMs = Date.now(),
 ): Promise<EnqueueResult> {
-  if (entries.length === 0) return { added: 0, duplicates: 0, rejected: 0 };
-  const [added, duplicates, rejected] = await scripts<number[]>(redis).enqueue(
-    ...enqueueArgs(crawl, entries, nowMs),
+  const result = { added: 0, duplicates: 0, rejected: 0 };
+  if (entries.length === 0) return result;
+  const run = scripts<number[]>(redis);
+  const replies = await Promise.all(
+    enqueueCalls(layout, crawl, entries, nowMs).map((call) => run.enqueue(...call)),
   );
-  return { added, duplicates, rejected };
+  for (const [added, duplicates, rejected] of replies) {
+    result.added += added;
+    result.duplicates += duplicates;
+    result.rejected += rejected;
+  }
+  return result;
 }
 
 /**
  * Appends the enqueue to a pipeline (the kafka-monitor writes a whole Kafka batch in one round
- * trip). The pipeline must come from a client passed through `registerScripts`.
+ * trip): one script call per shard the requests fall in, each in one slot, so a pipeline that
+ * groups commands by node can carry them on Redis Cluster. The pipeline must come from a
+ * client passed through `registerScripts`.
  */
 export function enqueueInPipeline(
   pipeline: ChainableCommander,
+  layout: FrontierLayout,
   crawl: EnqueueCrawl,
   entries: readonly EnqueueEntry[],
   nowMs = Date.now(),
 ): void {
   if (entries.length === 0) return;
-  (pipeline as unknown as ScriptCommands<unknown>).enqueue(...enqueueArgs(crawl, entries, nowMs));
+  for (const call of enqueueCalls(layout, crawl, entries, nowMs)) {
+    (pipeline as unknown as ScriptCommands<unknown>).enqueue(...call);
+  }
 }
 
 /**
@@ -128,21 +188,39 @@ export function enqueueInPipeline(
  * old budget must not hold). Only domains already in the index are touched.
  */
 export async function wakeDomains(
-  redis: Redis,
+  redis: RedisClient,
+  layout: FrontierLayout,
   spiderid: string,
   domains: readonly string[],
 ): Promise<void> {
-  if (domains.length === 0) return;
-  const args = domains.flatMap((d) => ["0", d]);
-  await redis.zadd(queueIndexKey(spiderid), "XX", ...args);
+  const byShard = new Map<number, string[]>();
+  for (const d of domains) {
+    const i = layout.of(d).id;
+    byShard.set(i, [...(byShard.get(i) ?? []), "0", d]);
+  }
+  await Promise.all(
+    [...byShard].map(([i, args]) => redis.zadd(layout.shards[i].index(spiderid), "XX", ...args)),
+  );
 }
 
-/** Domains of a spider that have pending requests, from the index. */
-export function indexedDomains(redis: Redis, spiderid: string): Promise<string[]> {
-  return redis.zrange(queueIndexKey(spiderid), "0", "-1");
+/** Domains of a spider that have pending requests, from the index of every shard. */
+export async function indexedDomains(
+  redis: RedisClient,
+  layout: FrontierLayout,
+  spiderid: string,
+): Promise<string[]> {
+  const lists = await Promise.all(
+    layout.shards.map((shard) => redis.zrange(shard.index(spiderid), "0", "-1")),
+  );
+  return lists.flat();
 }
 
 /** Number of pending requests of a domain. */
-export function queueSize(redis: Redis, spiderid: string, domain: string): Promise<number> {
-  return redis.zcard(queueKey(spiderid, domain));
+export function queueSize(
+  redis: RedisClient,
+  layout: FrontierLayout,
+  spiderid: string,
+  domain: string,
+): Promise<number> {
+  return redis.zcard(layout.of(domain).queue(spiderid, domain));
 }

@@ -27,7 +27,7 @@
  * @example
  * ```ts ignore
  * const stats = new StatsCollector("kafka-monitor", [900, 3600]);
- * const pipeline = redis.pipeline();
+ * const pipeline = commandBatch(redis); // a pipeline, or single commands on Redis Cluster
  * stats.increment(pipeline, "total");
  * await pipeline.exec();
  * ```
@@ -37,7 +37,8 @@
 
 import type { ChainableCommander } from "ioredis";
 import { statsKey } from "./keys.ts";
-import type { RedisClient } from "../services/redis.ts";
+import { type RedisClient, scanKeys } from "../services/redis.ts";
+import { deleteKeys } from "../services/redis_batch.ts";
 
 /** Scrapy Cluster's names for window lengths (`STATS_TIMES`), in seconds. */
 export const STATS_TIME_SECONDS: Readonly<Record<string, number>> = Object.freeze({
@@ -204,14 +205,11 @@ abstract class _DatedCounter {
   async purgeOld(redis: RedisClient, keepMax = this.keepMax): Promise<number> {
     const pattern = `${this.key.replace(/[*?[\]\\]/g, "\\$&")}:*`;
     const dated: string[] = [];
-    let cursor = "0";
-    do {
-      const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-      cursor = next;
+    for await (const found of scanKeys(redis, pattern)) {
       for (const k of found) if (_SUFFIX.test(k.slice(this.key.length + 1))) dated.push(k);
-    } while (cursor !== "0");
+    }
     const old = [...new Set(dated)].sort().reverse().slice(Math.max(0, keepMax));
-    return old.length > 0 ? await redis.del(...old) : 0;
+    return await deleteKeys(redis, old);
   }
 }
 

@@ -26,6 +26,7 @@
 
 import { StatsCollector } from "./collector.ts";
 import { type RedisClient, redisReady } from "../services/redis.ts";
+import { commandBatch } from "../services/redis_batch.ts";
 
 /**
  * Writes one batch of counts taken at `nowMs`. It rejects only when nothing was written: the
@@ -34,7 +35,8 @@ import { type RedisClient, redisReady } from "../services/redis.ts";
 export type StatsWriter = (counts: ReadonlyMap<string, number>, nowMs: number) => Promise<void>;
 
 /**
- * A {@linkcode StatsWriter} writing through `collector` to Redis in one pipeline. While Redis is
+ * A {@linkcode StatsWriter} writing through `collector` to Redis in one pipeline (one per node
+ * on Redis Cluster, see `commandBatch()`). While Redis is
  * not connected it rejects at once (the client would otherwise queue the write until it is).
  * A pipeline whose single commands fail (a key of the wrong type) counts as written: repeating
  * it would fail the same way, and the commands that did succeed would count twice.
@@ -45,7 +47,7 @@ export function redisStatsWriter(redis: RedisClient, collector: StatsCollector):
     if (!redisReady(redis)) {
       throw new Error(`Cannot write stats: Redis is ${redis.status}`);
     }
-    const pipeline = redis.pipeline();
+    const pipeline = commandBatch(redis);
     for (const [name, n] of counts) current.increment(pipeline, name, nowMs, n);
     try {
       await pipeline.exec();

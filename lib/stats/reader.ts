@@ -18,8 +18,10 @@
  * @module
  */
 
-import { queueIndexKey, queueKey } from "../frontier/mod.ts";
-import type { RedisClient } from "../services/redis.ts";
+import { openFrontierLayout } from "../frontier/layout.ts";
+import { queueIndexKey } from "../frontier/keys.ts";
+import { type RedisClient, scanKeys as scanKeyBatches } from "../services/redis.ts";
+import { commandBatch } from "../services/redis_batch.ts";
 
 /**
  * Events of a rolling window from its bucket hash (field = bucket start, epoch seconds): the sum
@@ -44,7 +46,7 @@ export function windowCount(
 }
 
 /**
- * The values of stats keys, in one pipeline: HGETALL + {@linkcode windowCount} for keys ending
+ * The values of stats keys, in one pipeline (single commands on Redis Cluster): HGETALL + {@linkcode windowCount} for keys ending
  * in a number of seconds, GET for `…:lifetime` keys. Missing keys, keys without data in their
  * window, keys of another type and keys with another ending are absent from the map.
  */
@@ -55,7 +57,7 @@ export async function readStatsKeys(
 ): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const read: { key: string; windowSec: number | null }[] = [];
-  const pipeline = redis.pipeline();
+  const pipeline = commandBatch(redis);
   for (const key of new Set(keys)) {
     const end = key.slice(key.lastIndexOf(":") + 1);
     if (end === "lifetime") {
@@ -84,19 +86,19 @@ export async function statValue(redis: RedisClient, key: string, nowSec = Date.n
   return (await readStatsKeys(redis, [key], nowSec)).get(key) ?? 0;
 }
 
-/** All keys matching a glob pattern, by SCAN (never KEYS), without duplicates. */
+/**
+ * All keys matching a glob pattern, by SCAN (never KEYS; every master of a cluster), without
+ * duplicates.
+ */
 export async function scanKeys(
   redis: RedisClient,
   pattern: string,
   count = 1000,
 ): Promise<string[]> {
   const found = new Set<string>();
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", count);
-    cursor = next;
+  for await (const keys of scanKeyBatches(redis, pattern, count)) {
     for (const key of keys) found.add(key);
-  } while (cursor !== "0");
+  }
   return [...found];
 }
 
@@ -220,40 +222,40 @@ export async function crawlerStats(redis: RedisClient, nowSec: number): Promise<
 
 /**
  * Backlog per spider type and domain: the spider ids come from `spiderIds` or from a SCAN of the
- * few `*:queue_index` keys, their domains from the index (in index order: the domain ready
- * soonest first), and the backlogs from one pipeline of ZCARDs. Empty queues are left out.
+ * few `*:queue_index` keys (one per spider and frontier shard), their domains from each shard's
+ * index (in index order: the domain ready soonest first), and the backlogs from ZCARDs sent
+ * together. Empty queues are left out.
  */
 export async function queueStats(
   redis: RedisClient,
   spiderIds?: readonly string[],
 ): Promise<QueueStats> {
-  const ids = spiderIds ??
-    (await scanKeys(redis, queueIndexKey("*")))
-      .map((key) => key.slice(0, -":queue_index".length))
-      .filter((id) => id !== "" && !id.includes(":"))
-      .sort();
+  const layout = await openFrontierLayout(redis);
+  const ids = spiderIds ?? [
+    ...new Set(
+      (await scanKeys(redis, `*${queueIndexKey("*")}`))
+        .map((key) => layout.untag(key)?.name.slice(0, -":queue_index".length) ?? "")
+        .filter((id) => id !== "" && !id.includes(":")),
+    ),
+  ].sort();
   const queues: QueueStats["queues"] = { total_backlog: 0 };
-  if (ids.length === 0) return { queues };
-  const indexes = redis.pipeline();
-  for (const id of ids) indexes.zrange(queueIndexKey(id), "0", "-1");
-  const domains = ((await indexes.exec()) ?? []).map(([err, v]) => err ? [] : v as string[]);
-  const sizes = redis.pipeline();
-  ids.forEach((id, i) => domains[i].forEach((domain) => sizes.zcard(queueKey(id, domain))));
-  const counts = ((await sizes.exec()) ?? []).map(([err, v]) => err ? 0 : Number(v));
-  let next = 0;
-  ids.forEach((id, i) => {
-    for (const domain of domains[i]) {
-      const backlog = counts[next++];
-      if (!(backlog > 0)) continue;
-      const name = `queue_${id}`;
-      const queue =
-        (queues[name] ??= { spider_backlog: 0, num_domains: 0, domains: [] }) as SpiderQueue;
-      queue.spider_backlog += backlog;
-      queue.num_domains++;
-      queue.domains.push({ domain, backlog });
-      queues.total_backlog += backlog;
+  for (const id of ids) {
+    for (const shard of layout.shards) {
+      const domains = await redis.zrange(shard.index(id), "0", "-1");
+      const sizes = await Promise.all(domains.map((d) => redis.zcard(shard.queue(id, d))));
+      domains.forEach((domain, i) => {
+        const backlog = sizes[i];
+        if (!(backlog > 0)) return;
+        const name = `queue_${id}`;
+        const queue =
+          (queues[name] ??= { spider_backlog: 0, num_domains: 0, domains: [] }) as SpiderQueue;
+        queue.spider_backlog += backlog;
+        queue.num_domains++;
+        queue.domains.push({ domain, backlog });
+        queues.total_backlog += backlog;
+      });
     }
-  });
+  }
   return { queues };
 }
 

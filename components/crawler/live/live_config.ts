@@ -9,7 +9,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import type { NetworkGuard } from "../../../lib/net/mod.ts";
-import { wakeDomains } from "../../../lib/frontier/mod.ts";
+import { type FrontierLayout, wakeDomains } from "../../../lib/frontier/mod.ts";
 import { type DomainConfig, domainConfigPath, parseDomainConfig } from "../../../lib/api/mod.ts";
 import { int, str } from "../../../lib/config/mod.ts";
 import { OutageReporter } from "../../../lib/services/mod.ts";
@@ -41,6 +41,7 @@ export async function startLiveConfig(
   throttle: CrawlerThrottle,
   settings: CrawlerSettings,
   redis: RedisClient,
+  layout: FrontierLayout,
   log: Logger,
   signal: AbortSignal,
   guard: NetworkGuard,
@@ -63,7 +64,7 @@ export async function startLiveConfig(
         const changed = changedDomains(throttle.domainConfig, config);
         throttle.setDomainConfig(config);
         // A domain waiting under its old budget is looked at again under the new one.
-        wakeDomains(redis, throttle.spiderid, changed).catch((err) =>
+        wakeDomains(redis, layout, throttle.spiderid, changed).catch((err) =>
           log.warn("Cannot wake re-configured domains: {error}", { error: err })
         );
         log.info("Domain config applied: {domains} domain(s), {blacklisted} blacklisted", {

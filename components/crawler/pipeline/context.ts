@@ -8,7 +8,12 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { ackLeases, type EnqueueCrawl, type LeaseHolder } from "../../../lib/frontier/mod.ts";
+import {
+  ackLeases,
+  type EnqueueCrawl,
+  type FrontierLayout,
+  type LeaseHolder,
+} from "../../../lib/frontier/mod.ts";
 import { type BatchingProducer } from "../../../lib/services/mod.ts";
 import {
   crawlerHeartbeatKey,
@@ -51,6 +56,8 @@ export interface CrawlerDeps {
   readonly guard?: NetworkGuard;
   /** Called after each finished request (tests and benchmarks count with it). */
   readonly onDone?: (event: CrawlEvent) => void;
+  /** The frontier's shards; default: opened from Redis and FRONTIER_SHARDS. */
+  readonly layout?: FrontierLayout;
 }
 
 /** How one request ended. */
@@ -72,6 +79,8 @@ export type CrawlEvent =
 export interface CrawlContext {
   readonly settings: CrawlerSettings;
   readonly redis: RedisClient;
+  /** Which frontier shard holds each domain. */
+  readonly layout: FrontierLayout;
   readonly producer: BatchingProducer;
   readonly spider: Spider;
   readonly log: Logger;
@@ -108,6 +117,7 @@ export function createContext(
   deps: CrawlerDeps,
   holder: LeaseHolder,
   heartbeat: Heartbeat,
+  layout: FrontierLayout,
 ): CrawlContext {
   const { settings: s, log, redis } = deps;
   const spiderid = deps.spider.name;
@@ -122,6 +132,7 @@ export function createContext(
   return {
     settings: s,
     redis,
+    layout,
     producer: deps.producer,
     spider: deps.spider,
     log,
@@ -135,7 +146,7 @@ export function createContext(
       countedCodes: s.STATS_RESPONSE_CODES,
       onError: (err) => log.warn("Cannot write stats (kept for later): {error}", { error: err }),
     }),
-    acks: new AckBatcher((ids) => ackLeases(redis, spiderid, ids), {
+    acks: new AckBatcher((ids) => ackLeases(redis, layout, spiderid, ids), {
       // Acknowledged again by the next settlement of the crawler's leases.
       onError: (err, ids) => {
         holdings.ackFailed(ids);

@@ -68,7 +68,7 @@ async function handBack(ctx: CrawlContext, lease: Lease, reason: string): Promis
   ctx.delivery.failed();
   ctx.log.warn("Returned {url} to its queue: {reason}", { url, reason });
   try {
-    await returnLeases(ctx.redis, ctx.spiderid, [lease]);
+    await returnLeases(ctx.redis, ctx.layout, ctx.spiderid, [lease]);
   } catch (err) {
     ctx.holdings.markDirty();
     ctx.log.warn("Cannot return {url} yet (will retry): {error}", { url, error: err });
@@ -170,7 +170,7 @@ async function retryOrGiveUp(
   // (domain_max_pages, GLOBAL_PAGE_PER_DOMAIN_LIMIT); a stopped or expired crawl still drops it.
   await delivering(
     "enqueue the retry",
-    enqueueRequests(ctx.redis, crawlOf(ctx, req, { countPages: false }), [{
+    enqueueRequests(ctx.redis, ctx.layout, crawlOf(ctx, req, { countPages: false }), [{
       fingerprint: null,
       spiderid: req.spiderid,
       domain: lease.domain,

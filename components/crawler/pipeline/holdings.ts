@@ -15,8 +15,13 @@
  * @module
  */
 
-import { type LeaseHolder, parseLease, reconcileLeases } from "../../../lib/frontier/mod.ts";
-import type { Redis } from "ioredis";
+import {
+  type FrontierLayout,
+  type LeaseHolder,
+  parseLease,
+  reconcileLeases,
+} from "../../../lib/frontier/mod.ts";
+import type { RedisClient } from "../../../lib/services/redis.ts";
 
 /** The crawler's own leases' bookkeeping (see the module doc). */
 export class Holdings {
@@ -65,7 +70,8 @@ export class Holdings {
    * acknowledgement) and parked ones stay. Rejects when Redis does not answer (still dirty).
    */
   async settle(
-    redis: Redis,
+    redis: RedisClient,
+    layout: FrontierLayout,
     spiderid: string,
     working: Iterable<string>,
   ): Promise<{ returned: number; acked: number }> {
@@ -74,7 +80,7 @@ export class Holdings {
     const keep = new Set(this.#parked.keys());
     for (const id of working) keep.add(parseLease(id).token);
     const acked = [...this.#unacked];
-    const result = await reconcileLeases(redis, spiderid, this.holder.id, { keep, acked });
+    const result = await reconcileLeases(redis, layout, spiderid, this.holder.id, { keep, acked });
     for (const token of acked) this.#unacked.delete(token);
     this.#dirty = this.#unacked.size > 0;
     this.#lastSettledAt = now;

@@ -60,7 +60,7 @@ export async function runLoop(ctx: CrawlContext, signal: AbortSignal): Promise<v
       }
       let popped;
       try {
-        popped = await popLeased(ctx.redis, ctx.spiderid, {
+        popped = await popLeased(ctx.redis, ctx.layout, ctx.spiderid, {
           max: free,
           perDomain: s.CONCURRENT_REQUESTS_PER_DOMAIN,
           leaseMs,
@@ -122,7 +122,12 @@ async function settle(ctx: CrawlContext, inFlight: Map<Lease, Promise<void>>): P
   await ctx.acks.drain();
   const working = [...[...inFlight.keys()].map((l) => l.id), ...ctx.acks.waiting];
   try {
-    const { returned, acked } = await ctx.holdings.settle(ctx.redis, ctx.spiderid, working);
+    const { returned, acked } = await ctx.holdings.settle(
+      ctx.redis,
+      ctx.layout,
+      ctx.spiderid,
+      working,
+    );
     if (returned > 0 || acked > 0) {
       ctx.log.warn("Settled this crawler's leases: {returned} put back, {acked} acknowledged", {
         returned,
@@ -148,7 +153,7 @@ async function maintain(ctx: CrawlContext): Promise<void> {
   await ctx.stats.flush(); // never rejects: a failed write is logged and kept
   try {
     if (ctx.heartbeat.steadyForMs() >= ctx.settings.HEARTBEAT_TIMEOUT * 1000) {
-      const dead = await reclaimDeadHolders(ctx.redis, ctx.spiderid, ctx.holder.id);
+      const dead = await reclaimDeadHolders(ctx.redis, ctx.layout, ctx.spiderid, ctx.holder.id);
       if (dead.holders.length > 0) {
         ctx.log.warn("Put back {n} request(s) of crawler(s) whose heartbeat stopped: {ids}", {
           n: dead.returned,
@@ -156,7 +161,7 @@ async function maintain(ctx: CrawlContext): Promise<void> {
         });
       }
     }
-    const back = await reclaimExpiredLeases(ctx.redis, ctx.spiderid);
+    const back = await reclaimExpiredLeases(ctx.redis, ctx.layout, ctx.spiderid);
     if (back > 0) ctx.log.warn("Put back {n} request(s) whose lease expired", { n: back });
   } catch (err) {
     logRedisFailure(ctx.log, ctx.redis, "Maintenance failed (will retry): {error}", err);
@@ -173,7 +178,7 @@ async function shutdown(ctx: CrawlContext, inFlight: Map<Lease, Promise<void>>):
   clearTimeout(timer);
   // Requests whose fetch was aborted were neither acknowledged nor retried: hand them back.
   await ctx.acks.drain();
-  const back = await returnLeases(ctx.redis, ctx.spiderid, leases).catch(() => 0);
+  const back = await returnLeases(ctx.redis, ctx.layout, ctx.spiderid, leases).catch(() => 0);
   if (back > 0) log.info("Returned {n} unfinished request(s) to the queues", { n: back });
   await ctx.stats.flush();
   await ctx.producer.flush();

@@ -10,7 +10,12 @@
  */
 
 import { ensureScheme, registeredDomain, requestFingerprint } from "../../../lib/web/mod.ts";
-import { enqueueInPipeline, registerScripts, timeoutKey } from "../../../lib/frontier/mod.ts";
+import {
+  enqueueInPipeline,
+  openFrontierLayout,
+  registerScripts,
+  timeoutKey,
+} from "../../../lib/frontier/mod.ts";
 import { addJob, type CrawlRequest } from "../../../lib/api/mod.ts";
 import { type PluginFactory, RequestRejected } from "../plugin.ts";
 
@@ -19,7 +24,7 @@ const scraperHandler: PluginFactory = ({ redis, settings }) => {
   return {
     name: "ScraperHandler",
     schema: "scraper",
-    handle(request, batch) {
+    async handle(request, batch) {
       const req = request as CrawlRequest;
       const domain = registeredDomain(req.url);
       if (domain === null) throw new RequestRejected(`url '${req.url}' has no host`);
@@ -30,7 +35,8 @@ const scraperHandler: PluginFactory = ({ redis, settings }) => {
         throw new RequestRejected(`url '${req.url}' is not a valid URL`);
       }
       // The stored member is the validated request itself, so a spider sees what was accepted.
-      enqueueInPipeline(batch, {
+      const layout = await openFrontierLayout(redis, settings.FRONTIER_SHARDS);
+      enqueueInPipeline(batch, layout, {
         spiderid: req.spiderid,
         appid: req.appid,
         crawlid: req.crawlid,

@@ -6,10 +6,10 @@
  * @module
  */
 
-import { purgeCrawl } from "../../../lib/frontier/mod.ts";
+import { openFrontierLayout, purgeCrawl } from "../../../lib/frontier/mod.ts";
 import type { PluginFactory } from "../plugin.ts";
 
-const expireMonitor: PluginFactory = ({ redis, log }) => ({
+const expireMonitor: PluginFactory = ({ redis, log, settings }) => ({
   name: "ExpireMonitor",
   pattern: "timeout:*:*:*",
   precondition(_key, value, nowSec) {
@@ -20,7 +20,13 @@ const expireMonitor: PluginFactory = ({ redis, log }) => ({
   async handle(key, value, nowSec) {
     const [, spiderid, appid, crawlid] = key.split(":");
     if (!Number.isFinite(Number(value))) throw new Error(`expiry '${value}' is not a number`);
-    const expired = await purgeCrawl(redis, spiderid, appid, crawlid);
+    const expired = await purgeCrawl(
+      redis,
+      await openFrontierLayout(redis, settings.FRONTIER_SHARDS),
+      spiderid,
+      appid,
+      crawlid,
+    );
     log.info("Crawl {crawlid} of {appid} expired: {expired} request(s) removed", {
       crawlid,
       appid,

@@ -8,7 +8,12 @@
  * @module
  */
 
-import { backlogKey, refusedKey, timeoutKey } from "../../../lib/frontier/mod.ts";
+import {
+  openFrontierLayout,
+  readBacklog,
+  refusedKey,
+  timeoutKey,
+} from "../../../lib/frontier/mod.ts";
 import type { PluginFactory } from "../plugin.ts";
 import type { RedisClient } from "../../../lib/services/redis.ts";
 
@@ -44,21 +49,20 @@ async function refusedOf(
   return Object.keys(out).length > 0 ? out : null;
 }
 
-const infoMonitor: PluginFactory = ({ redis }) => ({
+const infoMonitor: PluginFactory = ({ redis, settings }) => ({
   name: "InfoMonitor",
   pattern: "info:*:*",
   async handle(key, uuid, nowSec) {
     const [, spiderid, appid, crawlid] = key.split(":");
-    const counts = await redis.hgetall(backlogKey(spiderid, appid));
+    const layout = await openFrontierLayout(redis, settings.FRONTIER_SHARDS);
+    const backlog = await readBacklog(redis, layout, spiderid, appid, crawlid);
     const base = { uuid, server_time: Math.floor(nowSec), appid, spiderid, total_pending: 0 };
     if (crawlid !== undefined) {
       const domains: Record<string, DomainInfo> = {};
       let total = 0;
-      for (const [field, value] of Object.entries(counts)) {
-        const [c, domain, priority] = field.split("\t");
-        if (c !== crawlid || Number(value) <= 0) continue;
-        addTo(domains, domain, Number(priority), Number(value));
-        total += Number(value);
+      for (const { domain, priority, count } of backlog) {
+        addTo(domains, domain, priority, count);
+        total += count;
       }
       const expires = await redis.get(timeoutKey(spiderid, appid, crawlid));
       const refused = await refusedOf(redis, spiderid, appid, crawlid);
@@ -75,19 +79,16 @@ const infoMonitor: PluginFactory = ({ redis }) => ({
     const crawls: Record<string, { total: number; domains: Record<string, DomainInfo> }> = {};
     const allDomains = new Set<string>();
     let total = 0;
-    for (const [field, value] of Object.entries(counts)) {
-      const [c, domain, priority] = field.split("\t");
-      if (Number(value) <= 0) continue;
+    for (const { crawlid: c, domain, priority, count } of backlog) {
       const crawl = crawls[c] ??= { total: 0, domains: {} };
-      addTo(crawl.domains, domain, Number(priority), Number(value));
-      crawl.total += Number(value);
+      addTo(crawl.domains, domain, priority, count);
+      crawl.total += count;
       allDomains.add(domain);
-      total += Number(value);
+      total += count;
     }
     const ids = Object.keys(crawls);
-    const expiries = ids.length > 0
-      ? await redis.mget(...ids.map((c) => timeoutKey(spiderid, appid, c)))
-      : [];
+    // One GET each (sent together): on Redis Cluster the keys are on different nodes.
+    const expiries = await Promise.all(ids.map((c) => redis.get(timeoutKey(spiderid, appid, c))));
     const crawlids: Record<string, unknown> = {};
     ids.forEach((c, i) => {
       crawlids[c] = {

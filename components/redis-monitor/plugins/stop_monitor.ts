@@ -8,10 +8,10 @@
  */
 
 import { finishJob } from "../../../lib/api/mod.ts";
-import { purgeCrawl, timeoutKey } from "../../../lib/frontier/mod.ts";
+import { openFrontierLayout, purgeCrawl, timeoutKey } from "../../../lib/frontier/mod.ts";
 import type { PluginFactory } from "../plugin.ts";
 
-const stopMonitor: PluginFactory = ({ redis, log }) => ({
+const stopMonitor: PluginFactory = ({ redis, log, settings }) => ({
   name: "StopMonitor",
   pattern: "stop:*:*",
   async handle(key, uuid, nowSec) {
@@ -21,7 +21,13 @@ const stopMonitor: PluginFactory = ({ redis, log }) => ({
       log.warn("Stop requests need a crawlid and appid", { key });
       return { ...base, error: "Stop requests need a crawlid and appid" };
     }
-    const purged = await purgeCrawl(redis, spiderid, appid, crawlid);
+    const purged = await purgeCrawl(
+      redis,
+      await openFrontierLayout(redis, settings.FRONTIER_SHARDS),
+      spiderid,
+      appid,
+      crawlid,
+    );
     await finishJob(redis, timeoutKey(spiderid, appid, crawlid));
     log.info("Stopped crawl {crawlid} of {appid}: {purged} request(s) purged", {
       crawlid,

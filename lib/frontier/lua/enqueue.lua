@@ -1,16 +1,22 @@
 --[[
-  enqueue: adds requests of ONE crawl to their domain queues, after the crawl's filters, in one
-  atomic call (a page's whole batch of follow-ups costs one round trip). Used for seeds by the
-  kafka-monitor and for follow-ups and retries by the crawlers.
+  enqueue: adds requests of ONE crawl to the domain queues of ONE frontier shard and spider type,
+  after the crawl's filters, in one atomic call (a page's follow-ups cost one call per shard they
+  fall in). Used for seeds by the kafka-monitor and for follow-ups and retries by the crawlers.
+  Every key comes through KEYS and carries the shard's hash tag on Redis Cluster (layout.ts).
 
-  KEYS[1]  <spider>:dupefilter:<crawlid>   set of request fingerprints
+  KEYS[1]  <spider>:dupefilter:<crawlid>   set of request fingerprints (the crawl's spider)
   KEYS[2]  <spider>:blacklist              stopped/expired crawls ("<appid>||<crawlid>")
+  KEYS[3]  <spiderid>:queue_seq            FIFO counter (the target spider type)
+  KEYS[4]  <spiderid>:queue_index          domains with pending requests
+  then 4 per domain j (KEYS[4j+1 .. 4j+4]):
+           <spiderid>:<domain>:queue, <spiderid>:<domain>:backlog,
+           <spider>:domain_max_page_filter:<domain>:<crawlid>,
+           <spider>:global_page_count_filter:<domain>:<crawlid>
   ARGV[1]  options, JSON:
              bl        "<appid>||<crawlid>"
              now       epoch seconds
              expires   epoch seconds, 0 = never
              dupe_ttl  DUPEFILTER_TIMEOUT (s)
-             spider    the spider whose filters apply (key prefix of the page counters)
              appid, crawlid
              dmp       domain_max_pages (0/nil = off)        dmp_ttl  its counter TTL (s)
              gmax      GLOBAL_PAGE_PER_DOMAIN_LIMIT (0/nil)  gmax_ttl its counter TTL (s)
@@ -18,26 +24,29 @@
              nolimit   true: the page counters are neither checked nor spent (retries: their
                        page was counted when it was first enqueued); blacklist, expiry and
                        blocked domains still apply
-  ARGV[2..] groups of 5: fingerprint ("" = skip the dupefilter), target spiderid, domain,
-            priority, member (the request JSON)
+  ARGV[2..] per domain j, in KEYS order: domain, n, then n groups of 3: fingerprint ("" = skip
+            the dupefilter), priority, member (the request JSON)
 
-  Queue keys are derived here (<spiderid>:<domain>:queue, <spiderid>:queue_index,
-  <spiderid>:queue_seq, and backlog:<spiderid>:<appid>:counts, the pending requests per
-  "<crawlid>\t<domain>\t<priority>" that make info answers instant) because a batch spans any
-  number of domains: like Scrapy Cluster this targets a standalone Redis, not Redis Cluster.
-
-  Score = -priority * 2^36 + seq: the highest priority pops first and, among equal priorities,
-  the oldest (Scrapy Cluster's -priority score falls back to lexicographic member order there).
+  Score = -priority * 2^36 + seq, seq in [2^20, 2^36 - 2^20): the highest priority pops first
+  and, among equal priorities, the oldest. Scores within 2^20 of 0 are left to requests written
+  by Scrapy Cluster (score = -priority), which the frontier reads as theirs (queue_adopt.lua).
   Priorities are clamped to +-100000 to stay exact in a double, and the score is formatted with
   %.0f because redis.call would print only 14 significant digits.
 
   Returns: { added, duplicates, rejected } where rejected counts blacklisted/expired/over-limit.
 ]]
 local opts = cjson.decode(ARGV[1])
-local n = (#ARGV - 1) / 5
-if redis.call('SISMEMBER', KEYS[2], opts.bl) == 1 then return { 0, 0, n } end
+local function total()
+  local n, i = 0, 2
+  while i <= #ARGV do
+    local count = tonumber(ARGV[i + 1])
+    n, i = n + count, i + 2 + 3 * count
+  end
+  return n
+end
+if redis.call('SISMEMBER', KEYS[2], opts.bl) == 1 then return { 0, 0, total() } end
 local expires = tonumber(opts.expires) or 0
-if expires > 0 and tonumber(opts.now) >= expires then return { 0, 0, n } end
+if expires > 0 and tonumber(opts.now) >= expires then return { 0, 0, total() } end
 
 local blocked = {}
 if type(opts.bl_domains) == 'table' then
@@ -60,40 +69,47 @@ local function under_limit(key, limit, ttl, refresh_when_full)
   return count < limit
 end
 
-local scale = 68719476736 -- 2^36
+local scale, foreign = 68719476736, 1048576 -- 2^36, 2^20
+local seq_span = scale - 2 * foreign
 local dmp = tonumber(opts.dmp) or 0
 local gmax = tonumber(opts.gmax) or 0
 if opts.nolimit == true then dmp, gmax = 0, 0 end
+local prefix = opts.appid .. '\t' .. opts.crawlid .. '\t'
 local added, dupes, rejected, filtered = 0, 0, 0, false
-for i = 2, #ARGV, 5 do
-  local fp, spiderid, domain = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local ok = true
-  if blocked[domain] then ok = false; rejected = rejected + 1 end
-  if ok and fp ~= '' then
-    filtered = true
-    if redis.call('SADD', KEYS[1], fp) == 0 then ok = false; dupes = dupes + 1 end
-  end
-  if ok and dmp > 0 then
-    local key = opts.spider .. ':domain_max_page_filter:' .. domain .. ':' .. opts.crawlid
-    if not under_limit(key, dmp, opts.dmp_ttl, true) then ok = false; rejected = rejected + 1 end
-  end
-  if ok and gmax > 0 then
-    local key = opts.spider .. ':global_page_count_filter:' .. domain .. ':' .. opts.crawlid
-    if not under_limit(key, gmax, opts.gmax_ttl, false) then ok = false; rejected = rejected + 1 end
-  end
-  if ok then
-    local priority = math.floor(tonumber(ARGV[i + 3]))
-    if priority > 100000 then priority = 100000 elseif priority < -100000 then priority = -100000 end
-    local seq = redis.call('INCR', spiderid .. ':queue_seq') % scale
-    local score = string.format('%.0f', -priority * scale + seq)
-    if redis.call('ZADD', spiderid .. ':' .. domain .. ':queue', score, ARGV[i + 4]) == 1 then
-      added = added + 1
-      redis.call('HINCRBY', 'backlog:' .. spiderid .. ':' .. opts.appid .. ':counts',
-        opts.crawlid .. '\t' .. domain .. '\t' .. priority, 1)
+local i, k = 2, 5
+while i <= #ARGV do
+  local domain, n = ARGV[i], tonumber(ARGV[i + 1])
+  local queue, backlog, dmp_key, gmax_key = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+  local queued = false
+  for e = i + 2, i + 1 + 3 * n, 3 do
+    local fp = ARGV[e]
+    local ok = true
+    if blocked[domain] then ok = false; rejected = rejected + 1 end
+    if ok and fp ~= '' then
+      filtered = true
+      if redis.call('SADD', KEYS[1], fp) == 0 then ok = false; dupes = dupes + 1 end
     end
-    -- NX: a domain already scheduled keeps its next-pop time.
-    redis.call('ZADD', spiderid .. ':queue_index', 'NX', 0, domain)
+    if ok and dmp > 0 and not under_limit(dmp_key, dmp, opts.dmp_ttl, true) then
+      ok = false; rejected = rejected + 1
+    end
+    if ok and gmax > 0 and not under_limit(gmax_key, gmax, opts.gmax_ttl, false) then
+      ok = false; rejected = rejected + 1
+    end
+    if ok then
+      local priority = math.floor(tonumber(ARGV[e + 1]))
+      if priority > 100000 then priority = 100000 elseif priority < -100000 then priority = -100000 end
+      local seq = foreign + redis.call('INCR', KEYS[3]) % seq_span
+      local score = string.format('%.0f', -priority * scale + seq)
+      if redis.call('ZADD', queue, score, ARGV[e + 2]) == 1 then
+        added = added + 1
+        redis.call('HINCRBY', backlog, prefix .. priority, 1)
+      end
+      queued = true
+    end
   end
+  -- NX: a domain already scheduled keeps its next-pop time.
+  if queued then redis.call('ZADD', KEYS[4], 'NX', 0, domain) end
+  i, k = i + 2 + 3 * n, k + 4
 end
 if filtered then redis.call('EXPIRE', KEYS[1], opts.dupe_ttl) end
 return { added, dupes, rejected }

@@ -1,51 +1,51 @@
 --[[
-  frontier_pop: a crawler takes up to N requests from the ready domains of its spider, each
-  under a lease, with the cluster-wide domain throttle checked and recorded, in ONE atomic call
-  (no race between crawlers, no lock, one round trip).
-  Throttle key <prefix><domain>:throttle_time holds the moderated schedule's last slot (epoch s).
+  frontier_pop: a crawler takes up to N requests from the ready domains of one frontier shard,
+  each under a lease, with the cluster-wide domain throttle checked and recorded, in ONE atomic
+  call (no race between crawlers, no lock, one round trip). The caller reads the shard's index
+  first and names the candidate domains, so every key comes through KEYS (Redis Cluster); the
+  script checks again that each candidate is in the index and ready.
 
   KEYS[1]  <spiderid>:queue_index   domain -> earliest time (ms) it may be popped again
   KEYS[2]  <spiderid>:leases        lease -> deadline (ms)
   KEYS[3]  <spiderid>:blacklist     stopped/expired crawls
-  KEYS[4]  <spiderid>:lease_holders crawler id -> its heartbeat key (see lease_settle.lua)
+  KEYS[4]  <spiderid>:lease_holders crawler id -> its heartbeat key (see lease_putback.lua)
   KEYS[5]  <spiderid>:pop_seq       counter: every pop that leases gets a unique number
-  ARGV[1]  spiderid (prefix of the queue keys)
+  then 4 per candidate j (KEYS[4j+2 .. 4j+5]): <spiderid>:<domain>:queue,
+           <spiderid>:<domain>:backlog, <throttle key>:throttle_window, <throttle key>:throttle_time
+           (throttle key = [<spiderid>:][<ip>:]<domain>, Scrapy Cluster's styles)
+  ARGV[1]  spiderid (in throttle hit members: unique across spider types)
   ARGV[2]  now (ms); 0 = the Redis server's clock (one clock for every crawler)
   ARGV[3]  max requests in total
   ARGV[4]  max requests per domain
   ARGV[5]  lease duration (ms)
-  ARGV[6]  how many ready domains to look at
-  ARGV[7]  throttle, JSON ("" = no throttle, no blocked domains):
+  ARGV[6]  throttle, JSON ("" = no throttle, no blocked domains):
              on        throttle pops per domain
              w, h      default window (s) and hits (QUEUE_WINDOW, QUEUE_HITS)
              mod       moderated: pops spread evenly, one per w/h seconds (QUEUE_MODERATED),
                        elastic: the schedule advances by whole slots, so a pop that came late
                        (up to half a slot late: a crawler polled after its slot) does not
                        delay the next slot, so the domain still gets its h pops per window
-             prefix    throttle key prefix: "" / "<spiderid>:" / "<ip>:" / "<spiderid>:<ip>:"
              ahead     may a throttled domain's index entry move into the future? (false when
                        the budget is per crawler IP: other crawlers have budgets of their own)
              domains   { domain: [window, hits] } from ZooKeeper (hits already scaled)
              blocked   [ domain ] ZooKeeper blacklist: never popped
-  ARGV[8]  the popping crawler's id ("" = none: its leases only expire by their deadline)
-  ARGV[9]  its heartbeat key (stats:crawler:<host>:<spiderid>:<id>), recorded in KEYS[4]
-  ARGV[10..] domains to skip (at this crawler's per-domain cap)
+  ARGV[7]  the popping crawler's id ("" = none: its leases only expire by their deadline)
+  ARGV[8]  its heartbeat key (stats:crawler:<host>:<spiderid>:<id>), recorded in KEYS[4]
+  ARGV[9..] the candidate domains, in KEYS order
 
-  Throttle keys (Scrapy Cluster's): <prefix><domain>:throttle_window (sorted set of hit times)
-  and <prefix><domain>:throttle_time (last moderated pop). Unlike Scrapy Cluster, a hit is
-  recorded only when a request is actually popped, and hits = 0 pauses a domain (no division).
+  Unlike Scrapy Cluster, a throttle hit is recorded only when a request is actually popped, and
+  hits = 0 pauses a domain (no division).
 
   A domain that may not be popped yet gets its index score set to when it may, so a crawler
   facing thousands of waiting domains looks only at ready ones. Every popped request leaves the
-  info counters (backlog:<spiderid>:<appid>:counts). A lease is
-  "<domain>\n<score>\t<holder>\t<token>\n<member>": enough to put the request back where it was
-  (lease_return.lua), the crawler holding it (so its leases go back as soon as its heartbeat is
-  gone, and it can find its own: lease_settle.lua), and a token unique to
-  this pop ("<pop_seq>.<n>"), so the same request leased again never has the same lease: a slow
-  crawler's late ack of a reclaimed lease cannot remove the next one. (Leases written before the
-  holder was recorded, "<domain>\n<score>\n<member>", are still read.) Requests of stopped crawls
-  and expired requests (Scrapy Cluster only checks expiry at enqueue, its issue #154) are
-  dropped here instead of being crawled.
+  backlog counters of its queue (unless Scrapy Cluster wrote it: a score within 2^20 of 0, not
+  counted yet, see queue_adopt.lua). A lease is "<domain>\n<score>\t<holder>\t<token>\n<member>":
+  enough to put the request back where it was (lease_putback.lua), the crawler holding it (so
+  its leases go back as soon as its heartbeat is gone, and it can find its own), and a token
+  unique to this pop ("<pop_seq>.<n>"), so the same request leased again never has the same
+  lease: a slow crawler's late ack of a reclaimed lease cannot remove the next one. Requests of
+  stopped crawls and expired requests (Scrapy Cluster only checks expiry at enqueue, its issue
+  #154) are dropped here instead of being crawled.
 
   Returns: { leases, dropped } - two arrays; dropped holds "<reason>\n<member>".
 ]]
@@ -59,13 +59,11 @@ local max_total = tonumber(ARGV[3])
 local per_domain = tonumber(ARGV[4])
 local deadline = now + tonumber(ARGV[5])
 local th = {}
-if ARGV[7] ~= '' then th = cjson.decode(ARGV[7]) end
+if ARGV[6] ~= '' then th = cjson.decode(ARGV[6]) end
 local overrides = type(th.domains) == 'table' and th.domains or {}
 local blocked = {}
 if type(th.blocked) == 'table' then for _, d in ipairs(th.blocked) do blocked[d] = true end end
-local holder = ARGV[8]
-local skip = {}
-for i = 10, #ARGV do skip[ARGV[i]] = true end
+local holder = ARGV[7]
 local now_s = now / 1000
 -- This pop's unique number, taken when it leases its first request.
 local pop_seq = nil
@@ -76,14 +74,12 @@ end
 
 -- How many requests the throttle lets this domain give now, and (when none) the time in ms
 -- from which it might. Records nothing.
-local function allowance(domain)
+local function allowance(domain, wkey, tkey)
   if not th.on then return per_domain, nil end
   local window, hits = tonumber(th.w), tonumber(th.h)
   local o = overrides[domain]
   if type(o) == 'table' then window, hits = tonumber(o[1]), tonumber(o[2]) end
   if hits <= 0 then return 0, now + window * 1000 end -- paused (scale 0)
-  local tkey = th.prefix .. domain
-  local wkey = tkey .. ':throttle_window'
   redis.call('ZREMRANGEBYSCORE', wkey, '-inf', '(' .. (now_s - window))
   local count = redis.call('ZCARD', wkey)
   if count >= hits then
@@ -92,7 +88,7 @@ local function allowance(domain)
   end
   if th.mod and hits > 1 then
     local interval = window / hits
-    local slot = tonumber(redis.call('GET', tkey .. ':throttle_time')) or 0
+    local slot = tonumber(redis.call('GET', tkey)) or 0
     if now_s < slot + interval then return 0, math.ceil((slot + interval) * 1000) end
     return 1, nil
   end
@@ -100,46 +96,50 @@ local function allowance(domain)
 end
 
 local hit_seq = 0
-local function record_hit(domain)
+local function record_hit(domain, wkey, tkey)
   local window, hits = tonumber(th.w), tonumber(th.h)
   local o = overrides[domain]
   if type(o) == 'table' then window, hits = tonumber(o[1]), tonumber(o[2]) end
-  local tkey = th.prefix .. domain
   hit_seq = hit_seq + 1
   local ttl = math.max(1, math.ceil(window * 2))
   -- A member unique across pops, crawlers and spider types (math.random repeats on Redis < 7,
   -- so two pops in one millisecond would have counted once).
   local member = now .. ':' .. spiderid .. ':' .. pop_number() .. ':' .. hit_seq
-  redis.call('ZADD', tkey .. ':throttle_window', now_s, member)
-  redis.call('EXPIRE', tkey .. ':throttle_window', ttl)
+  redis.call('ZADD', wkey, now_s, member)
+  redis.call('EXPIRE', wkey, ttl)
   if th.mod and hits > 1 then
     -- Elastic schedule: the next slot follows the previous one, not this (possibly late) pop,
     -- but never lags more than one slot behind now.
     local interval = window / hits
-    local tkey_time = tkey .. ':throttle_time'
-    local slot = tonumber(redis.call('GET', tkey_time))
+    local slot = tonumber(redis.call('GET', tkey))
     if slot == nil then slot = now_s else slot = math.max(slot + interval, now_s - interval / 2) end
-    redis.call('SET', tkey_time, string.format('%.3f', slot), 'EX', ttl)
+    redis.call('SET', tkey, string.format('%.3f', slot), 'EX', ttl)
   end
 end
 
-local scale = 68719476736 -- 2^36: score = -priority * scale + seq (see enqueue.lua)
-local function uncount(req, domain, score)
-  local key = 'backlog:' .. spiderid .. ':' .. tostring(req.appid) .. ':counts'
-  local field = tostring(req.crawlid) .. '\t' .. domain .. '\t' .. (-math.floor(tonumber(score) / scale))
-  if redis.call('HINCRBY', key, field, -1) <= 0 then redis.call('HDEL', key, field) end
+-- score = -priority * 2^36 + seq (see enqueue.lua); within 2^20 of 0: Scrapy Cluster's
+-- -priority, which no counter holds yet.
+local scale, foreign = 68719476736, 1048576
+local function uncount(backlog, req, score)
+  score = tonumber(score)
+  if math.abs(score) < foreign then return end
+  local field = tostring(req.appid) .. '\t' .. tostring(req.crawlid) .. '\t' .. (-math.floor(score / scale))
+  if redis.call('HINCRBY', backlog, field, -1) <= 0 then redis.call('HDEL', backlog, field) end
 end
 
 local leases, dropped = {}, {}
-local candidates = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[6]))
-for _, domain in ipairs(candidates) do
+for j = 9, #ARGV do
   if #leases >= max_total then break end
-  if blocked[domain] then
+  local domain, k = ARGV[j], 6 + 4 * (j - 9)
+  local queue, backlog, wkey, tkey = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+  local at = tonumber(redis.call('ZSCORE', KEYS[1], domain))
+  if at == nil or at > now then
+    -- Taken or rescheduled by another crawler since the caller read the index.
+  elseif blocked[domain] then
     -- Kept as backlog until unblocked; looked at again in a few seconds.
     redis.call('ZADD', KEYS[1], now + 5000, domain)
-  elseif not skip[domain] then
-    local queue = spiderid .. ':' .. domain .. ':queue'
-    local allowed, ready_at = allowance(domain)
+  else
+    local allowed, ready_at = allowance(domain, wkey, tkey)
     local taken = 0
     while taken < allowed and #leases < max_total do
       local popped = redis.call('ZPOPMIN', queue)
@@ -147,7 +147,7 @@ for _, domain in ipairs(candidates) do
       local member, score = popped[1], popped[2]
       local ok, req = pcall(cjson.decode, member)
       local expires = ok and type(req) == 'table' and tonumber(req.expires) or 0
-      if ok and type(req) == 'table' then uncount(req, domain, score) end
+      if ok and type(req) == 'table' then uncount(backlog, req, score) end
       if not ok or type(req) ~= 'table' then
         dropped[#dropped + 1] = 'invalid\n' .. member
       elseif redis.call('SISMEMBER', KEYS[3], tostring(req.appid) .. '||' .. tostring(req.crawlid)) == 1 then
@@ -160,12 +160,12 @@ for _, domain in ipairs(candidates) do
         redis.call('ZADD', KEYS[2], deadline, lease)
         leases[#leases + 1] = lease
         taken = taken + 1
-        if th.on then record_hit(domain) end
+        if th.on then record_hit(domain, wkey, tkey) end
       end
     end
     if taken > 0 and th.on and th.ahead and redis.call('EXISTS', queue) == 1 then
       -- Used up its allowance? Then it waits in the index until it may give again.
-      local again, next_at = allowance(domain)
+      local again, next_at = allowance(domain, wkey, tkey)
       if again == 0 then ready_at = next_at end
     end
     if redis.call('EXISTS', queue) == 0 then
@@ -178,5 +178,5 @@ for _, domain in ipairs(candidates) do
     end
   end
 end
-if #leases > 0 and holder ~= '' then redis.call('HSET', KEYS[4], holder, ARGV[9]) end
+if #leases > 0 and holder ~= '' then redis.call('HSET', KEYS[4], holder, ARGV[8]) end
 return { leases, dropped }

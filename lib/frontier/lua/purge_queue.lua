@@ -1,19 +1,33 @@
 --[[
-  purge_queue: removes requests of a stopped or expired crawl from one domain queue and, in the
-  same atomic call, drops the domain from the spider's queue index when the queue is left empty.
-  (Two separate calls let an enqueue land in between: a non-empty queue outside the index,
-  which no crawler would ever pop.)
+  purge_queue: removes requests of a stopped or expired crawl from one domain queue, takes them
+  off the queue's backlog counters and, in the same atomic call, drops the domain from the
+  index when the queue is left empty. (Separate calls let an enqueue land in between: a
+  non-empty queue outside the index, which no crawler would ever pop.)
 
   KEYS[1]  <spiderid>:<domain>:queue
   KEYS[2]  <spiderid>:queue_index
+  KEYS[3]  <spiderid>:<domain>:backlog
   ARGV[1]  the domain (member of the index)
-  ARGV[2..] queue members to remove (may be none: then only the index is tidied)
+  ARGV[2]  "<appid>\t<crawlid>\t": the counter fields' prefix of the crawl
+  ARGV[3..] queue members to remove (may be none: then only the index is tidied)
 
   Returns: how many members were removed.
 ]]
+local scale, foreign = 68719476736, 1048576 -- see enqueue.lua
 local removed = 0
-for i = 2, #ARGV, 1000 do
-  removed = removed + redis.call('ZREM', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+for i = 3, #ARGV do
+  local score = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i]))
+  if score ~= nil then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    removed = removed + 1
+    if math.abs(score) >= foreign then
+      local field = ARGV[2] .. (-math.floor(score / scale))
+      if redis.call('HINCRBY', KEYS[3], field, -1) <= 0 then redis.call('HDEL', KEYS[3], field) end
+    end
+  end
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('DEL', KEYS[3])
+end
 return removed

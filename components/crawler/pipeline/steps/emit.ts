@@ -129,6 +129,6 @@ async function enqueueChildren(
     });
     if (memo !== null) sent.push(memo);
   }
-  await enqueueRequests(ctx.redis, crawlOf(ctx, parent), entries);
+  await enqueueRequests(ctx.redis, ctx.layout, crawlOf(ctx, parent), entries);
   for (const memo of sent) ctx.recentlySent.add(memo);
 }

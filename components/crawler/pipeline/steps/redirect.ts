@@ -82,7 +82,7 @@ export async function redirectStep(
   const next = redirectRequest(req, page, target, ctx.settings.REDIRECT_PRIORITY_ADJUST);
   const result = await delivering(
     "enqueue the redirect's target",
-    enqueueRequests(ctx.redis, crawlOf(ctx, req), [{
+    enqueueRequests(ctx.redis, ctx.layout, crawlOf(ctx, req), [{
       fingerprint: requestFingerprint({ url: target }),
       spiderid: req.spiderid,
       domain,

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { type Lease, queueIndexKey, returnLeases } from "../../../../lib/frontier/mod.ts";
+import { type Lease, returnLeases } from "../../../../lib/frontier/mod.ts";
 import { ensureScheme } from "../../../../lib/web/mod.ts";
 import type { CrawlContext } from "../context.ts";
 import { RefusedError } from "../errors.ts";
@@ -207,9 +207,9 @@ async function fetchAndStore(
  * index is scored by the earliest pop time, on the Redis clock).
  */
 async function handBack(ctx: CrawlContext, lease: Lease, delayMs: number): Promise<void> {
-  await returnLeases(ctx.redis, ctx.spiderid, [lease]);
+  await returnLeases(ctx.redis, ctx.layout, ctx.spiderid, [lease]);
   if (delayMs <= 0) return;
   const [sec, micros] = await ctx.redis.time();
   const at = Number(sec) * 1000 + Math.floor(Number(micros) / 1000) + Math.ceil(delayMs);
-  await ctx.redis.zadd(queueIndexKey(ctx.spiderid), "XX", at, lease.domain);
+  await ctx.redis.zadd(ctx.layout.of(lease.domain).index(ctx.spiderid), "XX", at, lease.domain);
 }
