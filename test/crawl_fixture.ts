@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../lib/services/redis.ts";
 import { getLog, loadSettings } from "../lib/config/mod.ts";
-import { enqueueRequests, leasesKey, popLeased, queueIndexKey } from "../lib/frontier/mod.ts";
+import { enqueueRequests, openFrontierLayout, popLeased } from "../lib/frontier/mod.ts";
 import { BatchingProducer, createKafka, ensureTopics } from "../lib/services/mod.ts";
 import { crawledFirehose } from "../lib/api/mod.ts";
 import { registeredDomain, requestFingerprint } from "../lib/web/mod.ts";
@@ -16,14 +16,22 @@ import { type CrawlEvent, runCrawler } from "../components/crawler/crawler.ts";
 import { CRAWLER_SETTINGS, type CrawlerSettings } from "../components/crawler/settings.ts";
 import type { QueuedRequest, Spider } from "../components/crawler/spider.ts";
 import { dumpTopic } from "../components/kafkadump/dump.ts";
-import { deleteKeysContaining, eventually, randomName, serviceEnv, testRedis } from "./harness.ts";
+import {
+  deleteKeysContaining,
+  eventually,
+  randomName,
+  redisEnv,
+  type RedisKind,
+  serviceEnv,
+  testRedis,
+} from "./harness.ts";
 import { startTestSite, type TestSite, type TestSiteOptions } from "./site.ts";
 import { crawlRequest } from "./requests.ts";
 
 /** A crawl request with every scraper-schema default, as the kafka-monitor stores it. */
 /** Enqueues a seed request into `redis` as the kafka-monitor does (dupefilter included). */
-export async function seedInto(redis: Redis, req: QueuedRequest): Promise<void> {
-  await enqueueRequests(redis, {
+export async function seedInto(redis: RedisClient, req: QueuedRequest): Promise<void> {
+  await enqueueRequests(redis, await openFrontierLayout(redis), {
     spiderid: req.spiderid,
     appid: req.appid,
     crawlid: req.crawlid,
@@ -50,7 +58,7 @@ export interface RunningCrawler {
 }
 
 export class CrawlFixture {
-  readonly redis: Redis = testRedis();
+  readonly redis: RedisClient;
   readonly prefix = randomName("prefix");
   readonly spiderName = randomName("spider");
   readonly results: Record<string, unknown>[] = [];
@@ -59,10 +67,16 @@ export class CrawlFixture {
   #resultsDone: Promise<number> | null = null;
   #crawlers: RunningCrawler[] = [];
 
-  private constructor(readonly site: TestSite) {}
+  private constructor(readonly site: TestSite, readonly redisKind: RedisKind) {
+    this.redis = testRedis(redisKind);
+  }
 
-  static async start(siteOpts: TestSiteOptions = {}): Promise<CrawlFixture> {
-    const fixture = new CrawlFixture(await startTestSite(siteOpts));
+  /** Starts the site and the results reader; the crawl's Redis is plain or the cluster. */
+  static async start(
+    siteOpts: TestSiteOptions = {},
+    redisKind: RedisKind = "plain",
+  ): Promise<CrawlFixture> {
+    const fixture = new CrawlFixture(await startTestSite(siteOpts), redisKind);
     const kafka = createKafka(serviceEnv().KAFKA_HOSTS, "test-results");
     const topic = crawledFirehose(fixture.prefix);
     await ensureTopics(kafka, [topic]);
@@ -82,7 +96,7 @@ export class CrawlFixture {
   settings(overrides: Record<string, unknown> = {}): CrawlerSettings {
     const env = serviceEnv();
     return loadSettings(CRAWLER_SETTINGS, {
-      env: { REDIS_URL: env.REDIS_URL, KAFKA_HOSTS: env.KAFKA_HOSTS },
+      env: { ...redisEnv(this.redisKind), KAFKA_HOSTS: env.KAFKA_HOSTS },
       overrides: {
         KAFKA_TOPIC_PREFIX: this.prefix,
         KAFKA_PRODUCER_BATCH_LINGER_MS: 5,
@@ -141,10 +155,13 @@ export class CrawlFixture {
   /** Waits until no request is queued or leased, and the results of `pages` pages arrived. */
   async settle(opts: { pages?: number; timeoutMs?: number } = {}): Promise<void> {
     await eventually(async () => {
-      const [queued, leased] = await Promise.all([
-        this.redis.zcard(queueIndexKey(this.spiderName)),
-        this.redis.zcard(leasesKey(this.spiderName)),
-      ]);
+      const layout = await openFrontierLayout(this.redis);
+      const sizes = await Promise.all(layout.shards.flatMap((shard) => [
+        this.redis.zcard(shard.index(this.spiderName)),
+        this.redis.zcard(shard.leases(this.spiderName)),
+      ]));
+      const queued = sizes.filter((_, i) => i % 2 === 0).reduce((a, b) => a + b, 0);
+      const leased = sizes.filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0);
       const pages = this.events.filter((e) => e.kind === "page").length;
       return queued === 0 && leased === 0 &&
         (opts.pages === undefined || this.results.length >= opts.pages) &&
@@ -158,10 +175,10 @@ export class CrawlFixture {
   }
 
   /** Requests still takeable (for checks that nothing was lost). */
-  pending(): Promise<number> {
-    return popLeased(this.redis, this.spiderName, { max: 1000, leaseMs: 1 }).then((p) =>
-      p.leases.length
-    );
+  async pending(): Promise<number> {
+    const layout = await openFrontierLayout(this.redis);
+    const popped = await popLeased(this.redis, layout, this.spiderName, { max: 1000, leaseMs: 1 });
+    return popped.leases.length;
   }
 
   async close(): Promise<void> {

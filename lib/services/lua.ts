@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { RedisClient } from "./redis.ts";
+import { isRedisCluster, type RedisClient } from "./redis.ts";
 
 /**
  * Declares the scripts `<name>.lua` of folder `dir` (script name → number of KEYS, or null when
@@ -41,6 +41,12 @@ export function luaScripts(
       // null: the caller passes the number of keys first (scripts whose keys vary per call).
       const lua = sources.get(name)!;
       client.defineCommand(name, keys === null ? { lua } : { numberOfKeys: keys, lua });
+      // ioredis's auto-pipelining routes a custom command by its first argument, which is the
+      // key count here, not a key: such calls must go on their own, routed by their keys.
+      if (keys === null && isRedisCluster(client)) {
+        const ignored = client.options.autoPipeliningIgnoredCommands ??= [];
+        if (!ignored.includes(name)) ignored.push(name);
+      }
     }
     registered.add(client);
   };

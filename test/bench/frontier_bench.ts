@@ -12,11 +12,20 @@
  */
 
 import { Redis } from "ioredis";
-import { enqueueRequests, popLeased, queueKey, type ThrottleSpec } from "../../lib/frontier/mod.ts";
+import {
+  enqueueRequests,
+  FrontierLayout,
+  popLeased,
+  queueKey,
+  type ThrottleSpec,
+} from "../../lib/frontier/mod.ts";
 import { StatsCollector } from "../../lib/stats/mod.ts";
 import infoMonitor from "../../components/redis-monitor/plugins/info_monitor.ts";
 import { getLog } from "../../lib/config/mod.ts";
 import type { RedisMonitorSettings } from "../../components/redis-monitor/settings.ts";
+
+/** One shard: Scrapy Cluster's key names, as a plain Redis keeps them. */
+const layout = new FrontierLayout(1);
 
 /** The figures of {@linkcode frontierBench}. */
 export interface FrontierFigures {
@@ -75,7 +84,7 @@ export async function frontierBench(
               `{"url":"http://${domain}/${i}","appid":"benchapp","crawlid":"${crawlid}","spiderid":"${SPIDER}"}`,
           };
         });
-        await enqueueRequests(redis, {
+        await enqueueRequests(redis, layout, {
           spiderid: SPIDER,
           appid: "benchapp",
           crawlid: "c0",
@@ -145,6 +154,7 @@ export async function frontierBench(
       for (let d = 0; d < domainCount; d++) {
         await enqueueRequests(
           redis,
+          layout,
           {
             spiderid: SPIDER,
             appid: "benchapp",
@@ -177,7 +187,7 @@ export async function frontierBench(
       let n = 0;
       const t0 = performance.now();
       while (performance.now() - t0 < 2_000) {
-        const { leases } = await popLeased(redis, SPIDER, {
+        const { leases } = await popLeased(redis, layout, SPIDER, {
           max: 1,
           leaseMs: 60_000,
           throttle: generous,
@@ -199,7 +209,7 @@ export async function frontierBench(
     const hitTimes: number[] = [];
     const t0 = performance.now();
     while (performance.now() - t0 < 3_500) {
-      const { leases } = await popLeased(redis, SPIDER, {
+      const { leases } = await popLeased(redis, layout, SPIDER, {
         max: 10,
         leaseMs: 60_000,
         throttle: tight,

@@ -10,7 +10,7 @@
  * Real Redis and Kafka, the local test site, crawlers in-process.
  */
 import assert from "node:assert/strict";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../lib/services/redis.ts";
 import { CrawlFixture, seedInto, seedRequest } from "../crawl_fixture.ts";
 import { eventually, randomName } from "../harness.ts";
 import { fanOutRoutes, type Route } from "../site.ts";
@@ -48,7 +48,7 @@ function failingProducer(real: BatchingProducer, failures: number): BatchingProd
 function crawl(
   f: CrawlFixture,
   settings: CrawlerSettings,
-  redis: Redis,
+  redis: RedisClient,
   producer: BatchingProducer,
   events: CrawlEvent[],
 ): () => Promise<void> {

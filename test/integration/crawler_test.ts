@@ -10,9 +10,12 @@ import {
   REDIRECTS,
 } from "../site.ts";
 import { freePort } from "../../lib/services/local/paths.ts";
-import { leasesKey, purgeCrawl } from "../../lib/frontier/mod.ts";
+import { FrontierLayout, leasesKey, purgeCrawl } from "../../lib/frontier/mod.ts";
 import { statsKey } from "../../lib/stats/mod.ts";
 import link from "../../components/crawler/spiders/link.ts";
+
+/** One shard: Scrapy Cluster's key names, as a plain Redis keeps them. */
+const layout = new FrontierLayout(1);
 
 /** Paths a crawl requests, plus where its redirects land (the fetcher follows them). */
 function withRedirectTargets(paths: readonly string[]): string[] {
@@ -262,7 +265,7 @@ Deno.test("a crawl stopped mid-way crawls nothing more and enqueues no children"
     while (crawler.events.filter((e) => e.kind === "page").length < 4) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    const purged = await purgeCrawl(f.redis, f.spiderName, "testapp", "crawl1");
+    const purged = await purgeCrawl(f.redis, layout, f.spiderName, "testapp", "crawl1");
     const requestedAtStop = f.site.requests.length;
     assert.ok(purged > 0, "pending requests were purged");
     await f.settle();

@@ -4,12 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { enqueueRequests } from "../../lib/frontier/mod.ts";
+import { enqueueRequests, FrontierLayout } from "../../lib/frontier/mod.ts";
 import { requestFingerprint } from "../../lib/web/mod.ts";
 import { scanKeys } from "../../lib/stats/mod.ts";
 import { eventually, isolatedRedisUrl, randomName, serviceEnv } from "../harness.ts";
 import { startComponent } from "../processes.ts";
 import { fanOutRoutes, startTestSite, type TestSite } from "../site.ts";
+
+/** One shard: Scrapy Cluster's key names, as a plain Redis keeps them. */
+const layout = new FrontierLayout(1);
 
 const DB = 11;
 const PAGES = 80;
@@ -69,7 +72,7 @@ async function crawlThrottled(
       expires: 0,
       attrs: null,
     };
-    await enqueueRequests(redis, {
+    await enqueueRequests(redis, layout, {
       spiderid: "link",
       appid: "testapp",
       crawlid: seed.crawlid,

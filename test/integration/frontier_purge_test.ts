@@ -8,10 +8,14 @@ import { deleteKeysContaining, randomName, testRedis } from "../harness.ts";
 import {
   type EnqueueCrawl,
   enqueueRequests,
+  FrontierLayout,
   purgeCrawl,
   queueIndexKey,
   queueKey,
 } from "../../lib/frontier/mod.ts";
+
+/** One shard: Scrapy Cluster's key names, as a plain Redis keeps them. */
+const layout = new FrontierLayout(1);
 
 Deno.test("purgeCrawl() racing enqueues never leaves a non-empty queue outside the index", async () => {
   const purger = testRedis();
@@ -34,16 +38,16 @@ Deno.test("purgeCrawl() racing enqueues never leaves a non-empty queue outside t
   try {
     for (let round = 0; round < 150; round++) {
       const stopped = `stopped${round}`;
-      await enqueueRequests(purger, crawl(stopped), one(stopped, round));
+      await enqueueRequests(purger, layout, crawl(stopped), one(stopped, round));
       // Another crawl's request lands on the same domain right after the purge emptied the
       // queue, as close as possible to the purge's index update.
       const landAfterEmptied = async () => {
         for (let i = 0; i < 10_000; i++) {
           if ((await feeder.zcard(queueKey(spider, "race.com"))) === 0) break;
         }
-        await enqueueRequests(feeder, crawl("live"), one("live", round));
+        await enqueueRequests(feeder, layout, crawl("live"), one("live", round));
       };
-      await Promise.all([purgeCrawl(purger, spider, "app", stopped), landAfterEmptied()]);
+      await Promise.all([purgeCrawl(purger, layout, spider, "app", stopped), landAfterEmptied()]);
       const size = await purger.zcard(queueKey(spider, "race.com"));
       const indexed = await purger.zscore(queueIndexKey(spider), "race.com");
       assert.ok(size > 0, "the live crawl's request is queued");

@@ -2,10 +2,14 @@ import assert from "node:assert/strict";
 import { deleteKeysContaining, randomName, testRedis } from "../harness.ts";
 import {
   enqueueRequests,
+  FrontierLayout,
   popLeased,
   queueIndexKey,
   type ThrottleSpec,
 } from "../../lib/frontier/mod.ts";
+
+/** One shard: Scrapy Cluster's key names, as a plain Redis keeps them. */
+const layout = new FrontierLayout(1);
 
 type Client = ReturnType<typeof testRedis>;
 
@@ -31,6 +35,7 @@ async function withQueues(
     for (const [domain, n] of Object.entries(domains)) {
       await enqueueRequests(
         redis,
+        layout,
         {
           spiderid: spider,
           appid: "app",
@@ -55,7 +60,7 @@ async function withQueues(
 }
 
 const pop = (redis: Client, spider: string, spec: ThrottleSpec, nowMs: number, max = 10) =>
-  popLeased(redis, spider, { max, leaseMs: 60_000, throttle: spec, nowMs }).then((r) =>
+  popLeased(redis, layout, spider, { max, leaseMs: 60_000, throttle: spec, nowMs }).then((r) =>
     r.leases.map((l) => l.domain)
   );
 
@@ -139,7 +144,7 @@ Deno.test("popLeased() finds the ready domain among a thousand waiting ones in o
     // The waiting domains are not candidates any more: nothing to look at, no wasted calls.
     assert.equal(await redis.zcount(queueIndexKey(spider), "-inf", String(t0)), 0);
     // A new domain becomes ready: the very next call finds it.
-    await enqueueRequests(redis, {
+    await enqueueRequests(redis, layout, {
       spiderid: spider,
       appid: "app",
       crawlid: "c",

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { crawlerHeartbeatKey, hostName, StatsCollector } from "../../lib/stats/mod.ts";
-import { enqueueRequests } from "../../lib/frontier/mod.ts";
+import { enqueueRequests, FrontierLayout } from "../../lib/frontier/mod.ts";
 import { ApiFixture } from "../api_fixture.ts";
 import { eventually } from "../harness.ts";
+
+/** One shard: Scrapy Cluster's key names, as a plain Redis keeps them. */
+const layout = new FrontierLayout(1);
 
 const WINDOWS = ["900", "3600", "21600", "43200", "86400", "604800", "lifetime"];
 const counts = (n: number) => Object.fromEntries(WINDOWS.map((w) => [w, n]));
@@ -54,6 +57,7 @@ Deno.test("spider, machine, queue, crawler and all stats answer in Scrapy Cluste
     }
     await enqueueRequests(
       f.redis,
+      layout,
       {
         spiderid: "link",
         appid: "test",

@@ -3,6 +3,7 @@ import {
   blacklistKey,
   type EnqueueEntry,
   enqueueRequests,
+  FrontierLayout,
   queueKey,
   timeoutKey,
 } from "../../lib/frontier/mod.ts";
@@ -13,6 +14,9 @@ import { BatchingProducer } from "../../lib/services/mod.ts";
 import { getLog } from "../../lib/config/mod.ts";
 import { type JobEvent, runRedisMonitor } from "../../components/redis-monitor/monitor.ts";
 import { globToRegExp, loadPlugins } from "../../components/redis-monitor/plugin.ts";
+
+/** One shard: Scrapy Cluster's key names, as a plain Redis keeps them. */
+const layout = new FrontierLayout(1);
 
 /** Queues `n` requests of a crawl on `domain` with `priority`, as the frontier does. */
 async function queue(
@@ -36,7 +40,7 @@ async function queue(
       priority,
     }),
   }));
-  await enqueueRequests(f.redis, {
+  await enqueueRequests(f.redis, layout, {
     spiderid: spider,
     appid: crawl.appid,
     crawlid: crawl.crawlid,
