@@ -28,18 +28,19 @@ import {
 } from "../../lib/stats/mod.ts";
 import {
   checkKafka,
+  commandBatch,
   createConsumer,
   createKafka,
   describeRedis,
   ensureTopics,
   type KafkaMessage,
   logRedisFailure,
+  type RedisClient,
   watchRedis,
 } from "../../lib/services/mod.ts";
 import { type Classified, createIntakeClassifier, type Unclassified } from "../../lib/api/mod.ts";
 import { type KafkaMonitorPlugin, type RankedPlugin, RequestRejected } from "./plugin.ts";
 import type { KafkaMonitorSettings } from "./settings.ts";
-import type { RedisClient } from "../../lib/services/redis.ts";
 
 /** What happened to one message. */
 export type Outcome =
@@ -78,7 +79,8 @@ export class RedisUnavailableError extends Error {
 }
 
 /**
- * Validates and handles a batch of raw messages, writing everything to Redis in one pipeline.
+ * Validates and handles a batch of raw messages, writing everything to Redis in one pipeline
+ * (`commandBatch()`).
  * Resolves with one outcome per message once Redis holds the writes (refusals are logged only
  * then, so a retried batch logs them once); rejects with {@linkcode RedisUnavailableError} (so
  * the batch is retried) when Redis itself cannot be reached.
@@ -88,7 +90,8 @@ export async function processMessages(
   deps: ProcessDeps,
 ): Promise<Outcome[]> {
   const { settings, redis, plugins, log, stats } = deps;
-  const pipeline = redis.pipeline();
+  // One pipeline; on Redis Cluster single commands batched per node (keys span the slots).
+  const pipeline = commandBatch(redis);
   const now = Date.now();
   const outcomes: Outcome[] = [];
   // Which pipeline commands each message added, to map command errors back to messages.

@@ -41,11 +41,15 @@ import {
   postponeJob,
   tryLock,
 } from "../../lib/api/mod.ts";
-import { type BatchingProducer, logRedisFailure } from "../../lib/services/mod.ts";
+import {
+  type BatchingProducer,
+  isRedisCluster,
+  logRedisFailure,
+  type RedisClient,
+} from "../../lib/services/mod.ts";
 import { type Answer, globToRegExp, type RankedPlugin, type RedisMonitorPlugin } from "./plugin.ts";
 import type { RedisMonitorSettings } from "./settings.ts";
 import { runQueueSweep } from "./queue_sweep.ts";
-import type { RedisClient } from "../../lib/services/redis.ts";
 
 /** What {@linkcode runRedisMonitor} needs. */
 export interface MonitorDeps {
@@ -147,7 +151,9 @@ async function processJob(
     let value: string | null;
     let waiters: string[];
     try {
-      const results = await redis.multi().get(key).smembers(jobWaitersKey(key)).exec();
+      const results = await redis.multi().get(key).smembers(
+        jobWaitersKey(key, isRedisCluster(redis)),
+      ).exec();
       const [[getErr, got], [, members]] = results ?? [[new Error("transaction discarded")], []];
       if (getErr) throw getErr;
       value = got as string | null;

@@ -42,9 +42,22 @@ export function lockKey(jobKey: string): string {
  * same job overwrites the job key's uuid (Scrapy Cluster's format) but adds its uuid here, and
  * the monitor answers every uuid of the set. Prefixed (not suffixed) so no job pattern such as
  * `info:*:*` ever matches it.
+ *
+ * On Redis Cluster (`cluster`) it lives in the job key's slot, so one script can compare and
+ * delete both: `waiting:{<jobkey>}` (the job key is the hash tag), or `waiting:<jobkey>` when
+ * the job key carries a hash tag of its own.
  */
-export function jobWaitersKey(jobKey: string): string {
-  return `waiting:${jobKey}`;
+export function jobWaitersKey(jobKey: string, cluster = false): string {
+  return cluster ? `waiting:${_inSlotOf(jobKey)}` : `waiting:${jobKey}`;
+}
+
+/** `key` written so that, after a brace-free prefix, it hashes to `key`'s own slot. */
+function _inSlotOf(key: string): string {
+  const open = key.indexOf("{");
+  const close = open < 0 ? -1 : key.indexOf("}", open + 1);
+  // Redis hashes only the first non-empty {…} of a key, when there is one.
+  if (close > open + 1) return key;
+  return `{${key}}`;
 }
 
 /** How often handling one redis-monitor job failed. */

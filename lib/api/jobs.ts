@@ -22,12 +22,13 @@
 import type { ChainableCommander } from "ioredis";
 import { JOBS_INDEX_KEY, jobWaitersKey, lockKey } from "./job_keys.ts";
 import { luaScripts } from "../services/lua.ts";
-import type { RedisClient } from "../services/redis.ts";
+import { isRedisCluster, type RedisClient, scanKeys } from "../services/redis.ts";
+import { batchOnCluster, getKeys } from "../services/redis_batch.ts";
 
 const registerLockScripts = luaScripts(new URL("./lua/", import.meta.url), {
   lock_release: 1,
   lock_extend: 1,
-  job_finish: 3,
+  job_finish: null,
 });
 
 /** The lock scripts (`lua/lock_*.lua`) of a client, registered on first use. */
@@ -36,8 +37,8 @@ interface LockScripts {
   lock_release(lock: string, token: string): Promise<unknown>;
   /** KEYS lock; ARGV token, ttl ms. */
   lock_extend(lock: string, token: string, ttlMs: number): Promise<unknown>;
-  /** KEYS job, waiting, index; ARGV handled value, answered uuids. */
-  job_finish(job: string, waiting: string, index: string, ...args: string[]): Promise<number>;
+  /** KEYS job, waiting[, index] (their count first); ARGV handled value, answered uuids. */
+  job_finish(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number>;
 }
 
 function lockScripts(redis: RedisClient): LockScripts {
@@ -69,8 +70,9 @@ export function addJob(
 ): void {
   // The waiter first: a monitor finishing the job in between sees it and keeps the job.
   if (opts.waiter !== undefined) {
-    pipeline.sadd(jobWaitersKey(key), opts.waiter);
-    pipeline.expire(jobWaitersKey(key), JOB_WAITERS_TTL_SEC);
+    const waiting = jobWaitersKey(key, batchOnCluster(pipeline));
+    pipeline.sadd(waiting, opts.waiter);
+    pipeline.expire(waiting, JOB_WAITERS_TTL_SEC);
   }
   pipeline.set(key, value);
   pipeline.zadd(JOBS_INDEX_KEY, dueSec, key);
@@ -78,7 +80,7 @@ export function addJob(
 
 /** The uuids waiting for a job's answer (see {@linkcode addJob}'s `waiter`). */
 export function jobWaiters(redis: RedisClient, key: string): Promise<string[]> {
-  return redis.smembers(jobWaitersKey(key));
+  return redis.smembers(jobWaitersKey(key, isRedisCluster(redis)));
 }
 
 /** Job keys due by `nowSec`, oldest first. */
@@ -93,7 +95,22 @@ export async function postponeJob(redis: RedisClient, key: string, dueSec: numbe
 
 /** Deletes a job, its waiting uuids and its index entry, whatever it holds. */
 export async function finishJob(redis: RedisClient, key: string): Promise<void> {
-  await redis.multi().del(key, jobWaitersKey(key)).zrem(JOBS_INDEX_KEY, key).exec();
+  if (!isRedisCluster(redis)) {
+    await redis.multi().del(key, jobWaitersKey(key)).zrem(JOBS_INDEX_KEY, key).exec();
+    return;
+  }
+  // The index lives on another node: the job (with its waiters, same slot) goes first.
+  await redis.del(key, jobWaitersKey(key, true));
+  await _unindex(redis, key);
+}
+
+/**
+ * Removes a deleted job's index entry on Redis Cluster, where it cannot go in the same script:
+ * a request that wrote the job again meanwhile gets its entry back (due now).
+ */
+async function _unindex(redis: RedisClient, key: string): Promise<void> {
+  await redis.zrem(JOBS_INDEX_KEY, key);
+  if ((await redis.exists(key)) === 1) await redis.zadd(JOBS_INDEX_KEY, "NX", 0, key);
 }
 
 /**
@@ -107,14 +124,15 @@ export async function finishHandledJob(
   value: string,
   answered: readonly string[] = [],
 ): Promise<boolean> {
-  const deleted = await lockScripts(redis).job_finish(
-    key,
-    jobWaitersKey(key),
-    JOBS_INDEX_KEY,
-    value,
-    ...answered,
-  );
-  return deleted === 1;
+  if (!isRedisCluster(redis)) {
+    const keys = [key, jobWaitersKey(key), JOBS_INDEX_KEY];
+    return await lockScripts(redis).job_finish(3, ...keys, value, ...answered) === 1;
+  }
+  // On a cluster the script compares and deletes in the job's slot; the index entry follows.
+  const keys = [key, jobWaitersKey(key, true)];
+  const deleted = await lockScripts(redis).job_finish(2, ...keys, value, ...answered) === 1;
+  if (deleted) await _unindex(redis, key);
+  return deleted;
 }
 
 /** Removes an index entry whose key no longer exists. */
@@ -133,19 +151,17 @@ export async function indexUnlistedJobs(
 ): Promise<number> {
   let added = 0;
   for (const pattern of patterns) {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-      cursor = next;
+    for await (const keys of scanKeys(redis, pattern)) {
       const jobs = keys.filter((k) =>
         k !== JOBS_INDEX_KEY && !k.startsWith("lock:") && !k.startsWith("waiting:")
       );
       if (jobs.length === 0) continue;
-      const values = await redis.mget(...jobs);
+      const values = await getKeys(redis, jobs);
+      // Every ZADD goes to the one index key: a pipeline on a cluster too.
       const pipeline = redis.pipeline();
       jobs.forEach((key, i) => pipeline.zadd(JOBS_INDEX_KEY, "NX", dueOf(key, values[i]), key));
       for (const [err, n] of (await pipeline.exec()) ?? []) if (!err) added += Number(n);
-    } while (cursor !== "0");
+    }
   }
   return added;
 }

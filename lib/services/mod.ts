@@ -1,6 +1,7 @@
 /**
  * Clients of the services the cluster runs on, each behind one module so the library can be
- * swapped: Redis (`redis.ts`, ioredis, single or Redis Cluster via `redis_cluster.ts`; `lua.ts`
+ * swapped: Redis (`redis.ts`, ioredis, single or Redis Cluster via `redis_cluster.ts`,
+ * `redis_batch.ts` for commands over keys of several slots; `lua.ts`
  * registers a package's Lua scripts), Kafka
  * (`kafka.ts`, kafkajs: fail-early connect, probe, topics; `kafka_producer.ts`: the batching
  * producer) and ZooKeeper (`zookeeper.ts` connections, `zookeeper_nodes.ts` node reads and
@@ -12,6 +13,7 @@
 
 export * from "./redis.ts";
 export { parseClusterNodes } from "./redis_cluster.ts";
+export * from "./redis_batch.ts";
 export * from "./lua.ts";
 export * from "./kafka.ts";
 export * from "./kafka_producer.ts";

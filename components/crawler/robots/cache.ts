@@ -10,7 +10,7 @@
 
 import { robotsFailuresKey, robotsKey, robotsLockKey } from "../../../lib/frontier/mod.ts";
 import { parseRobots, type RobotsOrigin, type RobotsPolicy } from "./policy.ts";
-import type { RedisClient } from "../../../lib/services/redis.ts";
+import { commandBatch, isRedisCluster, type RedisClient } from "../../../lib/services/mod.ts";
 
 /** What the cache holds for an origin. */
 export type RobotsEntry =
@@ -102,7 +102,10 @@ export class RobotsCache {
    */
   async store(origin: RobotsOrigin, entry: RobotsEntry, ttlSec: number): Promise<KnownRobots> {
     const key = robotsKey(origin.scheme, origin.hostPort);
-    const tx = this.#redis.multi().set(key, JSON.stringify(entry), "EX", Math.max(1, ttlSec));
+    // The entry and the reset count need not change at once: on Redis Cluster (two slots) they
+    // go as two commands.
+    const tx = (isRedisCluster(this.#redis) ? commandBatch(this.#redis) : this.#redis.multi())
+      .set(key, JSON.stringify(entry), "EX", Math.max(1, ttlSec));
     if (entry.kind !== "retry") tx.del(robotsFailuresKey(origin.scheme, origin.hostPort));
     await tx.exec();
     return this.#keep(originId(origin), origin, entry, ttlSec * 1000);
