@@ -23,6 +23,7 @@ import {
   connectProducer,
   connectRedis,
   KafkaProbe,
+  redisReady,
 } from "../../lib/services/mod.ts";
 import { outboundFirehose } from "../../lib/api/mod.ts";
 import { withTimeout } from "../../lib/async/mod.ts";
@@ -158,7 +159,7 @@ export async function startRestService(
         return kafkaProbe.connected;
       },
       get redis() {
-        return redis.status === "ready";
+        return redisReady(redis); // on a cluster: every master answers
       },
     };
     const handler = createApp({
