@@ -141,6 +141,7 @@ async function popShard(
     shard.blacklist(spiderid),
     shard.holders(spiderid),
     shard.popSeq(spiderid),
+    shard.seq(spiderid),
   ];
   for (const domain of domains) {
     keys.push(

@@ -26,7 +26,7 @@ export const registerScripts: (client: RedisClient) => void = luaScripts(
 export interface ScriptCommands<R> {
   /** numkeys, KEYS dupefilter, blacklist, seq, index, 4 per domain; ARGV see enqueue.lua. */
   enqueue(...keysAndArgs: (string | number)[]): R;
-  /** numkeys, KEYS index, leases, blacklist, holders, pop seq, 4 per domain; see frontier_pop.lua. */
+  /** numkeys, KEYS index, leases, blacklist, holders, pop seq, seq, 4 per domain (frontier_pop.lua). */
   frontier_pop(...keysAndArgs: (string | number)[]): R;
   /** numkeys, KEYS leases, index, holders, 2 per domain; ARGV see lease_putback.lua. */
   lease_putback(...keysAndArgs: (string | number)[]): R;

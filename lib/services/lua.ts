@@ -2,7 +2,8 @@
  * Lua scripts as files, registered on an ioredis client with `defineCommand`: ioredis sends
  * EVALSHA and falls back to EVAL once on NOSCRIPT, so each script travels once per connection.
  * Each package that owns scripts (the frontier, the job locks) declares them with
- * {@linkcode luaScripts} next to its `lua/` folder.
+ * {@linkcode luaScripts} next to its `lua/` folder; a line `--#include <file>` inlines helpers
+ * shared by several scripts.
  *
  * @example
  * ```ts
@@ -19,6 +20,17 @@
 import { isRedisCluster, type RedisClient } from "./redis.ts";
 
 /**
+ * A script's source with each `--#include <file>` line replaced by that file (same folder):
+ * Redis scripts cannot call each other, so helpers several scripts share are inlined.
+ */
+export function readScript(url: URL): string {
+  return Deno.readTextFileSync(url).replace(
+    /^--#include (\S+)$/gm,
+    (_, file: string) => Deno.readTextFileSync(new URL(file, url)),
+  );
+}
+
+/**
  * Declares the scripts `<name>.lua` of folder `dir` (script name → number of KEYS, or null when
  * it varies: then each call starts with it) and returns
  * a function that registers them on a client (idempotent; sources are read once, on first use).
@@ -32,10 +44,7 @@ export function luaScripts(
   return (client) => {
     if (registered.has(client)) return;
     sources ??= new Map(
-      Object.keys(numberOfKeys).map((name) => [
-        name,
-        Deno.readTextFileSync(new URL(`${name}.lua`, dir)),
-      ]),
+      Object.keys(numberOfKeys).map((name) => [name, readScript(new URL(`${name}.lua`, dir))]),
     );
     for (const [name, keys] of Object.entries(numberOfKeys)) {
       // null: the caller passes the number of keys first (scripts whose keys vary per call).

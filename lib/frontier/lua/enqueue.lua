@@ -27,14 +27,11 @@
   ARGV[2..] per domain j, in KEYS order: domain, n, then n groups of 3: fingerprint ("" = skip
             the dupefilter), priority, member (the request JSON)
 
-  Score = -priority * 2^36 + seq, seq in [2^20, 2^36 - 2^20): the highest priority pops first
-  and, among equal priorities, the oldest. Scores within 2^20 of 0 are left to requests written
-  by Scrapy Cluster (score = -priority), which the frontier reads as theirs (queue_adopt.lua).
-  Priorities are clamped to +-100000 to stay exact in a double, and the score is formatted with
-  %.0f because redis.call would print only 14 significant digits.
+  Scores: see _scores.lua (the highest priority first, first-in-first-out among equal ones).
 
   Returns: { added, duplicates, rejected } where rejected counts blacklisted/expired/over-limit.
 ]]
+--#include _scores.lua
 local opts = cjson.decode(ARGV[1])
 local function total()
   local n, i = 0, 2
@@ -69,8 +66,6 @@ local function under_limit(key, limit, ttl, refresh_when_full)
   return count < limit
 end
 
-local scale, foreign = 68719476736, 1048576 -- 2^36, 2^20
-local seq_span = scale - 2 * foreign
 local dmp = tonumber(opts.dmp) or 0
 local gmax = tonumber(opts.gmax) or 0
 if opts.nolimit == true then dmp, gmax = 0, 0 end
@@ -96,13 +91,10 @@ while i <= #ARGV do
       ok = false; rejected = rejected + 1
     end
     if ok then
-      local priority = math.floor(tonumber(ARGV[e + 1]))
-      if priority > 100000 then priority = 100000 elseif priority < -100000 then priority = -100000 end
-      local seq = foreign + redis.call('INCR', KEYS[3]) % seq_span
-      local score = string.format('%.0f', -priority * scale + seq)
-      if redis.call('ZADD', queue, score, ARGV[e + 2]) == 1 then
+      local priority = clamp_priority(tonumber(ARGV[e + 1]))
+      if redis.call('ZADD', queue, our_score(priority, KEYS[3]), ARGV[e + 2]) == 1 then
         added = added + 1
-        redis.call('HINCRBY', backlog, prefix .. priority, 1)
+        count(backlog, prefix .. priority, 1)
       end
       queued = true
     end

@@ -10,7 +10,8 @@
   KEYS[3]  <spiderid>:blacklist     stopped/expired crawls
   KEYS[4]  <spiderid>:lease_holders crawler id -> its heartbeat key (see lease_putback.lua)
   KEYS[5]  <spiderid>:pop_seq       counter: every pop that leases gets a unique number
-  then 4 per candidate j (KEYS[4j+2 .. 4j+5]): <spiderid>:<domain>:queue,
+  KEYS[6]  <spiderid>:queue_seq     FIFO counter (rescoring Scrapy Cluster's requests)
+  then 4 per candidate j (KEYS[4j+3 .. 4j+6]): <spiderid>:<domain>:queue,
            <spiderid>:<domain>:backlog, <throttle key>:throttle_window, <throttle key>:throttle_time
            (throttle key = [<spiderid>:][<ip>:]<domain>, Scrapy Cluster's styles)
   ARGV[1]  spiderid (in throttle hit members: unique across spider types)
@@ -38,8 +39,9 @@
 
   A domain that may not be popped yet gets its index score set to when it may, so a crawler
   facing thousands of waiting domains looks only at ready ones. Every popped request leaves the
-  backlog counters of its queue (unless Scrapy Cluster wrote it: a score within 2^20 of 0, not
-  counted yet, see queue_adopt.lua). A lease is "<domain>\n<score>\t<holder>\t<token>\n<member>":
+  backlog counters of its queue. Requests Scrapy Cluster wrote into a queue (score -priority,
+  see _scores.lua) are rescored and counted before the queue is popped, so they pop at their
+  priority even before the queue sweep (queue_adopt.lua) reaches them. A lease is "<domain>\n<score>\t<holder>\t<token>\n<member>":
   enough to put the request back where it was (lease_putback.lua), the crawler holding it (so
   its leases go back as soon as its heartbeat is gone, and it can find its own), and a token
   unique to this pop ("<pop_seq>.<n>"), so the same request leased again never has the same
@@ -49,6 +51,7 @@
 
   Returns: { leases, dropped } - two arrays; dropped holds "<reason>\n<member>".
 ]]
+--#include _scores.lua
 local spiderid = ARGV[1]
 local now = tonumber(ARGV[2])
 if now == 0 then
@@ -117,20 +120,16 @@ local function record_hit(domain, wkey, tkey)
   end
 end
 
--- score = -priority * 2^36 + seq (see enqueue.lua); within 2^20 of 0: Scrapy Cluster's
--- -priority, which no counter holds yet.
-local scale, foreign = 68719476736, 1048576
 local function uncount(backlog, req, score)
   score = tonumber(score)
-  if math.abs(score) < foreign then return end
-  local field = tostring(req.appid) .. '\t' .. tostring(req.crawlid) .. '\t' .. (-math.floor(score / scale))
-  if redis.call('HINCRBY', backlog, field, -1) <= 0 then redis.call('HDEL', backlog, field) end
+  if is_foreign(score) then return end -- more than one call's worth arrived: never counted
+  count(backlog, tostring(req.appid) .. '\t' .. tostring(req.crawlid) .. '\t' .. priority_of(score), -1)
 end
 
 local leases, dropped = {}, {}
 for j = 9, #ARGV do
   if #leases >= max_total then break end
-  local domain, k = ARGV[j], 6 + 4 * (j - 9)
+  local domain, k = ARGV[j], 7 + 4 * (j - 9)
   local queue, backlog, wkey, tkey = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
   local at = tonumber(redis.call('ZSCORE', KEYS[1], domain))
   if at == nil or at > now then
@@ -139,6 +138,9 @@ for j = 9, #ARGV do
     -- Kept as backlog until unblocked; looked at again in a few seconds.
     redis.call('ZADD', KEYS[1], now + 5000, domain)
   else
+    if redis.call('ZCOUNT', queue, '(-' .. FOREIGN, '(' .. FOREIGN) > 0 then
+      adopt_foreign(queue, backlog, KEYS[6], 1000)
+    end
     local allowed, ready_at = allowance(domain, wkey, tkey)
     local taken = 0
     while taken < allowed and #leases < max_total do

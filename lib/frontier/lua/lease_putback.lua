@@ -17,7 +17,7 @@
 
   Returns: how many requests went back.
 ]]
-local scale, foreign = 68719476736, 1048576 -- see enqueue.lua
+--#include _scores.lua
 local n = tonumber(ARGV[1])
 local returned = 0
 for i = 2 + n, #ARGV, 2 do
@@ -32,11 +32,7 @@ for i = 2 + n, #ARGV, 2 do
     local member = string.sub(lease, b + 1)
     redis.call('ZADD', KEYS[k], score, member)
     local s = tonumber(score)
-    local ok, req = pcall(cjson.decode, member)
-    if ok and type(req) == 'table' and math.abs(s) >= foreign then
-      local field = tostring(req.appid) .. '\t' .. tostring(req.crawlid) .. '\t' .. (-math.floor(s / scale))
-      redis.call('HINCRBY', KEYS[k + 1], field, 1)
-    end
+    if not is_foreign(s) then count(KEYS[k + 1], field_of(member, priority_of(s)), 1) end
     redis.call('ZADD', KEYS[2], 0, string.sub(lease, 1, a - 1))
     returned = returned + 1
   end

@@ -13,17 +13,14 @@
 
   Returns: how many members were removed.
 ]]
-local scale, foreign = 68719476736, 1048576 -- see enqueue.lua
+--#include _scores.lua
 local removed = 0
 for i = 3, #ARGV do
   local score = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i]))
   if score ~= nil then
     redis.call('ZREM', KEYS[1], ARGV[i])
     removed = removed + 1
-    if math.abs(score) >= foreign then
-      local field = ARGV[2] .. (-math.floor(score / scale))
-      if redis.call('HINCRBY', KEYS[3], field, -1) <= 0 then redis.call('HDEL', KEYS[3], field) end
-    end
+    if not is_foreign(score) then count(KEYS[3], ARGV[2] .. priority_of(score), -1) end
   end
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then

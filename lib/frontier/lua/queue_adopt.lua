@@ -23,27 +23,14 @@
 
   Returns: { rescored, foreign left, queue size, counters rebuilt (0/1) }.
 ]]
-local scale, foreign = 68719476736, 1048576
-local seq_span = scale - 2 * foreign
+--#include _scores.lua
 local dry = ARGV[4] == '1'
-local function field_of(member, priority)
-  local ok, req = pcall(cjson.decode, member)
-  if not ok or type(req) ~= 'table' then return nil end
-  return tostring(req.appid) .. '\t' .. tostring(req.crawlid) .. '\t' .. priority
-end
-
-local lo, hi = '(-' .. foreign, '(' .. foreign
-local found = redis.call('ZRANGEBYSCORE', KEYS[1], lo, hi, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
-local rescored = #found / 2
-if not dry then
-  for i = 1, #found, 2 do
-    local priority = math.floor(-tonumber(found[i + 1]) + 0.5)
-    if priority > 100000 then priority = 100000 elseif priority < -100000 then priority = -100000 end
-    local seq = foreign + redis.call('INCR', KEYS[4]) % seq_span
-    redis.call('ZADD', KEYS[1], string.format('%.0f', -priority * scale + seq), found[i])
-    local field = field_of(found[i], priority)
-    if field then redis.call('HINCRBY', KEYS[2], field, 1) end
-  end
+local lo, hi = '(-' .. FOREIGN, '(' .. FOREIGN
+local rescored
+if dry then
+  rescored = math.min(redis.call('ZCOUNT', KEYS[1], lo, hi), tonumber(ARGV[2]))
+else
+  rescored = adopt_foreign(KEYS[1], KEYS[2], KEYS[4], tonumber(ARGV[2]))
 end
 local left = redis.call('ZCOUNT', KEYS[1], lo, hi)
 if dry then left = left - rescored end
@@ -64,7 +51,7 @@ if counted == size then return { rescored, 0, size, 0 } end
 local counts = {}
 local all = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 1, #all, 2 do
-  local field = field_of(all[i], -math.floor(tonumber(all[i + 1]) / scale))
+  local field = field_of(all[i], priority_of(tonumber(all[i + 1])))
   if field then counts[field] = (counts[field] or 0) + 1 end
 end
 redis.call('DEL', KEYS[2])
