@@ -6,15 +6,17 @@ import assert from "node:assert/strict";
 import { createKafka, ensureTopics } from "../../lib/services/mod.ts";
 import { crawledFirehose } from "../../lib/api/mod.ts";
 import { dumpTopic } from "../../components/kafkadump/dump.ts";
-import { eventually, randomName, serviceEnv } from "../harness.ts";
+import { eventually, randomName, redisEnv, type RedisKind, serviceEnv } from "../harness.ts";
+import { testOnEachRedis } from "./redis_kinds.ts";
 import { EXPECTED_DEPTH_1, EXPECTED_DEPTH_2, startTestSite } from "../site.ts";
 import { componentCommand, startComponent } from "../processes.ts";
 
-/** Random topics and group for one crawl, no throttle, quick failures; topics created. */
-async function crawlSetup(extra: Record<string, string>) {
+/** Random topics and group for one crawl on that Redis, no throttle, quick failures; topics created. */
+async function crawlSetup(kind: RedisKind, extra: Record<string, string>) {
   const prefix = randomName("e2e");
   const env: Record<string, string> = {
     ...serviceEnv(),
+    ...redisEnv(kind),
     KAFKA_TOPIC_PREFIX: prefix,
     KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
     KAFKA_GROUP: randomName("group"),
@@ -30,58 +32,61 @@ async function crawlSetup(extra: Record<string, string>) {
   return { prefix, env, kafka };
 }
 
-Deno.test("a crawl fed through Kafka arrives on the firehose, each page once", async () => {
-  const site = await startTestSite();
-  const { prefix, env, kafka } = await crawlSetup({ IDLE_POLL_MS: "50" });
-  const results: Record<string, unknown>[] = [];
-  const stopDump = new AbortController();
-  const ready = Promise.withResolvers<void>();
-  const dumping = dumpTopic(kafka, crawledFirehose(prefix), {
-    fromBeginning: true,
-    signal: stopDump.signal,
-    write: (line) => {
-      results.push(JSON.parse(line));
-    },
-    onReady: () => ready.resolve(),
-  });
-  await ready.promise;
-  const monitor = startComponent("kafka-monitor", ["run"], env);
-  const crawler = startComponent("crawler", ["run"], env);
-  try {
-    const crawlid = randomName("crawl");
-    const fed = await componentCommand("kafka-monitor", [
-      "feed",
-      JSON.stringify({
-        url: site.url("/"),
-        appid: "testapp",
-        crawlid,
-        maxdepth: 1,
-        allowed_domains: ["127.0.0.1"],
-      }),
-    ], env).output();
-    assert.equal(fed.code, 0, new TextDecoder().decode(fed.stderr));
-    // Every depth-1 page answers but /slow, which times out (DOWNLOAD_TIMEOUT 1 s, no retry).
-    const expected = EXPECTED_DEPTH_1.filter((p) => p !== "/slow");
-    await eventually(() => results.length >= expected.length, {
-      what: `${expected.length} pages on the firehose`,
-      timeoutMs: 30_000,
+testOnEachRedis(
+  "a crawl fed through Kafka arrives on the firehose, each page once",
+  async (kind) => {
+    const site = await startTestSite();
+    const { prefix, env, kafka } = await crawlSetup(kind, { IDLE_POLL_MS: "50" });
+    const results: Record<string, unknown>[] = [];
+    const stopDump = new AbortController();
+    const ready = Promise.withResolvers<void>();
+    const dumping = dumpTopic(kafka, crawledFirehose(prefix), {
+      fromBeginning: true,
+      signal: stopDump.signal,
+      write: (line) => {
+        results.push(JSON.parse(line));
+      },
+      onReady: () => ready.resolve(),
     });
-    await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
-    const paths = results.map((r) => new URL(String(r.url)).pathname).sort();
-    assert.deepEqual(paths, expected);
-    assert.ok(results.every((r) => r.crawlid === crawlid && r.appid === "testapp"));
-  } finally {
-    const codes = await Promise.all([monitor.stop(), crawler.stop()]);
-    stopDump.abort();
-    await dumping;
-    await site.close();
-    assert.deepEqual(codes, [0, 0], "both exit 0 on SIGTERM");
-  }
-});
+    await ready.promise;
+    const monitor = startComponent("kafka-monitor", ["run"], env);
+    const crawler = startComponent("crawler", ["run"], env);
+    try {
+      const crawlid = randomName("crawl");
+      const fed = await componentCommand("kafka-monitor", [
+        "feed",
+        JSON.stringify({
+          url: site.url("/"),
+          appid: "testapp",
+          crawlid,
+          maxdepth: 1,
+          allowed_domains: ["127.0.0.1"],
+        }),
+      ], env).output();
+      assert.equal(fed.code, 0, new TextDecoder().decode(fed.stderr));
+      // Every depth-1 page answers but /slow, which times out (DOWNLOAD_TIMEOUT 1 s, no retry).
+      const expected = EXPECTED_DEPTH_1.filter((p) => p !== "/slow");
+      await eventually(() => results.length >= expected.length, {
+        what: `${expected.length} pages on the firehose`,
+        timeoutMs: 30_000,
+      });
+      await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
+      const paths = results.map((r) => new URL(String(r.url)).pathname).sort();
+      assert.deepEqual(paths, expected);
+      assert.ok(results.every((r) => r.crawlid === crawlid && r.appid === "testapp"));
+    } finally {
+      const codes = await Promise.all([monitor.stop(), crawler.stop()]);
+      stopDump.abort();
+      await dumping;
+      await site.close();
+      assert.deepEqual(codes, [0, 0], "both exit 0 on SIGTERM");
+    }
+  },
+);
 
-Deno.test("two crawler processes share one crawl and fetch no page twice", async () => {
+testOnEachRedis("two crawler processes share one crawl and fetch no page twice", async (kind) => {
   const site = await startTestSite();
-  const { env } = await crawlSetup({
+  const { env } = await crawlSetup(kind, {
     IDLE_POLL_MS: "20",
     CONCURRENT_REQUESTS: "2",
     LOG_LEVEL: "WARNING",
