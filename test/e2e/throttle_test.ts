@@ -17,111 +17,140 @@ import { startZookeeper } from "../../lib/services/local/zookeeper_server.ts";
 import { freePort } from "../../lib/services/local/paths.ts";
 import { outboundFirehose } from "../../lib/api/mod.ts";
 import { dumpTopic } from "../../components/kafkadump/dump.ts";
-import { eventually, isolatedRedisUrl, randomName, serviceEnv } from "../harness.ts";
+import {
+  eventually,
+  isolatedRedisUrl,
+  randomName,
+  redisEnv,
+  type RedisKind,
+  serviceEnv,
+  testRedis,
+} from "../harness.ts";
+import type { RedisClient } from "../../lib/services/mod.ts";
 import { type RunningComponent, startComponent } from "../processes.ts";
 import { fanOutRoutes, startTestSite, type TestSite } from "../site.ts";
+import { flushAll, testOnEachRedis } from "./redis_kinds.ts";
 
 const DB = 12;
+
+/**
+ * A Redis of the test's own, emptied: database 12 of the plain Redis, or the whole test cluster
+ * (a cluster has one database; the suite's files run one after another). With the environment
+ * components need to use it.
+ */
+async function ownRedis(
+  kind: RedisKind,
+): Promise<{ redis: RedisClient; env: Record<string, string> }> {
+  const redis = kind === "plain" ? new Redis(isolatedRedisUrl(DB)) : testRedis(kind);
+  await flushAll(redis);
+  const env = kind === "plain"
+    ? { REDIS_URL: isolatedRedisUrl(DB), REDIS_CLUSTER_NODES: "" }
+    : redisEnv(kind);
+  return { redis, env };
+}
 
 function linkedSite(pages: number): Promise<TestSite> {
   return startTestSite({ routes: fanOutRoutes(pages) });
 }
 
-Deno.test("domain-update and blacklist through the Kafka API apply to a running crawler", async () => {
-  const site = await linkedSite(20);
-  const redis = new Redis(isolatedRedisUrl(DB));
-  await redis.flushdb();
-  const prefix = randomName("live");
-  const env = {
-    ...serviceEnv(),
-    REDIS_URL: isolatedRedisUrl(DB),
-    KAFKA_TOPIC_PREFIX: prefix,
-    KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
-    KAFKA_GROUP: randomName("group"),
-    ZOOKEEPER_ASSIGN_PATH: `/crawl-cluster-test/${randomName("zk")}/`,
-    // One page a minute until the domain gets its own budget (robots.txt off: its fetch would
-    // take that page's hit).
-    ROBOTSTXT_OBEY: "false",
-    QUEUE_HITS: "1",
-    QUEUE_WINDOW: "60",
-    QUEUE_MODERATED: "false",
-    IDLE_POLL_MS: "20",
-    SLEEP_TIME: "0.02",
-    LOG_LEVEL: "WARNING",
-    // The local test site is on 127.0.0.1 (kafka-monitor and crawler).
-    ALLOW_PRIVATE_ADDRESSES: "true",
-  };
-  const kafka = createKafka(env.KAFKA_HOSTS, "e2e-live");
-  await ensureTopics(kafka, [env.KAFKA_INCOMING_TOPIC, outboundFirehose(prefix)]);
-  const answers: Record<string, unknown>[] = [];
-  const stopDump = new AbortController();
-  const ready = Promise.withResolvers<void>();
-  const dumping = dumpTopic(kafka, outboundFirehose(prefix), {
-    fromBeginning: true,
-    signal: stopDump.signal,
-    write: (line) => {
-      answers.push(JSON.parse(line));
-    },
-    onReady: () => ready.resolve(),
-  });
-  await ready.promise;
-  const feed = (req: unknown) =>
-    produceOnce(kafka, env.KAFKA_INCOMING_TOPIC, JSON.stringify(req), 10_000);
-  const components: RunningComponent[] = ["kafka-monitor", "redis-monitor", "crawler"].map((c) =>
-    startComponent(c, ["run"], env)
-  );
-  try {
-    await feed({ url: site.url("/"), appid: "testapp", crawlid: "c1", maxdepth: 1 });
-    await eventually(() => site.hits("/") === 1, { what: "the seed crawled", timeoutMs: 30_000 });
-    await new Promise((r) => setTimeout(r, 1_000));
-    assert.equal(site.requests.length, 1, "the budget of one page a minute holds");
+testOnEachRedis(
+  "domain-update and blacklist through the Kafka API apply to a running crawler",
+  async (kind) => {
+    const site = await linkedSite(20);
+    const own = await ownRedis(kind);
+    const redis = own.redis;
+    const prefix = randomName("live");
+    const env = {
+      ...serviceEnv(),
+      ...own.env,
+      KAFKA_TOPIC_PREFIX: prefix,
+      KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
+      KAFKA_GROUP: randomName("group"),
+      ZOOKEEPER_ASSIGN_PATH: `/crawl-cluster-test/${randomName("zk")}/`,
+      // One page a minute until the domain gets its own budget (robots.txt off: its fetch would
+      // take that page's hit).
+      ROBOTSTXT_OBEY: "false",
+      QUEUE_HITS: "1",
+      QUEUE_WINDOW: "60",
+      QUEUE_MODERATED: "false",
+      IDLE_POLL_MS: "20",
+      SLEEP_TIME: "0.02",
+      LOG_LEVEL: "WARNING",
+      // The local test site is on 127.0.0.1 (kafka-monitor and crawler).
+      ALLOW_PRIVATE_ADDRESSES: "true",
+    };
+    const kafka = createKafka(env.KAFKA_HOSTS, "e2e-live");
+    await ensureTopics(kafka, [env.KAFKA_INCOMING_TOPIC, outboundFirehose(prefix)]);
+    const answers: Record<string, unknown>[] = [];
+    const stopDump = new AbortController();
+    const ready = Promise.withResolvers<void>();
+    const dumping = dumpTopic(kafka, outboundFirehose(prefix), {
+      fromBeginning: true,
+      signal: stopDump.signal,
+      write: (line) => {
+        answers.push(JSON.parse(line));
+      },
+      onReady: () => ready.resolve(),
+    });
+    await ready.promise;
+    const feed = (req: unknown) =>
+      produceOnce(kafka, env.KAFKA_INCOMING_TOPIC, JSON.stringify(req), 10_000);
+    const components: RunningComponent[] = ["kafka-monitor", "redis-monitor", "crawler"].map((c) =>
+      startComponent(c, ["run"], env)
+    );
+    try {
+      await feed({ url: site.url("/"), appid: "testapp", crawlid: "c1", maxdepth: 1 });
+      await eventually(() => site.hits("/") === 1, { what: "the seed crawled", timeoutMs: 30_000 });
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.equal(site.requests.length, 1, "the budget of one page a minute holds");
 
-    await feed({
-      uuid: "z1",
-      appid: "testapp",
-      action: "domain-update",
-      domain: "127.0.0.1",
-      hits: 100,
-      window: 60,
-      scale: 1.0,
-    });
-    const answer = await eventually(() => answers.find((a) => a.uuid === "z1"), {
-      what: "the domain-update answer",
-    });
-    assert.deepEqual({ ...answer, server_time: 0 }, {
-      uuid: "z1",
-      server_time: 0,
-      action: "domain-update",
-      domain: "127.0.0.1",
-      appid: "testapp",
-    });
-    await eventually(() => site.requests.length === 21, {
-      what: "the rest of the crawl under the new budget",
-      timeoutMs: 15_000,
-    });
+      await feed({
+        uuid: "z1",
+        appid: "testapp",
+        action: "domain-update",
+        domain: "127.0.0.1",
+        hits: 100,
+        window: 60,
+        scale: 1.0,
+      });
+      const answer = await eventually(() => answers.find((a) => a.uuid === "z1"), {
+        what: "the domain-update answer",
+      });
+      assert.deepEqual({ ...answer, server_time: 0 }, {
+        uuid: "z1",
+        server_time: 0,
+        action: "domain-update",
+        domain: "127.0.0.1",
+        appid: "testapp",
+      });
+      await eventually(() => site.requests.length === 21, {
+        what: "the rest of the crawl under the new budget",
+        timeoutMs: 15_000,
+      });
 
-    await feed({ uuid: "z2", appid: "testapp", action: "blacklist-update", domain: "127.0.0.1" });
-    await eventually(() => answers.find((a) => a.uuid === "z2"), { what: "blacklist answer" });
-    await new Promise((r) => setTimeout(r, 1_500)); // the crawler applies it within moments
-    await feed({ url: site.url("/p3?again"), appid: "testapp", crawlid: "c2" });
-    await new Promise((r) => setTimeout(r, 2_000));
-    assert.equal(site.hits("/p3?again"), 0, "a blacklisted domain is not crawled");
+      await feed({ uuid: "z2", appid: "testapp", action: "blacklist-update", domain: "127.0.0.1" });
+      await eventually(() => answers.find((a) => a.uuid === "z2"), { what: "blacklist answer" });
+      await new Promise((r) => setTimeout(r, 1_500)); // the crawler applies it within moments
+      await feed({ url: site.url("/p3?again"), appid: "testapp", crawlid: "c2" });
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal(site.hits("/p3?again"), 0, "a blacklisted domain is not crawled");
 
-    await feed({ uuid: "z3", appid: "testapp", action: "blacklist-remove", domain: "127.0.0.1" });
-    await eventually(() => site.hits("/p3?again") === 1, {
-      what: "the kept backlog crawled once unblocked",
-      timeoutMs: 15_000,
-    });
-  } finally {
-    const codes = await Promise.all(components.map((c) => c.stop()));
-    stopDump.abort();
-    await dumping;
-    await site.close();
-    await redis.flushdb();
-    await redis.quit();
-    assert.deepEqual(codes, [0, 0, 0]);
-  }
-});
+      await feed({ uuid: "z3", appid: "testapp", action: "blacklist-remove", domain: "127.0.0.1" });
+      await eventually(() => site.hits("/p3?again") === 1, {
+        what: "the kept backlog crawled once unblocked",
+        timeoutMs: 15_000,
+      });
+    } finally {
+      const codes = await Promise.all(components.map((c) => c.stop()));
+      stopDump.abort();
+      await dumping;
+      await site.close();
+      await flushAll(redis);
+      await redis.quit();
+      assert.deepEqual(codes, [0, 0, 0]);
+    }
+  },
+);
 
 Deno.test("a crawler keeps crawling while ZooKeeper is down and re-watches when it returns", async () => {
   const dir = await Deno.makeTempDir({ prefix: "zk-restart-" });
