@@ -33,6 +33,7 @@ import {
 } from "./crawler_bench.ts";
 import { formatPerf } from "./perf.ts";
 import { formatFrontier, frontierBench, type FrontierFigures } from "./frontier_bench.ts";
+import { formatScale, frontierScaleBench, type ScaleFigures } from "./frontier_scale.ts";
 import { formatRest, restBench, type RestFigures } from "./rest_bench.ts";
 import { formatSummary, summariseProfile } from "./profile.ts";
 import { formatSteps, measureSteps, type StepFigure } from "./steps.ts";
@@ -255,8 +256,11 @@ async function main(): Promise<number> {
       runs.push(["crawler --cpu-prof", cpuprofiled]);
     }
     let frontier: FrontierFigures | undefined;
+    let frontierScale: ScaleFigures | undefined;
     if (flags.only.includes("frontier")) {
       frontier = await frontierBench(services.env.REDIS_URL, { say });
+      // On servers of its own: a plain Redis and a 3-master Redis Cluster.
+      frontierScale = await frontierScaleBench({ say });
     }
     let rest: RestFigures | undefined;
     if (flags.only.includes("rest")) rest = await restBench(services.env, { say });
@@ -295,6 +299,7 @@ async function main(): Promise<number> {
       console.log("");
       console.log(formatFrontier(frontier));
     }
+    if (frontierScale) console.log(formatScale(frontierScale));
     if (rest) console.log(formatRest(rest));
     console.log(`total ${totalSec.toFixed(1)} s`);
     console.log(JSON.stringify({
@@ -311,6 +316,7 @@ async function main(): Promise<number> {
       cpuprofiled,
       steps,
       frontier,
+      frontierScale,
       rest,
       ratio,
       targets: TARGETS,
