@@ -1,14 +1,22 @@
 /**
  * A fixture for Action/Stats/Zookeeper API tests: a kafka-monitor and redis-monitors running
- * in-process against the real services, on random topics and a Redis database of their own,
- * with the outbound answers read back from Kafka.
+ * in-process against the real services, on random topics and a Redis database of their own
+ * (or, with `redisKind: "cluster"`, the whole test Redis Cluster, which has one database), with
+ * the outbound answers read back from Kafka.
  *
  * @module
  */
 
 import { Redis } from "ioredis";
 import { getLog, loadSettings } from "../lib/config/mod.ts";
-import { BatchingProducer, createKafka, ensureTopics, produceOnce } from "../lib/services/mod.ts";
+import {
+  BatchingProducer,
+  createKafka,
+  ensureTopics,
+  isRedisCluster,
+  produceOnce,
+  type RedisClient,
+} from "../lib/services/mod.ts";
 import { outboundFirehose } from "../lib/api/mod.ts";
 import { runKafkaMonitor } from "../components/kafka-monitor/monitor.ts";
 import { loadPlugins as loadKafkaPlugins } from "../components/kafka-monitor/plugin.ts";
@@ -20,14 +28,33 @@ import {
   type RedisMonitorSettings,
 } from "../components/redis-monitor/settings.ts";
 import { dumpTopic } from "../components/kafkadump/dump.ts";
-import { eventually, isolatedRedisUrl, randomName, serviceEnv } from "./harness.ts";
+import {
+  eventually,
+  isolatedRedisUrl,
+  randomName,
+  redisEnv,
+  type RedisKind,
+  serviceEnv,
+  testRedis,
+} from "./harness.ts";
 
 /** The Redis database the API tests own (flushed at each fixture start). */
 export const API_TEST_DB = 7;
 
-export class ApiFixture {
+/** Options of {@linkcode ApiFixture.start}. */
+export interface ApiFixtureOptions {
+  /** How many redis-monitors to start. @default {1} */
+  redisMonitors?: number;
+  /** Setting overrides of those redis-monitors. */
+  redisMonitor?: Record<string, unknown>;
+  /** Plain Redis (database {@linkcode API_TEST_DB}) or the test Redis Cluster. */
+  redisKind?: RedisKind;
+}
+
+/** `redis` is an ioredis `Redis` on plain Redis (the default), a `RedisClient` in general. */
+export class ApiFixture<R extends RedisClient = Redis> {
   readonly redisUrl = isolatedRedisUrl(API_TEST_DB);
-  readonly redis = new Redis(this.redisUrl);
+  readonly redis: R;
   readonly prefix = randomName("api");
   readonly answers: Record<string, unknown>[] = [];
   readonly jobEvents: JobEvent[] = [];
@@ -36,11 +63,15 @@ export class ApiFixture {
   #running: Promise<unknown>[] = [];
   #producers: BatchingProducer[] = [];
 
-  static async start(
-    opts: { redisMonitors?: number; redisMonitor?: Record<string, unknown> } = {},
-  ) {
-    const f = new ApiFixture();
-    await f.redis.flushdb();
+  private constructor(readonly redisKind: RedisKind) {
+    this.redis = this.#client() as R;
+  }
+
+  static start(opts?: ApiFixtureOptions & { redisKind?: "plain" }): Promise<ApiFixture<Redis>>;
+  static start(opts: ApiFixtureOptions): Promise<ApiFixture<RedisClient>>;
+  static async start(opts: ApiFixtureOptions = {}): Promise<ApiFixture<RedisClient>> {
+    const f = new ApiFixture<RedisClient>(opts.redisKind ?? "plain");
+    await f.#flush();
     await ensureTopics(f.kafka, [`${f.prefix}.incoming`, outboundFirehose(f.prefix)]);
     const ready = Promise.withResolvers<void>();
     f.#running.push(dumpTopic(f.kafka, outboundFirehose(f.prefix), {
@@ -60,7 +91,25 @@ export class ApiFixture {
   }
 
   env(): Record<string, string> {
-    return { REDIS_URL: this.redisUrl, KAFKA_HOSTS: serviceEnv().KAFKA_HOSTS };
+    const redis = this.redisKind === "plain"
+      ? { REDIS_URL: this.redisUrl }
+      : redisEnv(this.redisKind);
+    return { ...redis, KAFKA_HOSTS: serviceEnv().KAFKA_HOSTS };
+  }
+
+  /** A new client on the fixture's Redis (its database, or the cluster). */
+  #client(): RedisClient {
+    return this.redisKind === "plain" ? new Redis(this.redisUrl) : testRedis(this.redisKind);
+  }
+
+  /** Empties the fixture's Redis: FLUSHDB on every master of a cluster. */
+  async #flush(): Promise<void> {
+    const redis: RedisClient = this.redis;
+    if (isRedisCluster(redis)) {
+      await Promise.all(redis.nodes("master").map((node) => node.flushdb()));
+    } else {
+      await redis.flushdb();
+    }
   }
 
   async startKafkaMonitor(): Promise<void> {
@@ -74,7 +123,7 @@ export class ApiFixture {
         ALLOW_PRIVATE_ADDRESSES: true,
       },
     });
-    const redis = new Redis(this.redisUrl);
+    const redis = this.#client();
     const log = getLog("kafka-monitor", "test");
     const plugins = await loadKafkaPlugins(settings.PLUGINS, { settings, redis, log });
     this.#running.push(
@@ -97,7 +146,7 @@ export class ApiFixture {
 
   async startRedisMonitor(overrides: Record<string, unknown> = {}): Promise<void> {
     const settings = this.redisMonitorSettings(overrides);
-    const redis = new Redis(this.redisUrl);
+    const redis = this.#client();
     const log = getLog("redis-monitor", "test");
     const producer = new BatchingProducer(this.kafka, settings);
     await producer.connect();
@@ -129,7 +178,7 @@ export class ApiFixture {
     this.#stop.abort();
     await Promise.allSettled(this.#running);
     for (const p of this.#producers) await p.close().catch(() => {});
-    await this.redis.flushdb();
+    await this.#flush();
     await this.redis.quit();
   }
 }
