@@ -1,15 +1,22 @@
 /**
  * The faults of `deno task chaos`, each injected into a running crawl: a crawler SIGKILLed,
  * Redis restarted (append-only file on), Redis away longer than `REDIS_SOCKET_TIMEOUT`, the
- * Kafka broker SIGKILLed and restarted on its data, ZooKeeper away 30 s.
+ * Kafka broker SIGKILLed and restarted on its data, ZooKeeper away 30 s. Beside them, for runs
+ * on a Redis Cluster ({@linkcode SHARD_RESTART}): the master holding the crawl's shard restarted.
  *
  * @module
  */
 
-import { Redis } from "ioredis";
-import { leasesKey } from "../../lib/frontier/mod.ts";
+import { openFrontierLayout } from "../../lib/frontier/mod.ts";
 import type { RestartableServer } from "../../lib/services/local/mod.ts";
 import { leasedUrls } from "./analysis.ts";
+import {
+  type ChaosRedisEnv,
+  chaosRedisEnv,
+  frontierLeases,
+  masterOf,
+  withChaosRedis,
+} from "./frontier.ts";
 import type { Fault, FaultContext } from "./scenario.ts";
 
 function _server(
@@ -24,16 +31,8 @@ function _server(
 }
 
 /** The paths of the requests leased right now (what a crawler killed now may hold). */
-async function _leasedPaths(redisUrl: string): Promise<string[]> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0 });
-  redis.on("error", () => {});
-  try {
-    await redis.connect();
-    const leases = await redis.zrange(leasesKey("link"), "0", "-1");
-    return leasedUrls(leases).map((u) => new URL(u).pathname);
-  } finally {
-    redis.disconnect();
-  }
+async function _leasedPaths(env: ChaosRedisEnv): Promise<string[]> {
+  return leasedUrls(await frontierLeases(env)).map((u) => new URL(u).pathname);
 }
 
 /** SIGKILL the last of the crawlers; the others carry on. Its leases are watched. */
@@ -46,7 +45,7 @@ export const CRAWLER_KILL: Fault = {
     if (!victim || ctx.crawlers.length < 2) {
       throw new Error("Cannot kill a crawler: the plan must run at least two");
     }
-    const watch = await _leasedPaths(ctx.settings.REDIS_URL);
+    const watch = await _leasedPaths(chaosRedisEnv(ctx.settings));
     const startAt = Date.now();
     await victim.kill();
     ctx.say(`crawler killed holding up to ${watch.length} leases (both crawlers' leases)`);
@@ -97,6 +96,35 @@ export const ZOOKEEPER_DOWN: Fault = {
   async inject(ctx) {
     const t = await _server(ctx, "zookeeper").restart({ downMs: 30_000 });
     return { startAt: t.downAt, endAt: t.upAt };
+  },
+};
+
+/** The chaos site's domain: every page of the crawl is queued in its shard. */
+const CHAOS_DOMAIN = "127.0.0.1";
+
+/**
+ * On a Redis Cluster (`startChaosServices({ redisCluster: true })`): the master serving the
+ * shard of the crawl's domain (its queue, leases, index and dupefilter) stopped (SIGTERM) and
+ * started again on the same port and data (append-only file fsynced on every write). Not in
+ * {@linkcode FAULTS}: `deno task chaos` runs on a single Redis.
+ */
+export const SHARD_RESTART: Fault = {
+  name: "shard-restart",
+  what: "the Redis Cluster master of the crawl's shard restarted",
+  breaks: ["redis"],
+  async inject(ctx) {
+    const cluster = ctx.services.redisCluster;
+    if (!cluster) throw new Error("Cannot restart a shard: the run is not on a Redis Cluster");
+    const env = chaosRedisEnv(ctx.settings);
+    const queue = await withChaosRedis(env, async (redis) => {
+      const layout = await openFrontierLayout(redis);
+      return layout.of(CHAOS_DOMAIN).queue("link", CHAOS_DOMAIN);
+    });
+    const index = await masterOf(env, cluster.ports, queue);
+    ctx.say(`restarting master ${index} (port ${cluster.ports[index]}), which holds ${queue}`);
+    const startAt = Date.now();
+    await cluster.restart(index);
+    return { startAt, endAt: Date.now() };
   },
 };
 

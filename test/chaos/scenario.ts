@@ -8,16 +8,15 @@
  * @module
  */
 
-import { Redis } from "ioredis";
 import { retry, sleep } from "../../lib/async/mod.ts";
 import { createKafka, createProducer, ensureTopics } from "../../lib/services/mod.ts";
 import { crawledFirehose, outboundFirehose } from "../../lib/api/mod.ts";
-import { leasesKey } from "../../lib/frontier/mod.ts";
 import { type RunningComponent, startComponent } from "../processes.ts";
 import { analyse, type Delivery, type FaultReport, type FaultTimes } from "./analysis.ts";
 import type { ChaosServices } from "./services.ts";
 import { startChaosSite } from "./site.ts";
 import { createTimedTopic, readDeliveries, topicSize } from "./topic.ts";
+import { flushChaosRedis, frontierLeases } from "./frontier.ts";
 
 /** The shape and pace of one chaos crawl. */
 export interface CrawlPlan {
@@ -116,7 +115,7 @@ export async function runScenario(
     ...plan.settings,
   };
   // A fresh frontier: nothing (heartbeats, lease holders) left by the previous fault's crawl.
-  if (services.redis) await _flush(services.env.REDIS_URL);
+  if (services.redis || services.redisCluster) await flushChaosRedis(services.env);
   const crawled = crawledFirehose(prefix);
   const hosts = services.env.KAFKA_HOSTS;
   const kafka = createKafka(hosts, "chaos");
@@ -222,13 +221,13 @@ export async function runScenario(
       // Everything arrived: wait for the leases to drain (late duplicates would come from them).
       const deadline = Date.now() + plan.settleMs;
       while (Date.now() < deadline) {
-        leasesLeft = await _frontierLeft(services.env.REDIS_URL);
+        leasesLeft = await _frontierLeft(services.env);
         if (leasesLeft === 0) break;
         await sleep(500);
       }
       if (leasesLeft !== 0) notes.push(`${leasesLeft ?? "?"} leases still held at the end`);
     } else {
-      leasesLeft = await _frontierLeft(services.env.REDIS_URL);
+      leasesLeft = await _frontierLeft(services.env);
     }
     deliveries = await readDeliveries(hosts, crawled);
   } finally {
@@ -296,32 +295,12 @@ async function _feed(
   }
 }
 
-/** Empties the harness's own Redis database. */
-async function _flush(url: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+/** Leases held in the frontier now, over every shard (null when Redis does not answer). */
+async function _frontierLeft(env: ChaosServices["env"]): Promise<number | null> {
   try {
-    await redis.connect();
-    await redis.flushdb();
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/** Leases held in the frontier now (null when Redis does not answer). */
-async function _frontierLeft(url: string): Promise<number | null> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 2_000,
-  });
-  redis.on("error", () => {});
-  try {
-    await redis.connect();
-    return await redis.zcard(leasesKey("link"));
+    return (await frontierLeases(env)).length;
   } catch {
     return null;
-  } finally {
-    redis.disconnect();
   }
 }
 

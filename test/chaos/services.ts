@@ -3,7 +3,8 @@
  * frontier), Kafka 3.9 KRaft and ZooKeeper, each started by the `lib/services/local/` helpers on
  * a fixed free port and data folder so it can be stopped, killed and started again in place.
  * A service already running elsewhere (its address given) is used as it is and cannot be
- * broken.
+ * broken. With `redisCluster`, a local three-master Redis Cluster (append-only file fsynced on
+ * every write) takes the single Redis's place; one master at a time can be restarted in place.
  *
  * @module
  */
@@ -12,13 +13,26 @@ import { freePort } from "../../lib/services/local/paths.ts";
 import { startKafka } from "../../lib/services/local/kafka_server.ts";
 import { startRedis } from "../../lib/services/local/redis_server.ts";
 import { startZookeeper } from "../../lib/services/local/zookeeper_server.ts";
-import { type RestartableServer, startRestartable } from "../../lib/services/local/mod.ts";
+import {
+  type LocalRedisCluster,
+  type RestartableServer,
+  startRedisCluster,
+  startRestartable,
+} from "../../lib/services/local/mod.ts";
 
 /** The services of a chaos run. */
 export interface ChaosServices {
-  readonly env: { REDIS_URL: string; KAFKA_HOSTS: string; ZOOKEEPER_HOSTS: string };
+  readonly env: {
+    REDIS_URL: string;
+    KAFKA_HOSTS: string;
+    ZOOKEEPER_HOSTS: string;
+    /** Set (and REDIS_URL empty) when the run is on a Redis Cluster. */
+    REDIS_CLUSTER_NODES?: string;
+  };
   /** The servers started here (null: given, not ours to break). */
   readonly redis: RestartableServer | null;
+  /** The Redis Cluster started here instead of `redis` (`redisCluster` option). */
+  readonly redisCluster: LocalRedisCluster | null;
   readonly kafka: RestartableServer | null;
   readonly zookeeper: RestartableServer | null;
   /** Where the servers keep their data and logs. */
@@ -31,6 +45,8 @@ export interface ChaosServices {
 export interface ChaosServicesOptions {
   /** Addresses of services to use instead of starting them (e.g. the test run's shared ones). */
   given?: { REDIS_URL?: string; KAFKA_HOSTS?: string; ZOOKEEPER_HOSTS?: string };
+  /** Start a local three-master Redis Cluster instead of a single Redis. @default {false} */
+  redisCluster?: boolean;
   /** Keep the data folder (servers' logs) after stop(). @default {false} */
   keep?: boolean;
   /** Progress lines. */
@@ -56,18 +72,32 @@ export async function startChaosServices(
   const zkPort = freePort();
   const kafkaPort = freePort();
   const controllerPort = freePort();
+  let cluster: LocalRedisCluster | null = null;
   const stop = async () => {
     for (const server of [...started].reverse()) await server.stop();
+    await cluster?.stop();
     if (!opts.keep) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   };
   try {
     const [redis, zookeeper, kafka] = await Promise.all([
-      given.REDIS_URL
+      opts.redisCluster
+        ? startRedisCluster({ dir: `${dataDir}/redis-cluster` }).then((started) => {
+          cluster = started;
+          log(`Redis Cluster ready on ${started.nodes}`);
+          return null;
+        })
+        : given.REDIS_URL
         ? null
-        : timed("Redis", () =>
-          startRestartable(() =>
-            startRedis(redisPort, `${dataDir}/redis`, { appendOnly: true, appendFsync: "everysec" })
-          )),
+        : timed(
+          "Redis",
+          () =>
+            startRestartable(() =>
+              startRedis(redisPort, `${dataDir}/redis`, {
+                appendOnly: true,
+                appendFsync: "everysec",
+              })
+            ),
+        ),
       given.ZOOKEEPER_HOSTS
         ? null
         : timed("ZooKeeper", () =>
@@ -81,11 +111,13 @@ export async function startChaosServices(
     ]);
     return {
       env: {
-        REDIS_URL: given.REDIS_URL ?? `redis://127.0.0.1:${redisPort}/0`,
+        REDIS_URL: cluster ? "" : given.REDIS_URL ?? `redis://127.0.0.1:${redisPort}/0`,
         KAFKA_HOSTS: given.KAFKA_HOSTS ?? `127.0.0.1:${kafkaPort}`,
         ZOOKEEPER_HOSTS: given.ZOOKEEPER_HOSTS ?? `127.0.0.1:${zkPort}`,
+        ...(cluster ? { REDIS_CLUSTER_NODES: (cluster as LocalRedisCluster).nodes } : {}),
       },
       redis,
+      redisCluster: cluster,
       kafka,
       zookeeper,
       dataDir,

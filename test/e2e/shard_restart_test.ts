@@ -1,0 +1,52 @@
+/**
+ * End to end on a Redis Cluster of its own (three masters, append-only file fsynced on every
+ * write): a 200-page crawl fed through Kafka to a kafka-monitor, a redis-monitor and two crawler
+ * processes, and mid-crawl the master holding the crawl's frontier shard (queue, leases, index,
+ * dupefilter) restarted in place. Every page must reach the crawled topic (duplicates allowed:
+ * at-least-once) and no lease may be left. Runs the chaos harness's scenario
+ * (`test/chaos/scenario.ts`) with its {@linkcode SHARD_RESTART} fault.
+ */
+import assert from "node:assert/strict";
+import { serviceEnv } from "../harness.ts";
+import { SHARD_RESTART } from "../chaos/faults.ts";
+import { type CrawlPlan, runScenario } from "../chaos/scenario.ts";
+import { startChaosServices } from "../chaos/services.ts";
+import { CHAOS_SETTINGS, formatTable } from "../chaos/run.ts";
+
+const PLAN: CrawlPlan = {
+  sections: 4,
+  perSection: 50,
+  delayMs: 300,
+  feedIntervalMs: 1_000,
+  faultAtShare: 0.25,
+  crawlers: 2,
+  settings: { ...CHAOS_SETTINGS, LEASE_TIMEOUT: "30", LOG_LEVEL: "WARNING" },
+  stallMs: 45_000,
+  settleMs: 10_000,
+};
+
+Deno.test("a Redis Cluster master restarted mid-crawl loses no page and leaves no lease [cluster]", async () => {
+  const { KAFKA_HOSTS, ZOOKEEPER_HOSTS } = serviceEnv();
+  const services = await startChaosServices({
+    given: { KAFKA_HOSTS, ZOOKEEPER_HOSTS },
+    redisCluster: true,
+  });
+  const logDir = `${services.dataDir}/logs`;
+  await Deno.mkdir(logDir, { recursive: true });
+  try {
+    const result = await runScenario(services, SHARD_RESTART, PLAN, { logDir });
+    console.log(formatTable([result]));
+    const about = `${result.duplicates} duplicate deliveries (${result.duplicatePages} pages); ` +
+      `notes: ${result.notes.join("; ") || "none"}`;
+    assert.deepEqual(result.missing, [], `missing pages; ${about}`);
+    assert.equal(result.received, PLAN.sections * PLAN.perSection, about);
+    assert.equal(result.unexpected, 0, about);
+    assert.ok(result.faultSec !== null, `the master was restarted; ${about}`);
+    assert.equal(result.leasesLeft, 0, `no lease left; ${about}`);
+    for (const [name, code] of Object.entries(result.exitCodes)) {
+      assert.equal(code, 0, `${name} exits 0 on SIGTERM; ${about}`);
+    }
+  } finally {
+    await services.stop();
+  }
+});
