@@ -95,10 +95,14 @@ export interface ScaleRun {
   othersCpuSec: number;
   /** used_memory (every master) added by the fill, per request. */
   bytesPerPending: number;
+  /** Of which the dupefilter's fingerprint (kept after the pop, for DUPEFILTER_TIMEOUT). */
+  dupefilterBytesPerRequest: number;
   /** Seconds the fill took. */
   fillSec: number;
   /** Redis CPU per request enqueued by the fill (new requests, 40 of one domain per call). */
   enqueueRedisUsPerRequest: number;
+  /** Redis CPU per link the dupefilter refuses (the same requests sent again). */
+  duplicateRedisUsPerLink: number;
 }
 
 /** Every figure of {@linkcode frontierScaleBench}. */
@@ -143,7 +147,7 @@ function requestEntry(d: number, i: number): EnqueueEntry {
  * Enqueues the workload's requests as crawlers do: one call per page's links (40, one domain),
  * 8 calls at a time.
  */
-async function fill(redis: RedisClient, layout: FrontierLayout, w: ScaleWorkload) {
+async function fill(redis: RedisClient, layout: FrontierLayout, w: ScaleWorkload, count: number) {
   const perCall = 40;
   const crawl = {
     spiderid: SPIDER,
@@ -153,8 +157,8 @@ async function fill(redis: RedisClient, layout: FrontierLayout, w: ScaleWorkload
     dupefilterTtlSec: 600,
   };
   const calls: Promise<unknown>[] = [];
-  for (let done = 0; done < w.pending; done += perCall) {
-    const n = Math.min(perCall, w.pending - done);
+  for (let done = 0; done < count; done += perCall) {
+    const n = Math.min(perCall, count - done);
     const domain = (done / perCall) % w.domains;
     const entries = Array.from({ length: n }, (_, j) => requestEntry(domain, done + j));
     calls.push(enqueueRequests(redis, layout, crawl, entries));
@@ -225,10 +229,21 @@ async function measure(
     say(`${target}: filling ${w.pending} requests over ${w.domains} domains`);
     const fillCpu0 = await redisCpu(admin);
     const t0 = performance.now();
-    await fill(admin, layout, w);
+    await fill(admin, layout, w, w.pending);
     const fillSec = (performance.now() - t0) / 1000;
     const enqueueRedisUsPerRequest = (await redisCpu(admin) - fillCpu0) * 1e6 / w.pending;
     const bytesPerPending = (await usedMemory(admin) - memBefore) / w.pending;
+    // Of which the dupefilter, which keeps each fingerprint after the pop (DUPEFILTER_TIMEOUT).
+    let dupefilterBytes = 0;
+    for (const shard of layout.shards) {
+      const key = shard.dupefilter(SPIDER, "crawl1");
+      dupefilterBytes += Number(await admin.call("MEMORY", "USAGE", key, "SAMPLES", "0")) || 0;
+    }
+    // The same links again: every one refused by the dupefilter.
+    const dupes = Math.min(w.pending, 50_000);
+    const dupeCpu0 = await redisCpu(admin);
+    await fill(admin, layout, w, dupes);
+    const duplicateRedisUsPerLink = (await redisCpu(admin) - dupeCpu0) * 1e6 / dupes;
     for (let i = 0; i < w.poppers; i++) clients.push(await connect());
     await Promise.all(clients.map((c) => openFrontierLayout(c, layout.count)));
     say(`${target}: ${w.poppers} poppers for ${w.seconds} s`);
@@ -261,8 +276,10 @@ async function measure(
       machineIdleSec: machine.idle,
       othersCpuSec: machine.busy - redisCpuSec - clientCpuSec,
       bytesPerPending,
+      dupefilterBytesPerRequest: dupefilterBytes / w.pending,
       fillSec,
       enqueueRedisUsPerRequest,
+      duplicateRedisUsPerLink,
     };
   } finally {
     await Promise.all([admin, ...clients].map(closeRedis));
@@ -351,18 +368,20 @@ export function formatScale(f: ScaleFigures): string {
     `${f.cpus} CPU(s), servers and poppers on this machine`,
   ];
   for (const r of f.runs) {
+    const f0 = (n: number) => n.toFixed(0);
+    const f1 = (n: number) => n.toFixed(1);
+    const f2 = (n: number) => n.toFixed(2);
     out.push(
-      `  ${r.target} (${r.masters} master(s), ${r.shards} shard(s)): ` +
-        `${r.popsPerSec.toFixed(0)} pops/s (${(r.pops / r.popCalls).toFixed(1)} per call); ` +
-        `Redis CPU ${r.redisCpuUsPerPop.toFixed(1)} µs/pop (${r.redisCpuSec.toFixed(2)} s: ` +
-        `${r.popsPerSecPerMasterCore.toFixed(0)} pops/s per fully busy master core); ` +
-        `bench process CPU ${r.clientCpuUsPerPop.toFixed(1)} µs/pop (${
-          r.clientCpuSec.toFixed(2)
-        } s of ${r.seconds.toFixed(1)} s); machine idle ${r.machineIdleSec.toFixed(2)} s, ` +
-        `other processes ${r.othersCpuSec.toFixed(2)} s; ` +
-        `${r.bytesPerPending.toFixed(0)} bytes per pending request; enqueue ${
-          r.enqueueRedisUsPerRequest.toFixed(1)
-        } µs Redis CPU per new request (fill ${r.fillSec.toFixed(1)} s)`,
+      `  ${r.target}, ${r.masters} master(s), ${r.shards} shard(s): ${f0(r.popsPerSec)} pops/s ` +
+        `(${f1(r.pops / r.popCalls)} per call) over ${f1(r.seconds)} s; CPU s: Redis ` +
+        `${f2(r.redisCpuSec)}, bench process ${f2(r.clientCpuSec)}, other processes ` +
+        `${f2(r.othersCpuSec)}, idle ${f2(r.machineIdleSec)}`,
+      `    Redis CPU ${f1(r.redisCpuUsPerPop)} µs/pop = ${f0(r.popsPerSecPerMasterCore)} pops/s ` +
+        `per fully busy master core; bench process ${f1(r.clientCpuUsPerPop)} µs/pop`,
+      `    ${f0(r.bytesPerPending)} bytes per pending request (of which the dupefilter's ` +
+        `fingerprint ${f0(r.dupefilterBytesPerRequest)}); Redis CPU per enqueued link: new ` +
+        `${f1(r.enqueueRedisUsPerRequest)} µs, duplicate ${f1(r.duplicateRedisUsPerLink)} µs ` +
+        `(fill ${f1(r.fillSec)} s)`,
     );
   }
   return out.join("\n");
