@@ -212,7 +212,11 @@ async function raiseSequences(
   }
 }
 
-/** Copies sets into every target set, gives the targets their time to live, deletes them. */
+/**
+ * Copies sets into every target set, gives the targets their time to live, deletes them.
+ * Resolves with the members the target sets hold (every one holds the union), or in a dry run
+ * with the sources' members added up (the union's size at most).
+ */
 async function moveSets(
   source: RedisClient,
   keys: readonly string[],
@@ -225,11 +229,12 @@ async function moveSets(
     return sizes.reduce((a, b) => a + b, 0);
   }
   const ttl = await longestTtl(source, keys);
-  let members = 0;
-  for (const key of keys) members += await copySet(source, key, target, targets);
-  if (ttl > 0) { for (const key of targets) await target.pexpire(key, ttl); }
+  for (const key of keys) await copySet(source, key, target, targets);
+  if (ttl > 0) {
+    for (const key of targets) await target.pexpire(key, ttl);
+  }
   for (const key of keys) await source.del(key);
-  return members;
+  return await target.scard(targets[0]);
 }
 
 /** Moves a key of the same name on both sides; an expiry job is indexed on the target. */
@@ -246,8 +251,9 @@ async function movePlainKey(source: RedisClient, key: string, target: RedisClien
 
 /** The summary in a few lines, for the operator. */
 export function describeRelayout(s: RelayoutSummary, dryRun: boolean): string[] {
+  const fingerprints = `${dryRun ? "up to " : ""}${s.fingerprints} fingerprint(s)`;
   const what = `${s.queues} queue(s) with ${s.requests} request(s), ${s.leases} leased ` +
-    `request(s) put back, ${s.dupefilters} dupefilter(s) (${s.fingerprints} fingerprint(s)), ` +
+    `request(s) put back, ${s.dupefilters} dupefilter(s) (${fingerprints}), ` +
     `${s.blacklists} blacklist(s), ${s.plainKeys} timeout/cookie key(s)`;
   const lines: string[] = [];
   if (s.aborted) {

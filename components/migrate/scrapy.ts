@@ -108,7 +108,7 @@ export async function migrateScrapy(
     if (result.repaired || indexed) summary.repaired++;
     if (!dryRun && (result.rescored > 0 || result.repaired || indexed)) summary.changed = true;
     summary.done++;
-    opts.progress?.queueDone(result.rescored);
+    opts.progress?.queueDone(result.size);
   }
   opts.progress?.finish();
   return summary;
