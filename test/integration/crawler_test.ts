@@ -257,7 +257,9 @@ Deno.test("a crawler stopped mid-crawl loses nothing: another finishes the crawl
 Deno.test("a crawl stopped mid-way crawls nothing more and enqueues no children", async () => {
   const pages = 40;
   // Every page links onwards, so in-flight pages would add children if allowed.
-  const routes = fanOutRoutes(pages, { delayMs: 100, body: (i) => `<a href="/q${i}">next</a>` });
+  // Slow pages: the crawl must still be far from done when the test stops it, even on a
+  // loaded machine (40 pages, 3 at a time: 7 s of crawling left at the stop).
+  const routes = fanOutRoutes(pages, { delayMs: 500, body: (i) => `<a href="/q${i}">next</a>` });
   const f = await CrawlFixture.start({ routes });
   try {
     const crawler = await f.startCrawler(link, { CONCURRENT_REQUESTS: 3, DOWNLOAD_TIMEOUT: 5 });
