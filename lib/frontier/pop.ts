@@ -74,6 +74,8 @@ export interface PopOptions {
   throttle?: ThrottleSpec;
   /** The time; 0 = the Redis server's clock, shared by every crawler. @default 0 */
   nowMs?: number;
+  /** Shards to leave alone for a moment (their index had nothing ready); none = read all. */
+  rests?: ShardRests;
   /**
    * The crawler taking the requests: recorded in each lease, so its leases go back as soon as
    * its heartbeat key is gone ({@linkcode reclaimDeadHolders}) and it can settle its own
@@ -94,6 +96,26 @@ export interface DroppedRequest {
  */
 const CLOCK_TOLERANCE_MS = 1000;
 
+/**
+ * A crawler's memory of the shards whose index had nothing ready when it last looked: it skips
+ * them for `restMs` (work arriving there waits at most that long), so on a cluster with many
+ * shards and few busy domains a pop reads only the shards that have work.
+ */
+export class ShardRests {
+  readonly #until = new Map<number, number>();
+  constructor(readonly restMs = 100) {}
+
+  /** Whether shard `id` may be read at `nowMs`. */
+  due(id: number, nowMs: number): boolean {
+    return (this.#until.get(id) ?? 0) <= nowMs;
+  }
+
+  /** Shard `id` had nothing ready at `nowMs`. */
+  rest(id: number, nowMs: number): void {
+    this.#until.set(id, nowMs + this.restMs);
+  }
+}
+
 /** Takes up to `max` requests from the spider's ready domains, each under a lease. */
 export async function popLeased(
   redis: RedisClient,
@@ -102,12 +124,24 @@ export async function popLeased(
   opts: PopOptions,
 ): Promise<{ leases: Lease[]; dropped: DroppedRequest[] }> {
   const skip = new Set(opts.skipDomains ?? []);
-  const until = (opts.nowMs || Date.now()) + CLOCK_TOLERANCE_MS;
+  const now = opts.nowMs || Date.now();
+  const until = now + CLOCK_TOLERANCE_MS;
   const limit = (opts.candidates ?? 64) + skip.size;
+  const rests = opts.rests;
   const ready = await Promise.all(
-    layout.shards.map((shard) =>
-      redis.zrangebyscore(shard.index(spiderid), "-inf", until, "LIMIT", 0, limit)
-    ),
+    layout.shards.map(async (shard) => {
+      if (rests && !rests.due(shard.id, now)) return [];
+      const found = await redis.zrangebyscore(
+        shard.index(spiderid),
+        "-inf",
+        until,
+        "LIMIT",
+        0,
+        limit,
+      );
+      if (found.length === 0) rests?.rest(shard.id, now);
+      return found;
+    }),
   );
   const leases: Lease[] = [];
   const dropped: DroppedRequest[] = [];

@@ -14,6 +14,7 @@ import {
   reclaimExpiredLeases,
   registerScripts,
   returnLeases,
+  ShardRests,
 } from "../../lib/frontier/mod.ts";
 
 const entry = (spiderid: string, domain: string, member: string, priority = 1, fp?: string) => ({
@@ -271,5 +272,19 @@ Deno.test("the frontier keeps backlog counters per crawl, domain and priority", 
     assert.deepEqual(await counts(), { "c1 b.com -9": 1 });
     await returnLeases(redis, layout, spider, leases.slice(0, 1));
     assert.deepEqual(await counts(), { "c1 a.com 5": 1, "c1 b.com -9": 1 });
+  });
+});
+
+Deno.test("popLeased() with ShardRests leaves a shard that had nothing ready alone for restMs", async () => {
+  await withSpider(async (redis, spider, crawl, layout) => {
+    const rests = new ShardRests(1_000);
+    const now = Date.now();
+    const pop = (nowMs: number) =>
+      popLeased(redis, layout, spider, { max: 1, leaseMs: 60_000, rests, nowMs });
+    assert.equal((await pop(now)).leases.length, 0);
+    const member = JSON.stringify({ appid: "app", crawlid: "c1" });
+    await enqueueRequests(redis, layout, crawl, [entry(spider, "a.com", member)]);
+    assert.equal((await pop(now + 500)).leases.length, 0, "its shard still rests");
+    assert.equal((await pop(now + 1_000)).leases.length, 1);
   });
 });

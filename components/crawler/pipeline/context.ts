@@ -13,6 +13,7 @@ import {
   type EnqueueCrawl,
   type FrontierLayout,
   type LeaseHolder,
+  ShardRests,
 } from "../../../lib/frontier/mod.ts";
 import { type BatchingProducer } from "../../../lib/services/mod.ts";
 import {
@@ -81,6 +82,8 @@ export interface CrawlContext {
   readonly redis: RedisClient;
   /** Which frontier shard holds each domain. */
   readonly layout: FrontierLayout;
+  /** Shards this crawler skips for a moment (several shards only). */
+  readonly shardRests?: ShardRests;
   readonly producer: BatchingProducer;
   readonly spider: Spider;
   readonly log: Logger;
@@ -133,6 +136,7 @@ export function createContext(
     settings: s,
     redis,
     layout,
+    shardRests: layout.count > 1 ? new ShardRests() : undefined,
     producer: deps.producer,
     spider: deps.spider,
     log,

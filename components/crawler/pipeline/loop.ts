@@ -67,6 +67,7 @@ export async function runLoop(ctx: CrawlContext, signal: AbortSignal): Promise<v
           skipDomains: slots.fullDomains(),
           throttle: ctx.throttle.spec,
           holder: ctx.holder,
+          rests: ctx.shardRests,
         });
       } catch (err) {
         // It may have run on the server all the same: settle this crawler's leases first.
