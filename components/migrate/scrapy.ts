@@ -3,8 +3,9 @@
  * Each `<spiderid>:<domain>:queue` is adopted (`adoptQueue`, `lua/queue_adopt.lua`): its
  * `-priority` scores become ours in their current order (Scrapy Cluster's own pop order, so FIFO
  * within a priority is kept), the domain joins `<spiderid>:queue_index` and the queue's backlog
- * counters are built. Dupefilters, blacklists, `timeout:` and throttle keys already have the
- * names this project uses: they are counted, never touched.
+ * counters are built; follow-ups Scrapy Cluster's crawlers queued in Scrapy's serialised form
+ * are rewritten as crawl requests (`scrapy_requests.ts`). Dupefilters, blacklists, `timeout:`
+ * and throttle keys already have the names this project uses: they are counted, never touched.
  *
  * Adoption is per queue and idempotent (a rescored request is no longer foreign; counters that
  * match are left alone), so a second run changes nothing and a run killed midway is finished by
@@ -19,6 +20,7 @@ import { isRedisCluster, type RedisClient } from "../../lib/services/redis.ts";
 import { takeInventory } from "./inventory.ts";
 import { currentLayout, MigrateError, targetLayout } from "./layouts.ts";
 import type { Progress } from "./progress.ts";
+import { flattenQueue } from "./scrapy_requests.ts";
 
 /** Options of {@linkcode migrateScrapy}. */
 export interface ScrapyOptions {
@@ -38,6 +40,8 @@ export interface ScrapySummary {
   requests: number;
   /** Requests rescored from Scrapy Cluster's `-priority` (dry run: would be). */
   rescored: number;
+  /** Follow-ups in Scrapy's serialised form rewritten as crawl requests (`scrapy_requests.ts`). */
+  flattened: number;
   /** Queues whose domain index entry or counters were built or rebuilt. */
   repaired: number;
   /** Queues adopted before an abort stopped the run (= queues when it finished). */
@@ -80,6 +84,7 @@ export async function migrateScrapy(
     queues: inventory.queues.length,
     requests: 0,
     rescored: 0,
+    flattened: 0,
     repaired: 0,
     done: 0,
     kept: {
@@ -97,16 +102,25 @@ export async function migrateScrapy(
       break;
     }
     const before = dryRun ? 0 : await redis.zscore(shard.index(queue.spiderid), queue.domain);
-    const result = await adoptQueue(redis, shard, queue.spiderid, queue.domain, {
-      dryRun,
-      recountMax: RECOUNT_ALL,
-    });
+    const adopt = () =>
+      adoptQueue(redis, shard, queue.spiderid, queue.domain, { dryRun, recountMax: RECOUNT_ALL });
+    let result = await adopt();
+    // After adoption (unique scores), so a rewritten member keeps its place; its counter
+    // field changes, so the counters are rebuilt.
+    const flattened = await flattenQueue(redis, queue.key, dryRun);
+    if (flattened > 0 && !dryRun) {
+      await redis.del(shard.backlog(queue.spiderid, queue.domain));
+      result = { ...await adopt(), rescored: result.rescored };
+    }
     // A queue that joins the index is a change too (counters and index come together).
     const indexed = !dryRun && before === null && result.size > 0;
     summary.requests += result.size;
     summary.rescored += result.rescored;
+    summary.flattened += flattened;
     if (result.repaired || indexed) summary.repaired++;
-    if (!dryRun && (result.rescored > 0 || result.repaired || indexed)) summary.changed = true;
+    if (!dryRun && (result.rescored > 0 || result.repaired || indexed || flattened > 0)) {
+      summary.changed = true;
+    }
     summary.done++;
     opts.progress?.queueDone(result.size);
   }
@@ -116,6 +130,8 @@ export async function migrateScrapy(
 
 /** The summary in a few lines, for the operator. */
 export function describeScrapy(s: ScrapySummary, dryRun: boolean): string[] {
+  const flattened = `${s.flattened} follow-up(s) in Scrapy's serialised form ` +
+    `${dryRun ? "would be " : ""}rewritten as crawl requests`;
   const kept = `kept as they are: ${s.kept.dupefilters} dupefilter(s), ` +
     `${s.kept.blacklists} blacklist(s), ${s.kept.timeouts} timeout key(s)`;
   if (s.aborted) {
@@ -128,6 +144,7 @@ export function describeScrapy(s: ScrapySummary, dryRun: boolean): string[] {
     return [
       `Dry run: ${s.queues} queue(s) with ${s.requests} request(s); ${s.rescored} request(s) ` +
       "would be rescored from Scrapy Cluster's -priority; nothing was changed",
+      flattened,
       kept,
     ];
   }
@@ -141,6 +158,7 @@ export function describeScrapy(s: ScrapySummary, dryRun: boolean): string[] {
   return [
     `Migrated ${s.queues} queue(s) with ${s.requests} request(s): ${s.rescored} rescored, ` +
     `index and counters built for ${s.repaired} queue(s)`,
+    flattened,
     kept,
   ];
 }

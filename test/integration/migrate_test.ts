@@ -38,7 +38,9 @@ import {
 const DB = 14;
 const PATHS = Array.from({ length: 8 }, (_, i) => `/p${i}`);
 const PRIORITIES = [5, 1, 10, 5, 1, 5, 10, 1];
-const ROUTES = Object.fromEntries(PATHS.map((p) => [p, { body: `page ${p}` }]));
+/** The follow-up Scrapy Cluster's crawler queued on each site (Scrapy's serialised form). */
+const FOLLOW_UP = "/f";
+const ROUTES = Object.fromEntries([...PATHS, FOLLOW_UP].map((p) => [p, { body: `page ${p}` }]));
 const NO_ROBOTS = { ROBOTSTXT_OBEY: false };
 
 /** ujson, as Scrapy Cluster's ScraperHandler writes a request: `/` escaped as `\/`. */
@@ -88,8 +90,10 @@ function abortAfter(n: number, controller: AbortController): Progress {
 
 /**
  * Writes a Scrapy Cluster 1.3 frontier for `spider`: each site's pages in its domain queue with
- * score -priority and ujson members (appended in path order, so FIFO within a priority is also
- * Scrapy Cluster's member order), a `timeout:` key, a dupefilter, a blacklist, a throttle key.
+ * score -priority and ujson members as its kafka-monitor writes seeds (appended in path order, so
+ * FIFO within a priority is also Scrapy Cluster's member order), one follow-up as its crawler
+ * queues them (Scrapy's `request_to_dict`, the crawl's fields in `meta`, priority - 10), a
+ * `timeout:` key, a dupefilter, a blacklist, a throttle key.
  */
 async function writeScrapyCluster(redis: RedisClient, spider: string, sites: TestSite[]) {
   const expires = Math.floor(Date.now() / 1000) + 3600;
@@ -110,6 +114,39 @@ async function writeScrapyCluster(redis: RedisClient, spider: string, sites: Tes
         ujson({ ...req, ts: ts++ + 0.5 }),
       );
     }
+    const seed = crawlRequest({
+      url: site.url(PATHS[0]),
+      spiderid: spider,
+      appid: "testapp",
+      crawlid: "crawl1",
+      priority: 5,
+      maxdepth: 1,
+      expires,
+    });
+    const followUp = {
+      url: site.url(FOLLOW_UP),
+      callback: "parse",
+      errback: null,
+      method: "GET",
+      headers: { "User-Agent": null },
+      body: "",
+      cookies: {},
+      meta: {
+        ...seed,
+        ts: ts++ + 0.5,
+        curdepth: 1,
+        priority: -5,
+        retry_times: 0,
+        download_slot: new URL(site.origin).hostname,
+        download_latency: 0.01,
+        depth: 1,
+      },
+      _encoding: "utf-8",
+      priority: 0,
+      dont_filter: false,
+      flags: [],
+    };
+    await redis.zadd(`${spider}:${scrapyDomain(site)}:queue`, 5, ujson(followUp));
   }
   await redis.set(`timeout:${spider}:testapp:crawl1`, String(expires));
   await redis.sadd(`${spider}:dupefilter:crawl1`, "a".repeat(40), "b".repeat(40));
@@ -127,13 +164,17 @@ async function moreSites(): Promise<TestSite[]> {
 }
 
 /** Crawls the fixture's spider to the end; every page of every site fetched exactly once. */
-async function crawlToTheEnd(f: CrawlFixture, sites: TestSite[]) {
+async function crawlToTheEnd(f: CrawlFixture, sites: TestSite[], paths: readonly string[]) {
   await f.startCrawler(link, NO_ROBOTS);
-  await f.settle({ pages: sites.length * PATHS.length, timeoutMs: 60_000 });
+  await f.settle({ pages: sites.length * paths.length, timeoutMs: 60_000 });
   for (const site of sites) {
-    for (const path of PATHS) assert.equal(site.hits(path), 1, `${site.url(path)} fetched once`);
+    for (const path of paths) assert.equal(site.hits(path), 1, `${site.url(path)} fetched once`);
   }
-  assert.equal(f.results.length, sites.length * PATHS.length);
+  assert.equal(f.results.length, sites.length * paths.length);
+  for (const item of f.results) {
+    assert.equal(item.appid, "testapp", `${item.url}: its crawl's appid`);
+    assert.equal(item.crawlid, "crawl1");
+  }
 }
 
 Deno.test("migrate scrapy converts a Scrapy Cluster Redis in place, once, and it crawls to the end", async () => {
@@ -145,27 +186,37 @@ Deno.test("migrate scrapy converts a Scrapy Cluster Redis in place, once, and it
     await writeScrapyCluster(redis, spider, sites);
     const before = await snapshot(redis, spider);
     // Scrapy Cluster's own pop order of each queue: score, then member.
+    const urlsOf = (members: string[]) => members.map((m) => JSON.parse(m).url);
     const order: Record<string, string[]> = Object.fromEntries(
       await Promise.all(sites.map(async (s) => {
         const key = `${spider}:${scrapyDomain(s)}:queue`;
-        return [key, await redis.zrange(key, "0", "-1")];
+        return [key, urlsOf(await redis.zrange(key, "0", "-1"))];
       })),
     );
 
     const dry = await migrateCli(["scrapy", "--dry-run", "--spider", spider], redisEnv("plain"));
     assert.equal(dry.code, 0, dry.err);
-    assert.match(dry.out, /Dry run: 3 queue\(s\) with 24 request\(s\); 24 request\(s\) would be/);
+    assert.match(dry.out, /Dry run: 3 queue\(s\) with 27 request\(s\); 27 request\(s\) would be/);
+    assert.match(dry.out, /3 follow-up\(s\) in Scrapy's serialised form would be rewritten/);
     assert.deepEqual(await snapshot(redis, spider), before, "a dry run changes nothing");
 
     const run = await migrateCli(["scrapy", "--spider", spider], redisEnv("plain"));
     assert.equal(run.code, 0, run.err);
-    assert.match(run.out, /Migrated 3 queue\(s\) with 24 request\(s\): 24 rescored/);
+    assert.match(run.out, /Migrated 3 queue\(s\) with 27 request\(s\): 27 rescored/);
+    assert.match(run.out, /3 follow-up\(s\) in Scrapy's serialised form rewritten/);
     assert.match(run.out, /1 dupefilter\(s\), 1 blacklist\(s\), 1 timeout key\(s\)/);
     const after = await snapshot(redis, spider);
 
-    for (const [key, members] of Object.entries(order)) {
+    for (const [key, urls] of Object.entries(order)) {
       const migrated = await redis.zrange(key, "0", "-1", "WITHSCORES");
-      assert.deepEqual(migrated.filter((_, i) => i % 2 === 0), members, `${key}: order kept`);
+      const members = migrated.filter((_, i) => i % 2 === 0);
+      assert.deepEqual(urlsOf(members), urls, `${key}: order kept`);
+      const followUp = JSON.parse(members.at(-1)!);
+      assert.deepEqual(
+        [followUp.appid, followUp.crawlid, followUp.curdepth, followUp.meta, followUp.depth],
+        ["testapp", "crawl1", 1, undefined, undefined],
+        "the follow-up is a crawl request now",
+      );
       for (let i = 0; i < migrated.length; i += 2) {
         const score = Number(migrated[i + 1]);
         assert.ok(!isForeignScore(score), `${key}: rescored`);
@@ -182,9 +233,10 @@ Deno.test("migrate scrapy converts a Scrapy Cluster Redis in place, once, and it
     assert.deepEqual((await redis.zrange(`${spider}:queue_index`, "0", "-1")).sort(), domains);
     const backlog = await readBacklog(redis, new FrontierLayout(1), spider, "testapp");
     for (const domain of domains) {
-      for (const p of [10, 5, 1]) {
+      for (const p of [10, 5, 1, -5]) {
         const count = backlog.find((e) => e.domain === domain && e.priority === p)?.count;
-        assert.equal(count, PRIORITIES.filter((q) => q === p).length, `${domain} priority ${p}`);
+        const expected = p === -5 ? 1 : PRIORITIES.filter((q) => q === p).length;
+        assert.equal(count, expected, `${domain} priority ${p}`);
       }
     }
     for (const kept of ["dupefilter:crawl1", "blacklist", `${domains[0]}:throttle_time`]) {
@@ -195,10 +247,10 @@ Deno.test("migrate scrapy converts a Scrapy Cluster Redis in place, once, and it
 
     const again = await migrateCli(["scrapy", "--spider", spider], redisEnv("plain"));
     assert.equal(again.code, 0, again.err);
-    assert.match(again.out, /Nothing to change: all 3 queue\(s\) \(24 request\(s\)\)/);
+    assert.match(again.out, /Nothing to change: all 3 queue\(s\) \(27 request\(s\)\)/);
     assert.deepEqual(await snapshot(redis, spider), after, "a second run changes nothing");
 
-    await crawlToTheEnd(f, sites);
+    await crawlToTheEnd(f, sites, [...PATHS, FOLLOW_UP]);
   } finally {
     await Promise.all(sites.slice(1).map((s) => s.close()));
     await f.close();
@@ -223,10 +275,10 @@ Deno.test("migrate scrapy killed midway: a rerun ends where an uninterrupted run
     });
     assert.equal(first.aborted, true);
     assert.equal(first.done, 1);
-    assert.equal(first.rescored, PATHS.length);
+    assert.equal(first.rescored, PATHS.length + 1);
     const rest = await migrateScrapy(redis, { spiders: [cut] });
     assert.equal(rest.aborted, false);
-    assert.equal(rest.rescored, 2 * PATHS.length, "the rerun does the queues left");
+    assert.equal(rest.rescored, 2 * (PATHS.length + 1), "the rerun does the queues left");
     await migrateScrapy(redis, { spiders: [whole] });
     const named = (s: Record<string, unknown>, spider: string) =>
       JSON.parse(JSON.stringify(s).replaceAll(spider, "SPIDER"));
@@ -394,7 +446,7 @@ Deno.test({
       // And once more to the cluster, where it crawls to the end.
       const last = await migrateCli(["to-cluster", "--to-nodes", nodes, "--spider", spider], env);
       assert.equal(last.code, 0, last.err);
-      await crawlToTheEnd(f, sites);
+      await crawlToTheEnd(f, sites, PATHS);
     } finally {
       await cluster.zrem(JOBS_INDEX_KEY, timeout);
       await deleteKeysContaining(cluster, spider);
