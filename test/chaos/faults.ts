@@ -121,10 +121,13 @@ export const SHARD_RESTART: Fault = {
       return layout.of(CHAOS_DOMAIN).queue("link", CHAOS_DOMAIN);
     });
     const index = await masterOf(env, cluster.ports, queue);
+    // The requests leased now live on that master: their return is timed like a killed
+    // crawler's (the table's orphans column).
+    const watch = await _leasedPaths(env);
     ctx.say(`restarting master ${index} (port ${cluster.ports[index]}), which holds ${queue}`);
     const startAt = Date.now();
     await cluster.restart(index);
-    return { startAt, endAt: Date.now() };
+    return { startAt, endAt: Date.now(), watch };
   },
 };
 

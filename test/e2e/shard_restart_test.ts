@@ -27,17 +27,20 @@ const PLAN: CrawlPlan = {
 
 Deno.test("a Redis Cluster master restarted mid-crawl loses no page and leaves no lease [cluster]", async () => {
   const { KAFKA_HOSTS, ZOOKEEPER_HOSTS } = serviceEnv();
+  // The data folder (the components' logs) is kept when the test fails, named in the message.
   const services = await startChaosServices({
     given: { KAFKA_HOSTS, ZOOKEEPER_HOSTS },
     redisCluster: true,
+    keep: true,
   });
   const logDir = `${services.dataDir}/logs`;
   await Deno.mkdir(logDir, { recursive: true });
+  let passed = false;
   try {
     const result = await runScenario(services, SHARD_RESTART, PLAN, { logDir });
     console.log(formatTable([result]));
     const about = `${result.duplicates} duplicate deliveries (${result.duplicatePages} pages); ` +
-      `notes: ${result.notes.join("; ") || "none"}`;
+      `notes: ${result.notes.join("; ") || "none"}; logs in ${logDir}`;
     assert.deepEqual(result.missing, [], `missing pages; ${about}`);
     assert.equal(result.received, PLAN.sections * PLAN.perSection, about);
     assert.equal(result.unexpected, 0, about);
@@ -46,7 +49,9 @@ Deno.test("a Redis Cluster master restarted mid-crawl loses no page and leaves n
     for (const [name, code] of Object.entries(result.exitCodes)) {
       assert.equal(code, 0, `${name} exits 0 on SIGTERM; ${about}`);
     }
+    passed = true;
   } finally {
     await services.stop();
+    if (passed) await Deno.remove(services.dataDir, { recursive: true }).catch(() => {});
   }
 });
