@@ -21,7 +21,9 @@ end
 
 local function priority_of(score)
   if is_foreign(score) then return clamp_priority(-score + 0.5) end
-  return -math.floor(score / SCALE)
+  local priority = -math.floor(score / SCALE)
+  if priority == 0 then return 0 end -- not -0: tostring(-0) is "-0", a counter field of its own
+  return priority
 end
 
 -- A fresh score of ours for a priority, from the shard's FIFO counter.
