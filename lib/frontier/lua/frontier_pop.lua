@@ -171,7 +171,9 @@ for j = 9, #ARGV do
       if again == 0 then ready_at = next_at end
     end
     if redis.call('EXISTS', queue) == 0 then
+      -- Empty: no counter can be right but 0 (another program may have popped behind our back).
       redis.call('ZREM', KEYS[1], domain)
+      redis.call('DEL', backlog)
     elseif ready_at and th.ahead then
       redis.call('ZADD', KEYS[1], ready_at, domain)
     elseif taken > 0 or ready_at then
