@@ -177,23 +177,26 @@ export async function reclaimDeadHolders(
   spiderid: string,
   selfId: string,
 ): Promise<{ returned: number; holders: string[] }> {
-  const results = await Promise.all(layout.shards.map(async (shard) => {
-    const holders = Object.entries(await redis.hgetall(shard.holders(spiderid)))
-      .filter(([id]) => id !== selfId);
-    if (holders.length === 0) return { returned: 0, holders: [] };
-    const alive = await Promise.all(holders.map(([, heartbeat]) => redis.exists(heartbeat)));
-    const dead = new Set(holders.filter((_, i) => alive[i] === 0).map(([id]) => id));
-    if (dead.size === 0) return { returned: 0, holders: [] };
+  const perShard = await Promise.all(
+    layout.shards.map(async (shard) =>
+      Object.entries(await redis.hgetall(shard.holders(spiderid))).filter(([id]) => id !== selfId)
+    ),
+  );
+  // Each crawler's heartbeat is checked once, however many shards it holds leases in.
+  const heartbeats = new Map(perShard.flat());
+  const ids = [...heartbeats.keys()];
+  const alive = await Promise.all(ids.map((id) => redis.exists(heartbeats.get(id)!)));
+  const dead = new Set(ids.filter((_, i) => alive[i] === 0));
+  if (dead.size === 0) return { returned: 0, holders: [] };
+  const returned = await Promise.all(layout.shards.map(async (shard, i) => {
+    const forget = perShard[i].map(([id]) => id).filter((id) => dead.has(id));
+    if (forget.length === 0) return 0;
     const leases = (await redis.zrange(shard.leases(spiderid), "0", "-1"))
       .map(parseLease)
       .filter((l) => dead.has(l.holder));
-    const returned = await putBack(redis, shard, spiderid, leases, [...dead]);
-    return { returned, holders: [...dead] };
+    return await putBack(redis, shard, spiderid, leases, forget);
   }));
-  return {
-    returned: results.reduce((n, r) => n + r.returned, 0),
-    holders: [...new Set(results.flatMap((r) => r.holders))],
-  };
+  return { returned: returned.reduce((a, b) => a + b, 0), holders: [...dead] };
 }
 
 /**
