@@ -71,7 +71,7 @@ if (import.meta.main) {
       outage: { log, component: "crawler", meanwhile: "crawling paused, will retry" },
     });
     // Each Kafka outage logged once (results wait in their leases meanwhile).
-    new KafkaProbe(settings.KAFKA_HOSTS, {
+    new KafkaProbe(settings, {
       outage: { log, component: "crawler", meanwhile: "results wait, will retry" },
       intervalMs: 1_000,
       signal,

@@ -21,11 +21,11 @@ export async function feed(
   if (!parsed.ok) throw new Error(`Cannot feed: ${parsed.error}`);
   const topic = settings.KAFKA_INCOMING_TOPIC;
   const timeoutMs = settings.KAFKA_FEED_TIMEOUT * 1000;
-  await checkKafka(settings.KAFKA_HOSTS, timeoutMs);
+  await checkKafka(settings, timeoutMs);
   log.info("Feeding JSON into {topic}", { topic });
   try {
     await produceOnce(
-      createKafka(settings.KAFKA_HOSTS, "kafka-monitor-feed"),
+      createKafka(settings, "kafka-monitor-feed"),
       topic,
       JSON.stringify(parsed.value),
       timeoutMs,

@@ -61,7 +61,7 @@ if (import.meta.main) {
     });
     const plugins = await loadPlugins(settings.PLUGINS, { settings, redis, log });
     // Each Kafka outage logged once (intake waits meanwhile).
-    new KafkaProbe(settings.KAFKA_HOSTS, {
+    new KafkaProbe(settings, {
       outage: { log, component: "kafka-monitor", meanwhile: "intake waits, will retry" },
       intervalMs: 1_000,
       signal,

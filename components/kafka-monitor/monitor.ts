@@ -250,8 +250,8 @@ export async function runKafkaMonitor(
   opts: { signal: AbortSignal },
 ): Promise<void> {
   const { settings, redis, log } = deps;
-  await checkKafka(settings.KAFKA_HOSTS);
-  const kafka = createKafka(settings.KAFKA_HOSTS, `kafka-monitor-${PROCESS_ID}`);
+  await checkKafka(settings);
+  const kafka = createKafka(settings, `kafka-monitor-${PROCESS_ID}`);
   await ensureTopics(kafka, [settings.KAFKA_INCOMING_TOPIC]);
   const windows = windowsFromNames(
     settings.STATS_TIMES,

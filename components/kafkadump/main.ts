@@ -84,6 +84,8 @@ if (import.meta.main) {
   const hosts = typeof values["kafka-host"] === "string"
     ? values["kafka-host"]
     : settings.KAFKA_HOSTS;
+  // --kafka-host replaces only the brokers: TLS and SASL still come from the settings.
+  const conn = { ...settings, KAFKA_HOSTS: hosts };
   const topic = typeof values.topic === "string" ? values.topic : "";
   if (command === "dump" && topic === "") await _usageError("missing required option '--topic'");
   if (values["no-body"] && values["just-body"]) {
@@ -91,13 +93,13 @@ if (import.meta.main) {
   }
 
   try {
-    await checkKafka(hosts);
+    await checkKafka(conn);
   } catch (err) {
     console.error((err as Error).message.split("\n")[0]);
     await finish(1);
   }
   log.info("Connected to {hosts}", { hosts });
-  const kafka = createKafka(hosts, "kafkadump");
+  const kafka = createKafka(conn, "kafkadump");
 
   if (command === "list") {
     try {

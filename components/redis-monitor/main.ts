@@ -40,7 +40,7 @@ if (import.meta.main) {
       outage: { log, meanwhile: "jobs paused, will retry" },
     });
     // Each Kafka outage logged once (answers wait meanwhile).
-    new KafkaProbe(settings.KAFKA_HOSTS, {
+    new KafkaProbe(settings, {
       outage: { log, component: "redis-monitor", meanwhile: "answers wait, will retry" },
       intervalMs: 1_000,
       signal,

@@ -103,7 +103,7 @@ export async function startRestService(
     );
     cleanups.push(() => producer.close());
     // Health follows the brokers within about a second; each Kafka outage is logged once.
-    const kafkaProbe = new KafkaProbe(settings.KAFKA_HOSTS, {
+    const kafkaProbe = new KafkaProbe(settings, {
       outage: { log, component: "rest", meanwhile: "/feed answers 'not connected', will retry" },
     }).start();
     cleanups.push(() => kafkaProbe.close());
@@ -130,7 +130,7 @@ export async function startRestService(
       send: (topic, value) => producer.send(topic, value),
       topic: incomingTopic,
       timeoutMs: feedTimeoutMs,
-      probe: () => checkKafka(settings.KAFKA_HOSTS, feedTimeoutMs),
+      probe: () => checkKafka(settings, feedTimeoutMs),
       log,
     });
     cleanups.push(() => feeder.close());

@@ -3,7 +3,8 @@
  * with kafkajs logs routed to LogTape, a fail-early connectivity check, topic creation, a
  * producer that batches with a linger time (kafkajs has none of its own), one-shot produce
  * for `feed`, and topic listing; {@linkcode KafkaProbe} tracks whether the brokers answer now
- * and reports each outage once.
+ * and reports each outage once. Each client gets the TLS and SASL options of the settings it is
+ * given (`kafka_security.ts`); a bare `KAFKA_HOSTS` string means a plain connection.
  *
  * kafkajs logs each failed connection attempt as an ERROR (a 30 s outage used to print ~170
  * lines): the LogTape bridge lets the first line of each kind through, then at most one per
@@ -27,13 +28,24 @@ import {
 import { withTimeout } from "../async/timeout.ts";
 import { sleep } from "../async/sleep.ts";
 import { OutageReporter, RepeatFilter } from "./outage.ts";
+import {
+  explainKafkaError,
+  type KafkaConnection,
+  kafkaConnection,
+  kafkaSecurityConfig,
+  type KafkaTarget,
+} from "./kafka_security.ts";
 
 export type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 export type { Kafka };
+export {
+  type KafkaConnection,
+  KafkaSecuritySettingsError,
+  type KafkaTarget,
+} from "./kafka_security.ts";
 
 /** The Kafka settings this module reads (see `KAFKA_SETTINGS` in settings.ts). */
-export interface KafkaSettings {
-  readonly KAFKA_HOSTS: string;
+export interface KafkaSettings extends KafkaConnection {
   readonly KAFKA_PRODUCER_BATCH_LINGER_MS: number;
   readonly KAFKA_PRODUCER_BUFFER_BYTES: number;
   readonly KAFKA_PRODUCER_MAX_REQUEST_SIZE: number;
@@ -93,29 +105,38 @@ function logCreator() {
   };
 }
 
-/** A kafkajs client for the brokers in `KAFKA_HOSTS`. */
+/**
+ * A kafkajs client for the brokers in `KAFKA_HOSTS`, over TLS and with SASL as the settings
+ * say (components pass their settings; a bare hosts string is a plain connection). Throws
+ * {@linkcode KafkaSecuritySettingsError} for security settings that cannot work.
+ */
 export function createKafka(
-  hosts: string,
+  target: KafkaTarget,
   clientId: string,
   overrides: Partial<KafkaConfig> = {},
 ): Kafka {
+  const conn = kafkaConnection(target);
   return new Kafka({
     clientId,
-    brokers: brokerList(hosts),
+    brokers: brokerList(conn.KAFKA_HOSTS),
     logLevel: logLevel.WARN,
     logCreator,
     connectionTimeout: 3_000,
     retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5_000 },
+    ...kafkaSecurityConfig(conn),
     ...overrides,
   });
 }
 
 /**
  * Fails early: resolves when the cluster answers a metadata request within `timeoutMs`,
- * otherwise throws "Cannot connect to Kafka at <hosts>: <reason>".
+ * otherwise throws "Cannot connect to Kafka at <hosts>: <reason>" (wrong SASL credentials and
+ * TLS failures name the settings to check).
  */
-export async function checkKafka(hosts: string, timeoutMs = 10_000): Promise<void> {
-  const kafka = createKafka(hosts, "crawl-cluster-check", {
+export async function checkKafka(target: KafkaTarget, timeoutMs = 10_000): Promise<void> {
+  const conn = kafkaConnection(target);
+  const hosts = conn.KAFKA_HOSTS;
+  const kafka = createKafka(conn, "crawl-cluster-check", {
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 },
     logLevel: logLevel.NOTHING,
   });
@@ -125,7 +146,7 @@ export async function checkKafka(hosts: string, timeoutMs = 10_000): Promise<voi
       message: `no answer in ${timeoutMs} ms`,
     });
   } catch (err) {
-    throw new Error(`Cannot connect to Kafka at ${hosts}: ${(err as Error).message}`);
+    throw new Error(`Cannot connect to Kafka at ${hosts}: ${explainKafkaError(err, conn)}`);
   } finally {
     await admin.disconnect().catch(() => {});
   }
@@ -164,15 +185,15 @@ export class KafkaProbe {
   readonly reporter: OutageReporter | null;
   #connected = true;
   #loop: Promise<void> | null = null;
-  readonly #hosts: string;
+  readonly #conn: KafkaConnection;
   readonly #opts: KafkaProbeOptions;
   readonly #stop = new AbortController();
 
-  constructor(hosts: string, opts: KafkaProbeOptions = {}) {
-    this.#hosts = hosts;
+  constructor(target: KafkaTarget, opts: KafkaProbeOptions = {}) {
+    this.#conn = kafkaConnection(target);
     this.#opts = opts;
     this.reporter = opts.outage
-      ? new OutageReporter({ ...opts.outage, service: "Kafka", where: hosts })
+      ? new OutageReporter({ ...opts.outage, service: "Kafka", where: this.#conn.KAFKA_HOSTS })
       : null;
     opts.signal?.addEventListener("abort", () => this.#stop.abort(), { once: true });
   }
@@ -196,7 +217,7 @@ export class KafkaProbe {
 
   async #run(): Promise<void> {
     const timeoutMs = this.#opts.timeoutMs ?? 1_000;
-    const kafka = createKafka(this.#hosts, "crawl-cluster-probe", {
+    const kafka = createKafka(this.#conn, "crawl-cluster-probe", {
       logLevel: logLevel.NOTHING,
       connectionTimeout: timeoutMs,
       requestTimeout: timeoutMs,

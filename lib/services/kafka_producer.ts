@@ -139,8 +139,9 @@ export async function connectProducer(
   topics: string[],
   opts: { checkTimeoutMs?: number } = {},
 ): Promise<{ kafka: Kafka; producer: BatchingProducer }> {
-  await checkKafka(s.KAFKA_HOSTS, opts.checkTimeoutMs);
-  const kafka = createKafka(s.KAFKA_HOSTS, clientId);
+  // The settings, not just KAFKA_HOSTS: TLS and SASL come with them.
+  await checkKafka(s, opts.checkTimeoutMs);
+  const kafka = createKafka(s, clientId);
   await ensureTopics(kafka, topics);
   const producer = new BatchingProducer(kafka, s);
   await producer.connect();

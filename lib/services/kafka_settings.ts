@@ -7,13 +7,30 @@
  * @module
  */
 
-import { float, int, oneOf, str } from "../config/parsers.ts";
+import { bool, float, int, oneOf, optStr, str } from "../config/parsers.ts";
 
-/** Where the brokers are: every component talks to Kafka through them. */
+/**
+ * Where the brokers are and how to reach them (TLS, SASL): every component talks to Kafka
+ * through them, and every kafkajs client is built from them (`createKafka` in `kafka.ts`).
+ */
 export const KAFKA_SETTINGS = {
   KAFKA_HOSTS: str("localhost:9092", "Kafka brokers, comma separated host:port", {
     nonEmpty: true,
   }),
+  KAFKA_SSL: bool(
+    false,
+    "connect to the brokers over TLS (on by itself when KAFKA_SSL_CA or KAFKA_SSL_CERT is set)",
+  ),
+  KAFKA_SSL_CA: optStr("PEM file of the CA that signed the brokers' certificates (TLS)"),
+  KAFKA_SSL_CERT: optStr("PEM file of this client's certificate, for brokers that require one"),
+  KAFKA_SSL_KEY: optStr("PEM file of the private key of KAFKA_SSL_CERT (unencrypted)"),
+  KAFKA_SASL_MECHANISM: oneOf(
+    ["none", "plain", "scram-sha-512"],
+    "none",
+    "SASL authentication to the brokers: none, plain or scram-sha-512",
+  ),
+  KAFKA_SASL_USERNAME: optStr("SASL user name (with KAFKA_SASL_MECHANISM)"),
+  KAFKA_SASL_PASSWORD: optStr("SASL password (with KAFKA_SASL_MECHANISM)"),
 };
 
 /** How the producer batches (see `connectProducer` in `kafka.ts`). */
