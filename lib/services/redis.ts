@@ -4,6 +4,9 @@
  * backoff by ioredis (at most 1 s apart) and never crash a component; each outage is logged
  * once when it starts and once when it ends ({@linkcode OutageReporter}).
  *
+ * TLS and ACL users (`REDIS_TLS_*`, `REDIS_USERNAME`) are `redis_security.ts`'s; they apply to
+ * both kinds of client.
+ *
  * With `REDIS_CLUSTER_NODES` set, every client is an ioredis `Cluster` (`redis_cluster.ts`)
  * under the same policy; code takes a {@linkcode RedisClient} (either kind), asks
  * {@linkcode isRedisCluster} where the two differ, and scans with {@linkcode scanKeys}, which
@@ -59,16 +62,25 @@ import {
   watchCluster,
 } from "./redis_cluster.ts";
 import { float, int, optStr, str } from "../config/parsers.ts";
+import {
+  explainRedisFailure,
+  REDIS_SECURITY_SETTINGS,
+  type RedisSecuritySettings,
+  redisTlsOptions,
+  redisUsername,
+  redisUsesTls,
+} from "./redis_security.ts";
 
 /** Redis connection settings shared by every component that talks to Redis. */
 export const REDIS_SETTINGS = {
   REDIS_HOST: str("localhost", "Redis host name", { nonEmpty: true }),
   REDIS_PORT: int(6379, "Redis port", { min: 1, max: 65535 }),
   REDIS_DB: int(0, "Redis database number", { min: 0 }),
-  REDIS_PASSWORD: optStr("Redis password (none by default)"),
+  REDIS_PASSWORD: optStr("Redis password (none by default); the password in REDIS_URL wins"),
   REDIS_URL: optStr(
-    "redis://user:pass@host:port/db (rediss:// for TLS); overrides host/port/db/password",
+    "redis://user:pass@host:port/db (rediss:// for TLS); overrides host/port/db",
   ),
+  ...REDIS_SECURITY_SETTINGS,
   REDIS_SOCKET_TIMEOUT: float(10, "Redis socket timeout in seconds", { exclusiveMin: 0 }),
   REDIS_CLUSTER_NODES: optStr(
     "host:port,host:port,… of Redis Cluster nodes: use Redis Cluster (none: a single Redis)",
@@ -76,7 +88,7 @@ export const REDIS_SETTINGS = {
 };
 
 /** The loaded {@linkcode REDIS_SETTINGS} every component has. */
-export interface RedisSettings {
+export interface RedisSettings extends RedisSecuritySettings {
   readonly REDIS_HOST: string;
   readonly REDIS_PORT: number;
   readonly REDIS_DB: number;
@@ -125,6 +137,10 @@ export async function* scanKeys(
  * never shows a password.
  */
 export function describeRedis(s: RedisSettings): string {
+  return _where(s) + (redisUsesTls(s) ? " over TLS" : "");
+}
+
+function _where(s: RedisSettings): string {
   if (s.REDIS_CLUSTER_NODES) {
     try {
       return `cluster ${
@@ -145,7 +161,10 @@ export function describeRedis(s: RedisSettings): string {
   return `${s.REDIS_HOST}:${s.REDIS_PORT}/${s.REDIS_DB}`;
 }
 
-/** ioredis options for the settings (the URL, if any, is passed separately). */
+/**
+ * ioredis options for the settings (the URL, if any, is passed separately and wins over the
+ * user and password here). Reads the `REDIS_TLS_*` files: throws one line when one is missing.
+ */
 export function redisOptions(s: RedisSettings, name: string): RedisOptions {
   return {
     connectionName: name,
@@ -160,12 +179,10 @@ export function redisOptions(s: RedisSettings, name: string): RedisOptions {
     retryStrategy: reconnectDelay,
     commandTimeout: s.REDIS_SOCKET_TIMEOUT * 1000,
     connectTimeout: s.REDIS_SOCKET_TIMEOUT * 1000,
-    ...(s.REDIS_URL ? {} : {
-      host: s.REDIS_HOST,
-      port: s.REDIS_PORT,
-      db: s.REDIS_DB,
-      password: s.REDIS_PASSWORD ?? undefined,
-    }),
+    username: redisUsername(s),
+    password: s.REDIS_PASSWORD ?? undefined,
+    tls: redisTlsOptions(s),
+    ...(s.REDIS_URL ? {} : { host: s.REDIS_HOST, port: s.REDIS_PORT, db: s.REDIS_DB }),
   };
 }
 
@@ -307,8 +324,13 @@ export async function connectRedis(
     // ioredis's "None of startup nodes is available" does not say why: the last node's error does.
     if (isRedisCluster(client) && lastError instanceof Error && lastError !== err) {
       reason += ` (${lastError.message})`;
+    } else if (reason === "Connection is closed." && lastError instanceof Error) {
+      // A refused TLS handshake closes the connection; the socket's error says why.
+      reason = lastError.message;
     }
-    throw new Error(`Cannot connect to Redis at ${describeRedis(s)}: ${reason}`);
+    throw new Error(
+      `Cannot connect to Redis at ${describeRedis(s)}: ${explainRedisFailure(reason, s)}`,
+    );
   } finally {
     client.off("error", onError);
     if (isRedisCluster(client)) client.off("node error", onNodeError);

@@ -2,8 +2,8 @@
  * Redis Cluster through ioredis's `Cluster`, with the client policy of `redis.ts` applied to the
  * cluster and to every node's connection: no offline queue, no resend of a command that was
  * written (ioredis's failover retry, `retryDelayOnFailover`, is off: a command that died with its
- * node's connection may have run), `commandTimeout` = `REDIS_SOCKET_TIMEOUT`, password and TLS
- * from the same settings on every node. Redirections (MOVED, ASK) and CLUSTERDOWN/TRYAGAIN
+ * node's connection may have run), `commandTimeout` = `REDIS_SOCKET_TIMEOUT`, user, password and
+ * TLS (`redis_security.ts`) from the same settings on every node. Redirections (MOVED, ASK) and CLUSTERDOWN/TRYAGAIN
  * replies are still followed: Redis did not run the command.
  *
  * Commands are auto-pipelined (one pipeline per node and tick), reads go to masters. A node that
@@ -54,7 +54,8 @@ export function clusterOptions(nodeOptions: RedisOptions, url: string | null): C
     const parsed = new URL(url);
     if (parsed.username) perNode.username = decodeURIComponent(parsed.username);
     if (parsed.password) perNode.password = decodeURIComponent(parsed.password);
-    if (parsed.protocol === "rediss:") perNode.tls = {};
+    // The CA/cert/key of the settings (already in perNode.tls) are kept.
+    if (parsed.protocol === "rediss:") perNode.tls ??= {};
   }
   return {
     lazyConnect: true,

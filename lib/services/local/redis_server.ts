@@ -73,6 +73,35 @@ export interface StartRedisOptions {
   appendFsync?: "always" | "everysec" | "no";
   /** More `redis-server` arguments (`["--cluster-enabled", "yes", …]`). */
   extraArgs?: readonly string[];
+  /**
+   * Serve TLS only, on `port` (`--port 0 --tls-port <port>`), with these PEM files; the server
+   * asks clients for a certificate signed by `caFile` unless `authClients` is false.
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string; authClients?: boolean };
+  /**
+   * ACL users as `ACL SETUSER` rules (`"crawler on >secret ~queue:* +get"`), set at start by
+   * `--user` (the `default` user among them replaces the open default).
+   */
+  users?: readonly string[];
+}
+
+/** The port arguments: plain `--port`, or TLS only (`--port 0 --tls-port`) with its files. */
+function _portArgs(port: number, tls: StartRedisOptions["tls"]): string[] {
+  if (!tls) return ["--port", String(port)];
+  return [
+    "--port",
+    "0",
+    "--tls-port",
+    String(port),
+    "--tls-cert-file",
+    tls.certFile,
+    "--tls-key-file",
+    tls.keyFile,
+    "--tls-ca-cert-file",
+    tls.caFile,
+    "--tls-auth-clients",
+    tls.authClients === false ? "no" : "yes",
+  ];
 }
 
 /**
@@ -90,8 +119,7 @@ export async function startRedis(
   // A restart appends to the last run's log: only what this run writes counts.
   const logStart = logSize(logPath);
   const proc = await startServer("Redis", bin, [
-    "--port",
-    String(port),
+    ..._portArgs(port, opts.tls),
     "--bind",
     "127.0.0.1",
     "--daemonize",
@@ -106,6 +134,7 @@ export async function startRedis(
     dir,
     "--logfile",
     "",
+    ...(opts.users ?? []).flatMap((rule) => ["--user", rule]),
     ...(opts.extraArgs ?? []),
   ], { logPath });
   await waitUntilReady(proc, () => logContains(logPath, /Ready to accept connections/, logStart), {
