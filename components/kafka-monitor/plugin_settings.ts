@@ -14,7 +14,13 @@ import { dict, int } from "../../lib/config/mod.ts";
  */
 export const CLASSIFIER_SETTINGS = {
   PLUGINS: dict<number | null>(
-    { scraper_handler: 100, action_handler: 200, stats_handler: 300, zookeeper_handler: 400 },
+    {
+      scraper_handler: 100,
+      action_handler: 200,
+      stats_handler: 300,
+      zookeeper_handler: 400,
+      webhook_handler: 500,
+    },
     "request handlers → rank (lower ranks validate first; null disables). Built-ins by name " +
       "(scraper_handler, action_handler, stats_handler, zookeeper_handler; Scrapy Cluster's " +
       "'plugins.scraper_handler.ScraperHandler' also works), custom ones by module path",

@@ -10,6 +10,7 @@ import {
   KAFKA_SETTINGS,
   KAFKA_TOPIC_SETTINGS,
   REDIS_SETTINGS,
+  ZOOKEEPER_AUTH_SETTINGS,
 } from "../../lib/services/mod.ts";
 import { FRONTIER_SETTINGS } from "../../lib/frontier/mod.ts";
 import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
@@ -32,6 +33,7 @@ export const REDIS_MONITOR_SETTINGS = {
       expire_monitor: 300,
       stats_monitor: 400,
       zookeeper_monitor: 500,
+      webhook_monitor: 600,
     },
     "job handlers → rank (lower ranks are matched first; null disables). Built-ins by name " +
       "(info_monitor, stop_monitor, expire_monitor, stats_monitor, zookeeper_monitor; " +
@@ -65,6 +67,7 @@ export const REDIS_MONITOR_SETTINGS = {
   ZOOKEEPER_ID: str("all", "node name of the domain config under ZOOKEEPER_ASSIGN_PATH", {
     nonEmpty: true,
   }),
+  ...ZOOKEEPER_AUTH_SETTINGS,
 };
 
 /** The loaded redis-monitor settings. */
