@@ -1,6 +1,10 @@
 /**
  * A single-node Apache Kafka 3.9 broker in KRaft mode (broker and controller in one JVM) from
  * the Maven Central jars, on loopback ports, tuned for a small machine and quick starts.
+ * Optionally secured ({@linkcode KafkaSecurityOptions}): extra SASL_PLAINTEXT, SASL_SSL and
+ * SSL listeners beside the PLAINTEXT one (which stays, for the broker's own traffic), with
+ * PLAIN users from a JAAS line and SCRAM-SHA-512 users written by the storage format
+ * (`--add-scram`), and TLS from PEM files (`ssl.keystore.type=PEM`).
  *
  * @module
  */
@@ -14,21 +18,42 @@ import {
   waitUntilReady,
 } from "./process.ts";
 
+/** Secured listeners of a local broker; each port given adds one. */
+export interface KafkaSecurityOptions {
+  /** A SASL_PLAINTEXT listener (PLAIN and SCRAM-SHA-512). */
+  saslPort?: number;
+  /** A SASL_SSL listener (TLS, then PLAIN or SCRAM-SHA-512); needs `tls`. */
+  saslSslPort?: number;
+  /** An SSL listener that requires a client certificate signed by `tls.caFile`; needs `tls`. */
+  sslPort?: number;
+  /**
+   * SASL users, name → password, known to both mechanisms (letters, digits, `_.-` only: they
+   * go into a JAAS line and a `--add-scram` argument).
+   */
+  users?: Record<string, string>;
+  /** The broker's PEM files: its key and certificate chain in one file, and the CA. */
+  tls?: { keystoreFile: string; caFile: string };
+}
+
 /**
- * Starts Kafka with its client listener on `port` and its controller on `controllerPort`.
- * Calling it again with the same ports and folder after the broker stopped (or was killed)
- * restarts it on its old data: the storage is formatted only once.
+ * Starts Kafka with its client listener on `port` and its controller on `controllerPort`
+ * (plus the secured listeners of `opts.security`). Calling it again with the same ports and
+ * folder after the broker stopped (or was killed) restarts it on its old data: the storage is
+ * formatted only once.
  */
 export async function startKafka(
   port: number,
   controllerPort: number,
   dir: string,
-  opts: { timeoutMs?: number; log?: (line: string) => void } = {},
+  opts: { timeoutMs?: number; log?: (line: string) => void; security?: KafkaSecurityOptions } = {},
 ): Promise<ServerProcess> {
   const libs = await ensureKafkaLibs(opts.log);
   await Deno.mkdir(`${dir}/data`, { recursive: true });
   const props = `${dir}/server.properties`;
-  await Deno.writeTextFile(props, serverProperties(port, controllerPort, `${dir}/data`));
+  await Deno.writeTextFile(
+    props,
+    serverProperties(port, controllerPort, `${dir}/data`, opts.security),
+  );
   const java = javaBin();
   const classpath = `${libs}/*`;
   // A restart on formatted storage skips the format step (a JVM start of its own).
@@ -45,6 +70,8 @@ export async function startKafka(
       "-c",
       props,
       "--ignore-formatted",
+      // SCRAM credentials live in the cluster metadata: KRaft takes them at format time.
+      ...scramArguments(opts.security),
     ],
     stdout: "piped",
     stderr: "piped",
@@ -74,17 +101,34 @@ export async function startKafka(
   return proc;
 }
 
-/** The broker configuration: one node, replication factor 1, fast group joins, small buffers. */
-export function serverProperties(port: number, controllerPort: number, dataDir: string): string {
+/**
+ * The broker configuration: one node, replication factor 1, fast group joins, small buffers;
+ * with `security`, its secured listeners.
+ */
+export function serverProperties(
+  port: number,
+  controllerPort: number,
+  dataDir: string,
+  security: KafkaSecurityOptions = {},
+): string {
+  const clientListeners = [
+    `PLAINTEXT://127.0.0.1:${port}`,
+    ...(security.saslPort ? [`SASL_PLAINTEXT://127.0.0.1:${security.saslPort}`] : []),
+    ...(security.saslSslPort ? [`SASL_SSL://127.0.0.1:${security.saslSslPort}`] : []),
+    ...(security.sslPort ? [`SSL://127.0.0.1:${security.sslPort}`] : []),
+  ];
   return [
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
     "controller.listener.names=CONTROLLER",
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `listeners=${[...clientListeners, `CONTROLLER://127.0.0.1:${controllerPort}`].join(",")}`,
+    `advertised.listeners=${clientListeners.join(",")}`,
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT," +
+    "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL",
+    // The broker's own traffic stays on PLAINTEXT: no credentials of its own to manage.
     "inter.broker.listener.name=PLAINTEXT",
+    ...securityProperties(security),
     `log.dirs=${dataDir}`,
     "num.partitions=1",
     "default.replication.factor=1",
@@ -105,6 +149,58 @@ export function serverProperties(port: number, controllerPort: number, dataDir: 
     "log.cleaner.dedupe.buffer.size=2097152",
     "",
   ].join("\n");
+}
+
+/** The SASL and TLS lines of the secured listeners. */
+function securityProperties(security: KafkaSecurityOptions): string[] {
+  const lines: string[] = [];
+  const users = Object.entries(security.users ?? {});
+  for (const [name, password] of users) checkCredential(name, password);
+  const sasl = [
+    ...(security.saslPort ? ["sasl_plaintext"] : []),
+    ...(security.saslSslPort ? ["sasl_ssl"] : []),
+  ];
+  if (sasl.length > 0) lines.push("sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512");
+  const plainUsers = users.map(([name, password]) => ` user_${name}="${password}"`).join("");
+  for (const listener of sasl) {
+    lines.push(
+      `listener.name.${listener}.plain.sasl.jaas.config=` +
+        `org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers};`,
+      // SCRAM users are in the metadata (scramArguments); the module needs no options.
+      `listener.name.${listener}.scram-sha-512.sasl.jaas.config=` +
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+    );
+  }
+  if (security.saslSslPort || security.sslPort) {
+    if (!security.tls) throw new Error("Cannot start Kafka: a TLS listener needs tls files");
+    lines.push(
+      "ssl.keystore.type=PEM",
+      `ssl.keystore.location=${security.tls.keystoreFile}`,
+      "ssl.truststore.type=PEM",
+      `ssl.truststore.location=${security.tls.caFile}`,
+    );
+  }
+  if (security.sslPort) lines.push("listener.name.ssl.ssl.client.auth=required");
+  return lines;
+}
+
+/** `--add-scram` arguments of the storage format: one SCRAM-SHA-512 credential per user. */
+function scramArguments(security: KafkaSecurityOptions | undefined): string[] {
+  if (!security?.saslPort && !security?.saslSslPort) return [];
+  return Object.entries(security.users ?? {}).flatMap(([name, password]) => {
+    checkCredential(name, password);
+    return ["--add-scram", `SCRAM-SHA-512=[name=${name},password=${password}]`];
+  });
+}
+
+function checkCredential(name: string, password: string): void {
+  const safe = /^[A-Za-z0-9_.-]+$/;
+  if (!safe.test(name) || !safe.test(password)) {
+    throw new Error(
+      `Cannot start Kafka: SASL user '${name}': names and passwords may hold only ` +
+        "letters, digits and _.- here",
+    );
+  }
 }
 
 /**
