@@ -40,6 +40,7 @@ export async function seedInto(redis: RedisClient, req: QueuedRequest): Promise<
   }, [{
     fingerprint: requestFingerprint({ url: req.url }),
     spiderid: req.spiderid,
+    tags: req.tags,
     domain: registeredDomain(req.url)!,
     priority: req.priority,
     member: JSON.stringify(req),

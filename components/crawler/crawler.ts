@@ -48,6 +48,10 @@ export async function runCrawler(deps: CrawlerDeps, opts: { signal: AbortSignal 
     ttlSec: s.HEARTBEAT_TIMEOUT,
     intervalMs: (s.HEARTBEAT_TIMEOUT * 1000) / 3,
     signal: beating.signal,
+    // A crawler with node tags shows them in the machine stats.
+    value: s.CRAWLER_TAGS.length > 0
+      ? (time) => JSON.stringify({ time, tags: s.CRAWLER_TAGS })
+      : undefined,
     onError: (err) => {
       // At most one line a minute: the Redis client reports the outage itself.
       if (Date.now() - warnedAt < 60_000) return;
@@ -57,6 +61,8 @@ export async function runCrawler(deps: CrawlerDeps, opts: { signal: AbortSignal 
   });
   const layout = deps.layout ?? await openFrontierLayout(deps.redis, s.FRONTIER_SHARDS);
   const ctx = createContext(deps, holder, heartbeat, layout);
+  // The tagged queue families this crawler's tags cover (read again by the maintenance).
+  await ctx.families.refresh(deps.redis).catch(() => {});
   try {
     await runLoop(ctx, opts.signal);
   } finally {

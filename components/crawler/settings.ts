@@ -36,6 +36,10 @@ export const CRAWLER_SETTINGS = {
   SPIDER: str("link", "spider to run: a built-in (link, wandering) or a module path", {
     nonEmpty: true,
   }),
+  CRAWLER_TAGS: list(
+    [],
+    "node tags of this crawler: it also takes requests whose tags are all among these",
+  ),
   KAFKA_APPID_TOPICS: bool(false, "also send each page to <prefix>.crawled_<appid>"),
   KAFKA_BASE_64_ENCODE: bool(false, "base64-encode page bodies in result items"),
   CONCURRENT_REQUESTS: int(16, "pages in flight per crawler process", { min: 1 }),

@@ -98,6 +98,8 @@ export interface CrawlRequest {
   useragent: string | null;
   cookie: string | null;
   attrs: Record<string, unknown> | null;
+  /** Node tags (no default: absent when the request has none). */
+  tags?: string[];
   [extra: string]: unknown;
 }
 

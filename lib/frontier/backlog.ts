@@ -9,6 +9,7 @@
  */
 
 import type { RedisClient } from "../services/redis.ts";
+import { familiesOf } from "./families.ts";
 import type { FrontierLayout } from "./layout.ts";
 
 /** Pending requests of one crawl in one domain queue at one priority. */
@@ -18,9 +19,11 @@ export interface BacklogEntry {
   readonly domain: string;
   readonly priority: number;
   readonly count: number;
+  /** The queue family holding them: the spider id, or a tagged family (`families.ts`). */
+  readonly family: string;
 }
 
-/** The backlog of an application's crawls (or one crawl), over every shard. */
+/** The backlog of an application's crawls (or one crawl), over every family and shard. */
 export async function readBacklog(
   redis: RedisClient,
   layout: FrontierLayout,
@@ -29,10 +32,12 @@ export async function readBacklog(
   crawlid?: string,
 ): Promise<BacklogEntry[]> {
   const prefix = crawlid === undefined ? `${appid}\t` : `${appid}\t${crawlid}\t`;
-  const perShard = await Promise.all(layout.shards.map(async (shard) => {
-    const domains = await redis.zrange(shard.index(spiderid), "0", "-1");
+  const families = await familiesOf(redis, spiderid);
+  const places = families.flatMap((family) => layout.shards.map((shard) => ({ shard, family })));
+  const perShard = await Promise.all(places.map(async ({ shard, family }) => {
+    const domains = await redis.zrange(shard.index(family), "0", "-1");
     const hashes = await Promise.all(
-      domains.map((domain) => redis.hgetall(shard.backlog(spiderid, domain))),
+      domains.map((domain) => redis.hgetall(shard.backlog(family, domain))),
     );
     const entries: BacklogEntry[] = [];
     hashes.forEach((counts, i) => {
@@ -45,6 +50,7 @@ export async function readBacklog(
             appid,
             crawlid: crawl,
             domain: domains[i],
+            family,
             priority: Number(priority),
             count,
           });

@@ -39,6 +39,8 @@ export interface Lease {
   readonly holder: string;
   /** Unique to the pop that made it ("" for a lease written before tokens existed). */
   readonly token: string;
+  /** The tagged queue family it came from (`families.ts`); "" for the spider type's own. */
+  readonly family: string;
 }
 
 /** The crawler a lease belongs to: its id and the heartbeat key that says it is alive. */
@@ -54,6 +56,7 @@ export function parseLease(id: string): Lease {
   const first = id.indexOf("\n");
   const second = id.indexOf("\n", first + 1);
   const [score, holder = "", token = ""] = id.slice(first + 1, second).split("\t");
+  const slash = token.indexOf("/");
   return {
     id,
     domain: id.slice(0, first),
@@ -62,25 +65,40 @@ export function parseLease(id: string): Lease {
     member: id.slice(second + 1),
     holder,
     token,
+    family: slash < 0 ? "" : token.slice(0, slash),
   };
 }
 
-/** Groups leases by the shard of their domain. */
-function byShard<T extends { domain: string }>(
-  layout: FrontierLayout,
-  items: readonly T[],
-): Map<FrontierShard, T[]> {
-  const groups = new Map<FrontierShard, T[]>();
-  for (const item of items) {
-    const shard = layout.of(item.domain);
-    const list = groups.get(shard);
-    if (list) list.push(item);
-    else groups.set(shard, [item]);
-  }
-  return groups;
+/** Where leases live: one shard of one queue family. */
+interface Place {
+  readonly shard: FrontierShard;
+  readonly family: string;
 }
 
-/** Acknowledges finished leases (their results are in Kafka): one ZREM per shard. */
+/** Every shard of every family given (the spider type's own when none). */
+function places(layout: FrontierLayout, families: readonly string[]): Place[] {
+  return families.flatMap((family) => layout.shards.map((shard) => ({ shard, family })));
+}
+
+/** Leases grouped by the shard of their domain and their family. */
+function byPlace(
+  layout: FrontierLayout,
+  spiderid: string,
+  leases: readonly Lease[],
+): { place: Place; leases: Lease[] }[] {
+  const groups = new Map<string, { place: Place; leases: Lease[] }>();
+  for (const lease of leases) {
+    const shard = layout.of(lease.domain);
+    const family = lease.family || spiderid;
+    const key = `${shard.id}\n${family}`;
+    const group = groups.get(key);
+    if (group) group.leases.push(lease);
+    else groups.set(key, { place: { shard, family }, leases: [lease] });
+  }
+  return [...groups.values()];
+}
+
+/** Acknowledges finished leases (their results are in Kafka): one ZREM per shard and family. */
 export async function ackLeases(
   redis: RedisClient,
   layout: FrontierLayout,
@@ -88,35 +106,29 @@ export async function ackLeases(
   ids: readonly string[],
 ): Promise<void> {
   if (ids.length === 0) return;
-  if (layout.count === 1) {
-    await redis.zrem(layout.shards[0].leases(spiderid), ...ids);
-    return;
-  }
-  const groups = byShard(layout, ids.map((id) => ({ id, domain: id.slice(0, id.indexOf("\n")) })));
   await Promise.all(
-    [...groups].map(([shard, list]) =>
-      redis.zrem(shard.leases(spiderid), ...list.map((l) => l.id))
+    byPlace(layout, spiderid, ids.map(parseLease)).map(({ place, leases }) =>
+      redis.zrem(place.shard.leases(place.family), ...leases.map((l) => l.id))
     ),
   );
 }
 
-/** One lease_putback call: leases of one shard back to their queues, dead holders forgotten. */
+/** One lease_putback call: leases of one place back to their queues, dead holders forgotten. */
 async function putBack(
   redis: RedisClient,
-  shard: FrontierShard,
-  spiderid: string,
+  { shard, family }: Place,
   leases: readonly Lease[],
   forget: readonly string[] = [],
 ): Promise<number> {
   if (leases.length === 0 && forget.length === 0) return 0;
-  const keys = [shard.leases(spiderid), shard.index(spiderid), shard.holders(spiderid)];
+  const keys = [shard.leases(family), shard.index(family), shard.holders(family)];
   const domainNumber = new Map<string, number>();
   const pairs: (string | number)[] = [];
   for (const lease of leases) {
     let j = domainNumber.get(lease.domain);
     if (j === undefined) {
       domainNumber.set(lease.domain, j = domainNumber.size + 1);
-      keys.push(shard.queue(spiderid, lease.domain), shard.backlog(spiderid, lease.domain));
+      keys.push(shard.queue(family, lease.domain), shard.backlog(family, lease.domain));
     }
     pairs.push(j, lease.id);
   }
@@ -131,6 +143,8 @@ async function putBack(
   );
 }
 
+const sum = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
+
 /** Puts leased requests back in their queues (each at most once); resolves with how many. */
 export async function returnLeases(
   redis: RedisClient,
@@ -139,10 +153,17 @@ export async function returnLeases(
   leases: readonly Lease[],
 ): Promise<number> {
   if (leases.length === 0) return 0;
-  const counts = await Promise.all(
-    [...byShard(layout, leases)].map(([shard, list]) => putBack(redis, shard, spiderid, list)),
+  return sum(
+    await Promise.all(
+      byPlace(layout, spiderid, leases).map(({ place, leases }) => putBack(redis, place, leases)),
+    ),
   );
-  return counts.reduce((a, b) => a + b, 0);
+}
+
+/** Options of the maintenance functions below. */
+export interface LeaseScanOptions {
+  /** The queue families to look at (`families.ts`). @default [spiderid] */
+  families?: readonly string[];
 }
 
 /** Returns the requests whose lease deadline passed (their crawler died). */
@@ -150,20 +171,23 @@ export async function reclaimExpiredLeases(
   redis: RedisClient,
   layout: FrontierLayout,
   spiderid: string,
-  opts: { nowMs?: number; limit?: number } = {},
+  opts: LeaseScanOptions & { nowMs?: number; limit?: number } = {},
 ): Promise<number> {
-  const counts = await Promise.all(layout.shards.map(async (shard) => {
-    const expired = await redis.zrangebyscore(
-      shard.leases(spiderid),
-      "-inf",
-      String(opts.nowMs ?? Date.now()),
-      "LIMIT",
-      "0",
-      String(opts.limit ?? 500),
-    );
-    return await putBack(redis, shard, spiderid, expired.map(parseLease));
-  }));
-  return counts.reduce((a, b) => a + b, 0);
+  return sum(
+    await Promise.all(
+      places(layout, opts.families ?? [spiderid]).map(async (place) => {
+        const expired = await redis.zrangebyscore(
+          place.shard.leases(place.family),
+          "-inf",
+          String(opts.nowMs ?? Date.now()),
+          "LIMIT",
+          "0",
+          String(opts.limit ?? 500),
+        );
+        return await putBack(redis, place, expired.map(parseLease));
+      }),
+    ),
+  );
 }
 
 /**
@@ -176,27 +200,29 @@ export async function reclaimDeadHolders(
   layout: FrontierLayout,
   spiderid: string,
   selfId: string,
+  opts: LeaseScanOptions = {},
 ): Promise<{ returned: number; holders: string[] }> {
-  const perShard = await Promise.all(
-    layout.shards.map(async (shard) =>
-      Object.entries(await redis.hgetall(shard.holders(spiderid))).filter(([id]) => id !== selfId)
+  const all = places(layout, opts.families ?? [spiderid]);
+  const perPlace = await Promise.all(
+    all.map(async ({ shard, family }) =>
+      Object.entries(await redis.hgetall(shard.holders(family))).filter(([id]) => id !== selfId)
     ),
   );
-  // Each crawler's heartbeat is checked once, however many shards it holds leases in.
-  const heartbeats = new Map(perShard.flat());
+  // Each crawler's heartbeat is checked once, however many places it holds leases in.
+  const heartbeats = new Map(perPlace.flat());
   const ids = [...heartbeats.keys()];
   const alive = await Promise.all(ids.map((id) => redis.exists(heartbeats.get(id)!)));
   const dead = new Set(ids.filter((_, i) => alive[i] === 0));
   if (dead.size === 0) return { returned: 0, holders: [] };
-  const returned = await Promise.all(layout.shards.map(async (shard, i) => {
-    const forget = perShard[i].map(([id]) => id).filter((id) => dead.has(id));
+  const returned = await Promise.all(all.map(async (place, i) => {
+    const forget = perPlace[i].map(([id]) => id).filter((id) => dead.has(id));
     if (forget.length === 0) return 0;
-    const leases = (await redis.zrange(shard.leases(spiderid), "0", "-1"))
+    const leases = (await redis.zrange(place.shard.leases(place.family), "0", "-1"))
       .map(parseLease)
       .filter((l) => dead.has(l.holder));
-    return await putBack(redis, shard, spiderid, leases, forget);
+    return await putBack(redis, place, leases, forget);
   }));
-  return { returned: returned.reduce((a, b) => a + b, 0), holders: [...dead] };
+  return { returned: sum(returned), holders: [...dead] };
 }
 
 /**
@@ -209,23 +235,26 @@ export async function reconcileLeases(
   layout: FrontierLayout,
   spiderid: string,
   holder: string,
-  opts: { keep: Iterable<string>; acked?: Iterable<string> },
+  opts: LeaseScanOptions & { keep: Iterable<string>; acked?: Iterable<string> },
 ): Promise<{ returned: number; acked: number }> {
   const keep = new Set(opts.keep);
   const done = new Set(opts.acked ?? []);
-  const results = await Promise.all(layout.shards.map(async (shard) => {
-    const own = (await redis.zrange(shard.leases(spiderid), "0", "-1"))
-      .map(parseLease)
-      .filter((l) => l.holder === holder && !keep.has(l.token));
-    const finished = own.filter((l) => done.has(l.token));
-    const acked = finished.length > 0
-      ? await redis.zrem(shard.leases(spiderid), ...finished.map((l) => l.id))
-      : 0;
-    const returned = await putBack(redis, shard, spiderid, own.filter((l) => !done.has(l.token)));
-    return { returned, acked };
-  }));
+  const results = await Promise.all(
+    places(layout, opts.families ?? [spiderid]).map(async (place) => {
+      const leasesKey = place.shard.leases(place.family);
+      const own = (await redis.zrange(leasesKey, "0", "-1"))
+        .map(parseLease)
+        .filter((l) => l.holder === holder && !keep.has(l.token));
+      const finished = own.filter((l) => done.has(l.token));
+      const acked = finished.length > 0
+        ? await redis.zrem(leasesKey, ...finished.map((l) => l.id))
+        : 0;
+      const returned = await putBack(redis, place, own.filter((l) => !done.has(l.token)));
+      return { returned, acked };
+    }),
+  );
   return {
-    returned: results.reduce((n, r) => n + r.returned, 0),
-    acked: results.reduce((n, r) => n + r.acked, 0),
+    returned: sum(results.map((r) => r.returned)),
+    acked: sum(results.map((r) => r.acked)),
   };
 }

@@ -20,4 +20,5 @@ export * from "./leases.ts";
 export * from "./backlog.ts";
 export * from "./purge.ts";
 export * from "./adopt.ts";
+export * from "./families.ts";
 export { registerScripts } from "./scripts.ts";

@@ -74,6 +74,11 @@ export interface PopOptions {
   throttle?: ThrottleSpec;
   /** The time; 0 = the Redis server's clock, shared by every crawler. @default 0 */
   nowMs?: number;
+  /**
+   * The queue family to pop from (`families.ts`): a tagged family of the spider type.
+   * @default the spider type's own queues
+   */
+  family?: string;
   /** Shards to leave alone for a moment (their index had nothing ready); none = read all. */
   rests?: ShardRests;
   /**
@@ -128,11 +133,12 @@ export async function popLeased(
   const until = now + CLOCK_TOLERANCE_MS;
   const limit = (opts.candidates ?? 64) + skip.size;
   const rests = opts.rests;
+  const family = opts.family ?? spiderid;
   const ready = await Promise.all(
     layout.shards.map(async (shard) => {
       if (rests && !rests.due(shard.id, now)) return [];
       const found = await redis.zrangebyscore(
-        shard.index(spiderid),
+        shard.index(family),
         "-inf",
         until,
         "LIMIT",
@@ -169,18 +175,19 @@ async function popShard(
   opts: PopOptions,
 ): Promise<{ leases: Lease[]; dropped: DroppedRequest[] }> {
   const prefix = opts.throttle?.keyPrefix ?? "";
+  const family = opts.family ?? spiderid;
   const keys = [
-    shard.index(spiderid),
-    shard.leases(spiderid),
+    shard.index(family),
+    shard.leases(family),
     shard.blacklist(spiderid),
-    shard.holders(spiderid),
-    shard.popSeq(spiderid),
-    shard.seq(spiderid),
+    shard.holders(family),
+    shard.popSeq(family),
+    shard.seq(family),
   ];
   for (const domain of domains) {
     keys.push(
-      shard.queue(spiderid, domain),
-      shard.backlog(spiderid, domain),
+      shard.queue(family, domain),
+      shard.backlog(family, domain),
       shard.throttleWindow(prefix + domain),
       shard.throttleTime(prefix + domain),
     );
@@ -196,6 +203,7 @@ async function popShard(
     throttleArg(opts.throttle),
     opts.holder?.id ?? "",
     opts.holder?.heartbeatKey ?? "",
+    family === spiderid ? "" : `${family}/`,
     ...domains,
   );
   return {

@@ -38,12 +38,15 @@ export async function purgeCrawl(
   crawlid: string,
 ): Promise<number> {
   await blacklistCrawl(redis, layout, spiderid, appid, crawlid);
-  const domains = new Set(
-    (await readBacklog(redis, layout, spiderid, appid, crawlid)).map((e) => e.domain),
+  const queues = new Set(
+    (await readBacklog(redis, layout, spiderid, appid, crawlid)).map((e) =>
+      `${e.family}\n${e.domain}`
+    ),
   );
   let purged = 0;
-  for (const domain of domains) {
-    purged += await purgeQueue(redis, layout, spiderid, domain, appid, crawlid);
+  for (const queue of queues) {
+    const [family, domain] = queue.split("\n");
+    purged += await purgeQueue(redis, layout, family, domain, appid, crawlid);
   }
   return purged;
 }
@@ -51,18 +54,18 @@ export async function purgeCrawl(
 async function purgeQueue(
   redis: RedisClient,
   layout: FrontierLayout,
-  spiderid: string,
+  family: string,
   domain: string,
   appid: string,
   crawlid: string,
 ): Promise<number> {
   const shard = layout.of(domain);
-  const queue = shard.queue(spiderid, domain);
+  const queue = shard.queue(family, domain);
   const purge = (members: string[]) =>
     scripts<number>(redis).purge_queue(
       queue,
-      shard.index(spiderid),
-      shard.backlog(spiderid, domain),
+      shard.index(family),
+      shard.backlog(family, domain),
       domain,
       `${appid}\t${crawlid}\t`,
       ...members,

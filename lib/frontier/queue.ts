@@ -14,6 +14,7 @@
 import type { ChainableCommander } from "ioredis";
 import type { RedisClient } from "../services/redis.ts";
 import { blacklistMember } from "./keys.ts";
+import { parseFamily, queueFamily, registerFamily, tagFamiliesKey } from "./families.ts";
 import type { FrontierLayout } from "./layout.ts";
 import { type ScriptCommands, scripts } from "./scripts.ts";
 
@@ -68,6 +69,8 @@ export interface EnqueueEntry {
   fingerprint: string | null;
   /** The spider type whose queue receives it (a spider may hand work to another). */
   spiderid: string;
+  /** The request's node tags: only crawlers with all of them take it (see `families.ts`). */
+  tags?: readonly string[] | null;
   domain: string;
   priority: number;
   /** The request JSON. */
@@ -82,7 +85,14 @@ export interface EnqueueResult {
   rejected: number;
 }
 
-/** The script calls of one enqueue: one per shard and target spider type. */
+/** The tagged queue families entries go to (to record before writing into them). */
+function taggedFamilies(entries: readonly EnqueueEntry[]): Set<string> {
+  const families = new Set<string>();
+  for (const e of entries) if (e.tags?.length) families.add(queueFamily(e.spiderid, e.tags));
+  return families;
+}
+
+/** The script calls of one enqueue: one per shard and target queue family. */
 function enqueueCalls(
   layout: FrontierLayout,
   crawl: EnqueueCrawl,
@@ -106,7 +116,7 @@ function enqueueCalls(
   // shard + target spider → domain → entries
   const groups = new Map<string, Map<string, EnqueueEntry[]>>();
   for (const e of entries) {
-    const group = `${layout.of(e.domain).id}\n${e.spiderid}`;
+    const group = `${layout.of(e.domain).id}\n${queueFamily(e.spiderid, e.tags)}`;
     let domains = groups.get(group);
     if (!domains) groups.set(group, domains = new Map());
     const list = domains.get(e.domain);
@@ -115,19 +125,19 @@ function enqueueCalls(
   }
   const calls: (string | number)[][] = [];
   for (const [group, domains] of groups) {
-    const spiderid = group.slice(group.indexOf("\n") + 1);
+    const family = group.slice(group.indexOf("\n") + 1);
     const shard = layout.shards[Number(group.slice(0, group.indexOf("\n")))];
     const keys = [
       shard.dupefilter(crawl.spiderid, crawl.crawlid),
       shard.blacklist(crawl.spiderid),
-      shard.seq(spiderid),
-      shard.index(spiderid),
+      shard.seq(family),
+      shard.index(family),
     ];
     const args: (string | number)[] = [options];
     for (const [domain, list] of domains) {
       keys.push(
-        shard.queue(spiderid, domain),
-        shard.backlog(spiderid, domain),
+        shard.queue(family, domain),
+        shard.backlog(family, domain),
         shard.domainMaxPage(crawl.spiderid, domain, crawl.crawlid),
         shard.globalPageCount(crawl.spiderid, domain, crawl.crawlid),
       );
@@ -152,6 +162,7 @@ export async function enqueueRequests(
 ): Promise<EnqueueResult> {
   const result = { added: 0, duplicates: 0, rejected: 0 };
   if (entries.length === 0) return result;
+  for (const family of taggedFamilies(entries)) await registerFamily(redis, family);
   const run = scripts<number[]>(redis);
   const replies = await Promise.all(
     enqueueCalls(layout, crawl, entries, nowMs).map((call) => run.enqueue(...call)),
@@ -178,6 +189,9 @@ export function enqueueInPipeline(
   nowMs = Date.now(),
 ): void {
   if (entries.length === 0) return;
+  for (const family of taggedFamilies(entries)) {
+    pipeline.sadd(tagFamiliesKey(parseFamily(family).spiderid), family);
+  }
   for (const call of enqueueCalls(layout, crawl, entries, nowMs)) {
     (pipeline as unknown as ScriptCommands<unknown>).enqueue(...call);
   }

@@ -36,6 +36,8 @@ export interface HeartbeatOptions {
   signal: AbortSignal;
   /** Called when a beat fails (Redis away); the next beat tries again. */
   onError?: (err: unknown) => void;
+  /** What the key holds; default: the time in epoch seconds. */
+  value?: (nowSec: number) => string;
 }
 
 /** A running heartbeat (see {@linkcode startHeartbeat}). */
@@ -61,7 +63,8 @@ export async function startHeartbeat(
   let steadySince: number | null = null;
   const beat = async () => {
     try {
-      await redis.set(key, String(Math.floor(Date.now() / 1000)), "EX", opts.ttlSec);
+      const nowSec = Math.floor(Date.now() / 1000);
+      await redis.set(key, opts.value?.(nowSec) ?? String(nowSec), "EX", opts.ttlSec);
       steadySince ??= Date.now();
     } catch (err) {
       steadySince = null;

@@ -122,7 +122,7 @@ export interface ComponentStats {
  */
 export async function componentStats(
   redis: RedisClient,
-  component: "kafka-monitor" | "redis-monitor" | "rest",
+  component: "kafka-monitor" | "redis-monitor" | "rest" | "webhook",
   nowSec: number,
 ): Promise<ComponentStats> {
   const keys = await scanKeys(redis, `stats:${component}:*`);
@@ -162,9 +162,15 @@ export interface SpiderStats {
   };
 }
 
-/** Scrapy Cluster's machine stats: per host, per status code, counts summed over spiders. */
+/**
+ * Scrapy Cluster's machine stats: per host, per status code, counts summed over spiders; plus
+ * `tags`, the node tags of the host's live crawlers (`CRAWLER_TAGS`), when it has any.
+ */
 export interface MachineStats {
-  machines: { count: number; [host: string]: Record<string, EndCounts> | number };
+  machines: {
+    count: number;
+    [host: string]: Record<string, EndCounts | string[]> | number;
+  };
 }
 
 /** Scrapy Cluster's queue stats. */
@@ -196,11 +202,12 @@ export async function spiderStats(redis: RedisClient, nowSec: number): Promise<S
 
 /**
  * Machine stats from the 6-segment `stats:crawler:<host>:<spider>:<code>:<end>` keys:
- * `machines[host][code][end]` summed across the host's spiders, and `machines.count` hosts.
+ * `machines[host][code][end]` summed across the host's spiders, and `machines.count` hosts;
+ * `machines[host].tags` from the live crawlers' heartbeats.
  */
 export async function machineStats(redis: RedisClient, nowSec: number): Promise<MachineStats> {
-  const { values } = await _crawlerKeys(redis, nowSec);
-  return _machines(values);
+  const { heartbeats, values } = await _crawlerKeys(redis, nowSec);
+  return _machines(values, await _tagsByHost(redis, heartbeats));
 }
 
 /**
@@ -215,7 +222,7 @@ export async function crawlerStats(redis: RedisClient, nowSec: number): Promise<
   const { heartbeats, values } = await _crawlerKeys(redis, nowSec);
   return {
     spiders: _spiders(heartbeats, values).spiders,
-    machines: _machines(values).machines,
+    machines: _machines(values, await _tagsByHost(redis, heartbeats)).machines,
     queue: (await queueStats(redis)).queues,
   };
 }
@@ -294,7 +301,7 @@ function _spiders(heartbeats: string[][], values: _CrawlerValue[]): SpiderStats 
   return { spiders };
 }
 
-function _machines(values: _CrawlerValue[]): MachineStats {
+function _machines(values: _CrawlerValue[], tags: Map<string, string[]>): MachineStats {
   const machines: MachineStats["machines"] = { count: 0 };
   for (const { host, code, end, n } of values) {
     if (!(host in machines)) machines.count++;
@@ -302,5 +309,33 @@ function _machines(values: _CrawlerValue[]): MachineStats {
     const ends = codes[code] ??= {};
     ends[end] = (ends[end] ?? 0) + n;
   }
+  for (const [host, list] of tags) {
+    if (!(host in machines)) machines.count++;
+    ((machines[host] ??= {}) as Record<string, string[]>).tags = list;
+  }
   return { machines };
+}
+
+/**
+ * The node tags of each host's live crawlers, from their heartbeat values (`{"time", "tags"}`
+ * JSON for a crawler with tags; a bare timestamp otherwise).
+ */
+async function _tagsByHost(
+  redis: RedisClient,
+  heartbeats: string[][],
+): Promise<Map<string, string[]>> {
+  const values = await Promise.all(heartbeats.map((parts) => redis.get(parts.join(":"))));
+  const byHost = new Map<string, Set<string>>();
+  heartbeats.forEach(([, , host], i) => {
+    const value = values[i];
+    if (!value?.startsWith("{")) return;
+    try {
+      const tags = JSON.parse(value).tags;
+      if (!Array.isArray(tags) || tags.length === 0) return;
+      const set = byHost.get(host) ?? new Set<string>();
+      for (const tag of tags) set.add(String(tag));
+      byHost.set(host, set);
+    } catch { /* not ours */ }
+  });
+  return new Map([...byHost].map(([host, set]) => [host, [...set].sort()]));
 }

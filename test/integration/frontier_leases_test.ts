@@ -64,6 +64,7 @@ Deno.test("parseLease() still reads a lease written without holder and token", (
       member,
       holder: "",
       token: "",
+      family: "",
     },
   );
 });

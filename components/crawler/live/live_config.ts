@@ -12,7 +12,11 @@ import type { NetworkGuard } from "../../../lib/net/mod.ts";
 import { type FrontierLayout, wakeDomains } from "../../../lib/frontier/mod.ts";
 import { type DomainConfig, domainConfigPath, parseDomainConfig } from "../../../lib/api/mod.ts";
 import { int, str } from "../../../lib/config/mod.ts";
-import { OutageReporter } from "../../../lib/services/mod.ts";
+import {
+  OutageReporter,
+  parseZookeeperAuth,
+  ZOOKEEPER_AUTH_SETTINGS,
+} from "../../../lib/services/mod.ts";
 import { lookupPublicIp } from "./public_ip.ts";
 import { BAD_CONNECTION, ZookeeperWatcher } from "./zookeeper_watcher.ts";
 import type { CrawlerSettings } from "../settings.ts";
@@ -31,6 +35,7 @@ export const LIVE_CONFIG_SETTINGS = {
   ZOOKEEPER_ID: str("all", "node name of the domain config under ZOOKEEPER_ASSIGN_PATH", {
     nonEmpty: true,
   }),
+  ...ZOOKEEPER_AUTH_SETTINGS,
 };
 
 /**
@@ -55,8 +60,11 @@ export async function startLiveConfig(
     where: settings.ZOOKEEPER_HOSTS,
     meanwhile: "crawling on with the last domain config, will reconnect",
   });
+  const auth = parseZookeeperAuth(settings.ZOOKEEPER_AUTH);
   const watcher = new ZookeeperWatcher(settings.ZOOKEEPER_HOSTS, path, {
-    ensure: true,
+    // Secured, the node is the redis-monitor's to create (with its ACL), never a crawler's.
+    ensure: auth === null,
+    auth,
     log,
     onConfig: (content) => {
       try {

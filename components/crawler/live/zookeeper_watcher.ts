@@ -47,6 +47,7 @@ import type { Logger } from "@logtape/logtape";
 import zookeeper from "node-zookeeper-client";
 import { retry, RetryError, type RetryOptions } from "../../../lib/async/mod.ts";
 import {
+  type CallOptions,
   type Client,
   closeZookeeper,
   connectZookeeper,
@@ -55,6 +56,7 @@ import {
   getData,
   isConnected,
   isZookeeperError,
+  type ZookeeperAuth,
 } from "../../../lib/services/mod.ts";
 
 /** The pointer node does not hold a valid node path (check for a trailing newline!). */
@@ -91,6 +93,8 @@ export interface ZookeeperWatcherOptions {
   callTimeoutMs?: number;
   /** Longest wait between attempts to build a new session or to re-read. @default 5_000 */
   maxBackoffMs?: number;
+  /** Digest credentials (`ZOOKEEPER_AUTH`) sent with every session. */
+  auth?: ZookeeperAuth | null;
 }
 
 const MIN_BACKOFF_MS = 250;
@@ -171,6 +175,7 @@ export class ZookeeperWatcher {
       timeoutMs: this.#opts.connectTimeoutMs ?? 10_000,
       sessionTimeoutMs: this.#opts.sessionTimeoutMs ?? 10_000,
       signal: this.#abort.signal,
+      auth: this.#opts.auth,
     });
     if (this.#stopped) return void (await closeZookeeper(client));
     this.#attach(client);
@@ -265,6 +270,7 @@ export class ZookeeperWatcher {
           timeoutMs: this.#opts.connectTimeoutMs ?? 10_000,
           sessionTimeoutMs: this.#opts.sessionTimeoutMs ?? 10_000,
           signal,
+          auth: this.#opts.auth,
         }),
       {
         ...this.#backoffOptions(),
@@ -384,15 +390,27 @@ export class ZookeeperWatcher {
       } catch (err) {
         if (!isZookeeperError(err, "NO_NODE")) throw err;
       }
-      if (ensure) {
-        if (await create(client, path, "", { ...opts, mkdirp: true })) {
-          this.#opts.log?.info("Created ZooKeeper node {path}", { path });
-        }
+      // With ensure, create it; where the ACLs forbid that (a secured cluster), only watch for it.
+      if (ensure && await this.#create(client, path, opts)) {
+        continue;
       } else if (!(await exists(client, path, opts))) {
         return null; // the exists-watch tells us when it appears
       }
     }
     throw new Error(`ZooKeeper node ${path} keeps appearing and disappearing`);
+  }
+
+  /** Creates the node (and parents); false when ZooKeeper's ACLs do not let this client. */
+  async #create(client: Client, path: string, opts: CallOptions): Promise<boolean> {
+    try {
+      if (await create(client, path, "", { ...opts, mkdirp: true })) {
+        this.#opts.log?.info("Created ZooKeeper node {path}", { path });
+      }
+      return true;
+    } catch (err) {
+      if (!isZookeeperError(err, "NO_AUTH")) throw err;
+      return false;
+    }
   }
 
   #invalid(message: string): void {

@@ -13,8 +13,8 @@ import {
   type EnqueueCrawl,
   type FrontierLayout,
   type LeaseHolder,
-  ShardRests,
 } from "../../../lib/frontier/mod.ts";
+import { CrawlerFamilies } from "./families.ts";
 import { type BatchingProducer } from "../../../lib/services/mod.ts";
 import {
   crawlerHeartbeatKey,
@@ -82,8 +82,8 @@ export interface CrawlContext {
   readonly redis: RedisClient;
   /** Which frontier shard holds each domain. */
   readonly layout: FrontierLayout;
-  /** Shards this crawler skips for a moment (several shards only). */
-  readonly shardRests?: ShardRests;
+  /** The queue families this crawler pops from (its spider type's own, and tagged ones). */
+  readonly families: CrawlerFamilies;
   readonly producer: BatchingProducer;
   readonly spider: Spider;
   readonly log: Logger;
@@ -136,7 +136,7 @@ export function createContext(
     settings: s,
     redis,
     layout,
-    shardRests: layout.count > 1 ? new ShardRests() : undefined,
+    families: new CrawlerFamilies(spiderid, s.CRAWLER_TAGS, layout.count > 1),
     producer: deps.producer,
     spider: deps.spider,
     log,

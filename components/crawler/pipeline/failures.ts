@@ -173,6 +173,7 @@ async function retryOrGiveUp(
     enqueueRequests(ctx.redis, ctx.layout, crawlOf(ctx, req, { countPages: false }), [{
       fingerprint: null,
       spiderid: req.spiderid,
+      tags: req.tags,
       domain: lease.domain,
       priority: retry.priority,
       member: JSON.stringify(retry),

@@ -74,13 +74,18 @@ export class Holdings {
     layout: FrontierLayout,
     spiderid: string,
     working: Iterable<string>,
+    families: readonly string[] = [spiderid],
   ): Promise<{ returned: number; acked: number }> {
     const now = Date.now();
     for (const [token, until] of this.#parked) if (until <= now) this.#parked.delete(token);
     const keep = new Set(this.#parked.keys());
     for (const id of working) keep.add(parseLease(id).token);
     const acked = [...this.#unacked];
-    const result = await reconcileLeases(redis, layout, spiderid, this.holder.id, { keep, acked });
+    const result = await reconcileLeases(redis, layout, spiderid, this.holder.id, {
+      keep,
+      acked,
+      families,
+    });
     for (const token of acked) this.#unacked.delete(token);
     this.#dirty = this.#unacked.size > 0;
     this.#lastSettledAt = now;

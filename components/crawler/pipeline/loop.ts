@@ -58,17 +58,24 @@ export async function runLoop(ctx: CrawlContext, signal: AbortSignal): Promise<v
         await slots.wait(signal);
         continue;
       }
-      let popped;
+      const popped: Awaited<ReturnType<typeof popLeased>> = { leases: [], dropped: [] };
       try {
-        popped = await popLeased(ctx.redis, ctx.layout, ctx.spiderid, {
-          max: free,
-          perDomain: s.CONCURRENT_REQUESTS_PER_DOMAIN,
-          leaseMs,
-          skipDomains: slots.fullDomains(),
-          throttle: ctx.throttle.spec,
-          holder: ctx.holder,
-          rests: ctx.shardRests,
-        });
+        // The spider type's own queues, and the tagged families this crawler's tags cover.
+        for (const family of ctx.families.order()) {
+          const got = await popLeased(ctx.redis, ctx.layout, ctx.spiderid, {
+            max: free - popped.leases.length,
+            perDomain: s.CONCURRENT_REQUESTS_PER_DOMAIN,
+            leaseMs,
+            skipDomains: slots.fullDomains(),
+            throttle: ctx.throttle.spec,
+            holder: ctx.holder,
+            family,
+            rests: ctx.families.rests(family),
+          });
+          popped.leases.push(...got.leases);
+          popped.dropped.push(...got.dropped);
+          if (popped.leases.length >= free) break;
+        }
       } catch (err) {
         // It may have run on the server all the same: settle this crawler's leases first.
         ctx.holdings.markDirty();
@@ -128,6 +135,7 @@ async function settle(ctx: CrawlContext, inFlight: Map<Lease, Promise<void>>): P
       ctx.layout,
       ctx.spiderid,
       working,
+      ctx.families.list,
     );
     if (returned > 0 || acked > 0) {
       ctx.log.warn("Settled this crawler's leases: {returned} put back, {acked} acknowledged", {
@@ -153,8 +161,12 @@ async function settle(ctx: CrawlContext, inFlight: Map<Lease, Promise<void>>): P
 async function maintain(ctx: CrawlContext): Promise<void> {
   await ctx.stats.flush(); // never rejects: a failed write is logged and kept
   try {
+    await ctx.families.refresh(ctx.redis);
+    const families = ctx.families.list;
     if (ctx.heartbeat.steadyForMs() >= ctx.settings.HEARTBEAT_TIMEOUT * 1000) {
-      const dead = await reclaimDeadHolders(ctx.redis, ctx.layout, ctx.spiderid, ctx.holder.id);
+      const dead = await reclaimDeadHolders(ctx.redis, ctx.layout, ctx.spiderid, ctx.holder.id, {
+        families,
+      });
       if (dead.holders.length > 0) {
         ctx.log.warn("Put back {n} request(s) of crawler(s) whose heartbeat stopped: {ids}", {
           n: dead.returned,
@@ -162,7 +174,7 @@ async function maintain(ctx: CrawlContext): Promise<void> {
         });
       }
     }
-    const back = await reclaimExpiredLeases(ctx.redis, ctx.layout, ctx.spiderid);
+    const back = await reclaimExpiredLeases(ctx.redis, ctx.layout, ctx.spiderid, { families });
     if (back > 0) ctx.log.warn("Put back {n} request(s) whose lease expired", { n: back });
   } catch (err) {
     logRedisFailure(ctx.log, ctx.redis, "Maintenance failed (will retry): {error}", err);

@@ -48,6 +48,7 @@ const scraperHandler: PluginFactory = ({ redis, settings }) => {
       }, [{
         fingerprint,
         spiderid: req.spiderid,
+        tags: req.tags,
         domain,
         priority: req.priority,
         member: JSON.stringify(req),

@@ -32,7 +32,9 @@
              blocked   [ domain ] ZooKeeper blacklist: never popped
   ARGV[7]  the popping crawler's id ("" = none: its leases only expire by their deadline)
   ARGV[8]  its heartbeat key (stats:crawler:<host>:<spiderid>:<id>), recorded in KEYS[4]
-  ARGV[9..] the candidate domains, in KEYS order
+  ARGV[9]  the token prefix: "" for the spider type's own queues, "<family>/" for a tagged
+           queue family (families.ts), so a lease says which family's keys it belongs to
+  ARGV[10..] the candidate domains, in KEYS order
 
   Unlike Scrapy Cluster, a throttle hit is recorded only when a request is actually popped, and
   hits = 0 pauses a domain (no division).
@@ -45,7 +47,8 @@
   enough to put the request back where it was (lease_putback.lua), the crawler holding it (so
   its leases go back as soon as its heartbeat is gone, and it can find its own), and a token
   unique to this pop ("<pop_seq>.<n>"), so the same request leased again never has the same
-  lease: a slow crawler's late ack of a reclaimed lease cannot remove the next one. Requests of
+  lease: a slow crawler's late ack of a reclaimed lease cannot remove the next one (the token of
+  a tagged family's lease starts with "<family>/"). Requests of
   stopped crawls and expired requests (Scrapy Cluster only checks expiry at enqueue, its issue
   #154) are dropped here instead of being crawled.
 
@@ -67,6 +70,7 @@ local overrides = type(th.domains) == 'table' and th.domains or {}
 local blocked = {}
 if type(th.blocked) == 'table' then for _, d in ipairs(th.blocked) do blocked[d] = true end end
 local holder = ARGV[7]
+local token_prefix = ARGV[9]
 local now_s = now / 1000
 -- This pop's unique number, taken when it leases its first request.
 local pop_seq = nil
@@ -127,9 +131,9 @@ local function uncount(backlog, req, score)
 end
 
 local leases, dropped = {}, {}
-for j = 9, #ARGV do
+for j = 10, #ARGV do
   if #leases >= max_total then break end
-  local domain, k = ARGV[j], 7 + 4 * (j - 9)
+  local domain, k = ARGV[j], 7 + 4 * (j - 10)
   local queue, backlog, wkey, tkey = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
   local at = tonumber(redis.call('ZSCORE', KEYS[1], domain))
   if at == nil or at > now then
@@ -157,7 +161,7 @@ for j = 9, #ARGV do
       elseif expires > 0 and now_s >= expires then
         dropped[#dropped + 1] = 'expired\n' .. member
       else
-        local lease = domain .. '\n' .. score .. '\t' .. holder .. '\t' .. pop_number() .. '.' ..
+        local lease = domain .. '\n' .. score .. '\t' .. holder .. '\t' .. token_prefix .. pop_number() .. '.' ..
           (#leases + 1) .. '\n' .. member
         redis.call('ZADD', KEYS[2], deadline, lease)
         leases[#leases + 1] = lease

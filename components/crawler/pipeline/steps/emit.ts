@@ -123,6 +123,7 @@ async function enqueueChildren(
     entries.push({
       fingerprint,
       spiderid: child.spiderid ?? parent.spiderid,
+      tags: child.tags,
       domain,
       priority: child.priority,
       member: JSON.stringify(child),

@@ -85,6 +85,7 @@ export async function redirectStep(
     enqueueRequests(ctx.redis, ctx.layout, crawlOf(ctx, req), [{
       fingerprint: requestFingerprint({ url: target }),
       spiderid: req.spiderid,
+      tags: req.tags,
       domain,
       priority: next.priority,
       member: JSON.stringify(next),
