@@ -42,6 +42,7 @@ import { MessageTooLargeError } from "../../lib/services/mod.ts";
 import { getLog, type Ranked } from "../../lib/config/mod.ts";
 import { createIntakeClassifier, createValidator, type RequestPlugin } from "../../lib/api/mod.ts";
 import type { AnswerSource, Expectation } from "./answers.ts";
+import { scopeForRequest } from "./auth.ts";
 import { readJsonBody, readJsonText } from "./body.ts";
 import { HttpError, MESSAGES, successResponse } from "./errors.ts";
 import { type Feeder, KafkaUnavailableError } from "./feeder.ts";
@@ -50,6 +51,7 @@ import {
   bodyLimit,
   CATCH_ALL_METHODS,
   catchErrors,
+  checkScope,
   compose,
   type Context,
   cors,
@@ -61,6 +63,7 @@ import {
   newContext,
   passThrough,
   requireApiKey,
+  requireScope,
   router,
 } from "./middleware/mod.ts";
 import type { PollStore } from "./polls.ts";
@@ -165,6 +168,9 @@ export function createApp(deps: RestDeps): RestHandler {
       if (!match.parsed) throw new HttpError(400, MESSAGES.invalidJson, { detail: match.cause });
       throw new HttpError(400, MESSAGES.schema, { detail: match.cause });
     }
+    // The key's scopes (REST_API_KEYS): a poll-only dashboard key cannot stop a crawl.
+    const { schema } = match.plugin;
+    checkScope(ctx, scopeForRequest(schema, match.request), _describe(schema, match.request));
     // Only crawl requests go unanswered; every other kind is answered by the redis-monitor.
     const uuid = match.plugin.schema !== "scraper" ? match.request.uuid : undefined;
     // Registered before producing: an answer faster than the acknowledgement is not missed.
@@ -221,12 +227,13 @@ export function createApp(deps: RestDeps): RestHandler {
   };
 
   // Every wrapper in one place: outermost first.
-  const route = (name: string, methods: string[], auth: boolean, handler: Handler) => ({
+  // `/feed` checks its scope once it knows what the request is (`scopeForRequest`).
+  const route = (name: string, methods: string[], auth: Middleware | null, handler: Handler) => ({
     name,
     handler: compose(
       // Scrapy Cluster's catch-all serves GET/POST on every path: `GET /feed` is 404 there.
       allowMethods(methods, { notFoundFor: CATCH_ALL_METHODS }),
-      auth ? requireApiKey(settings.REST_API_KEYS) : passThrough,
+      auth ? compose(requireApiKey(settings.REST_API_KEYS), auth) : passThrough,
       _logCall(log, name),
       deadline(settings.REQUEST_TIMEOUT * 1000),
       bodyLimit(settings.MAX_BODY_BYTES),
@@ -243,11 +250,17 @@ export function createApp(deps: RestDeps): RestHandler {
         : null,
     ),
   )(router({
-    "/": route("index", ["GET", "HEAD", "POST"], false, index),
-    "/feed": route("feed", ["POST"], true, feed),
-    "/poll": route("poll", ["POST"], true, poll),
+    "/": route("index", ["GET", "HEAD", "POST"], null, index),
+    "/feed": route("feed", ["POST"], passThrough, feed),
+    "/poll": route("poll", ["POST"], requireScope("poll", "POST /poll"), poll),
   }));
   return (req) => handler(req, newContext());
+}
+
+/** How a 403 names a `/feed` request: its action, or its kind. */
+function _describe(schema: string, request: Readonly<Record<string, unknown>>): string {
+  if (typeof request.action === "string") return `action '${request.action}'`;
+  return schema === "scraper" ? "a crawl request" : `a ${schema} request`;
 }
 
 /** Logs each call that passed the method and key checks. */

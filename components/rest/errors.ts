@@ -34,6 +34,7 @@ export const MESSAGES = Object.freeze({
   method: "The method is not allowed for the requested URL.",
   tooLarge: "The payload is too large.",
   unauthorized: "A valid API key is required.",
+  scope: "This API key is not allowed to make this request.",
   host: "The Host header does not name this server.",
   bodyTimeout: "The request body did not arrive in time.",
   timeout: "The request took too long to process.",

@@ -15,9 +15,12 @@ import {
   logSettings,
   oneOf,
   optStr,
+  SettingsError,
   type SettingsOf,
+  type SettingSpec,
   str,
 } from "../../lib/config/mod.ts";
+import { parseApiKeys } from "./auth.ts";
 import {
   KAFKA_CONSUMER_SETTINGS,
   KAFKA_PRODUCER_SETTINGS,
@@ -87,9 +90,9 @@ export const REST_SETTINGS = {
     [],
     "origins browsers may call from (e.g. https://ui.example.com, or *); empty = CORS off",
   ),
-  REST_API_KEYS: list(
-    [],
-    "accepted API keys (X-Api-Key or Authorization: Bearer); empty = no authentication",
+  REST_API_KEYS: apiKeyList(
+    "accepted API keys (X-Api-Key or Authorization: Bearer), each with optional scopes: " +
+      "key:poll, key:feed+poll (feed, poll, admin; none = all); empty = no authentication",
   ),
   REST_ALLOW_NO_AUTH: bool(
     false,
@@ -103,6 +106,23 @@ export const REST_SETTINGS = {
     exclusiveMin: 0,
   }),
 };
+
+/** `REST_API_KEYS`: a list whose entries must parse as keys with scopes (`auth.ts`). */
+function apiKeyList(doc: string): SettingSpec<string[]> {
+  const spec = list([], doc);
+  return {
+    ...spec,
+    parse(raw, name) {
+      const entries = spec.parse(raw, name);
+      try {
+        parseApiKeys(entries);
+      } catch (err) {
+        throw new SettingsError(`Cannot start: setting ${name}: ${(err as Error).message}`);
+      }
+      return entries;
+    },
+  };
+}
 
 /** The loaded rest settings. */
 export type RestSettings = SettingsOf<typeof REST_SETTINGS>;

@@ -22,6 +22,8 @@
  * @module
  */
 
+import type { Scope } from "../auth.ts";
+
 /** What the wrappers and the routes share about one request. */
 export interface Context {
   /** Aborts when the request must stop (the deadline passed); never aborts by default. */
@@ -30,6 +32,8 @@ export interface Context {
   route: string | null;
   /** Where the request is, so a deadline tells a slow body (408) from slow processing (503). */
   phase: "body" | "process";
+  /** The scopes of the request's API key; absent when no key was checked (every scope). */
+  scopes?: ReadonlySet<Scope>;
 }
 
 /** Answers one request. */
