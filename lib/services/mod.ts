@@ -5,7 +5,8 @@
  * registers a package's Lua scripts), Kafka
  * (`kafka.ts`, kafkajs: fail-early connect, probe, topics; `kafka_producer.ts`: the batching
  * producer) and ZooKeeper (`zookeeper.ts` connections, `zookeeper_nodes.ts` node reads and
- * writes: node-zookeeper-client as promises); `outage.ts` reports each outage once.
+ * writes: node-zookeeper-client as promises; `zookeeper_auth.ts` digest auth and the config
+ * node's ACL); `outage.ts` reports each outage once.
  * Provisioning local servers for `deno task cluster` and the tests is the sub-package `local/`.
  *
  * @module
@@ -20,4 +21,5 @@ export * from "./kafka_producer.ts";
 export * from "./kafka_settings.ts";
 export * from "./zookeeper.ts";
 export * from "./zookeeper_nodes.ts";
+export * from "./zookeeper_auth.ts";
 export * from "./outage.ts";

@@ -25,6 +25,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import type { EventEmitter } from "node:events";
 import net from "node:net";
 import zookeeper from "node-zookeeper-client";
@@ -64,6 +65,11 @@ export interface ConnectZookeeperOptions {
   spinDelayMs?: number;
   /** Gives up (closing the client) when aborted. */
   signal?: AbortSignal;
+  /**
+   * Digest credentials (`ZOOKEEPER_AUTH`, parsed by `zookeeper_auth.ts`), sent with every
+   * session. ZooKeeper accepts any digest: a wrong password shows as a refused write (NO_AUTH).
+   */
+  auth?: { user: string; password: string } | null;
 }
 
 /** Connection manager states of node-zookeeper-client (lib/ConnectionManager.js). */
@@ -151,6 +157,9 @@ export async function connectZookeeper(
     spinDelay: opts.spinDelayMs ?? 500,
     retries: 0,
   }) as unknown as Client;
+  if (opts.auth) {
+    client.addAuthInfo("digest", Buffer.from(`${opts.auth.user}:${opts.auth.password}`, "utf8"));
+  }
   const left = Math.max(1, timeoutMs - (Date.now() - started));
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onConnected = () => {};

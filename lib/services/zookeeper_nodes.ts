@@ -6,6 +6,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import type { ACL } from "node-zookeeper-client";
 import { type Client, isZookeeperError, type ZkEvent, ZookeeperError } from "./zookeeper.ts";
 
 /** Options of the calls below. */
@@ -63,27 +64,34 @@ export function setData(
 
 /**
  * Creates a node holding `data`; with `mkdirp` its missing parents are created too (empty)
- * and an existing node is not an error. Resolves true when this call created it.
+ * and an existing node is not an error. Resolves true when this call created it. `acl` (the
+ * node's and the parents' created here) defaults to ZooKeeper's open ACL.
  */
 export async function create(
   client: Client,
   path: string,
   data = "",
-  opts: CallOptions & { mkdirp?: boolean } = {},
+  opts: CallOptions & { mkdirp?: boolean; acl?: ACL[] } = {},
 ): Promise<boolean> {
+  const acl = opts.acl;
   if (opts.mkdirp) {
     const parent = path.slice(0, path.lastIndexOf("/"));
     if (parent && !(await exists(client, parent, opts))) {
       await _call<string>("mkdirp", parent, opts, (done) => {
-        client.mkdirp(parent, (err, p) => err ? done(err) : done(null, p));
+        const cb = (err: unknown, p: string) => err ? done(err) : done(null, p);
+        if (acl) client.mkdirp(parent, acl, cb);
+        else client.mkdirp(parent, cb);
       });
     }
   }
   try {
     await _call<string>("create", path, opts, (done) => {
       const payload = data === "" ? undefined : Buffer.from(data, "utf8");
-      if (payload) client.create(path, payload, (err, p) => err ? done(err) : done(null, p));
-      else client.create(path, (err, p) => err ? done(err) : done(null, p));
+      const cb = (err: unknown, p: string) => err ? done(err) : done(null, p);
+      if (payload && acl) client.create(path, payload, acl, cb);
+      else if (payload) client.create(path, payload, cb);
+      else if (acl) client.create(path, acl, cb);
+      else client.create(path, cb);
     });
     return true;
   } catch (err) {
@@ -102,6 +110,25 @@ export function exists(
     const cb = (err: unknown, stat: unknown) => err ? done(err) : done(null, Boolean(stat));
     if (opts.watch) client.exists(path, opts.watch, cb);
     else client.exists(path, cb);
+  });
+}
+
+/** A node's ACL. Throws `NO_NODE` when it does not exist. */
+export function getAcl(client: Client, path: string, opts: CallOptions = {}): Promise<ACL[]> {
+  return _call<ACL[]>("getACL", path, opts, (done) => {
+    client.getACL(path, (err, acl) => err ? done(err) : done(null, acl));
+  });
+}
+
+/** Replaces a node's ACL (needs the ADMIN permission on it). */
+export function setAcl(
+  client: Client,
+  path: string,
+  acl: ACL[],
+  opts: CallOptions = {},
+): Promise<void> {
+  return _call<void>("setACL", path, opts, (done) => {
+    client.setACL(path, acl, -1, (err) => done(err));
   });
 }
 

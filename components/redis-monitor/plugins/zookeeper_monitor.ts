@@ -30,6 +30,12 @@
  *   what the node holds (`blacklist` not a list, `domains` not a mapping) is refused with
  *   {@linkcode LOAD_ERROR} and logged.
  *
+ * **Secured** (`ZOOKEEPER_AUTH=user:password`): the monitor authenticates with the digest scheme,
+ * creates the node and the parents it creates with `digest:<its id>:cdrwa` and
+ * `world:anyone:r` (only it writes, anyone reads), closes a node it finds fully open, and checks
+ * at each connection that its identity may write the node (a wrong password is named then, in
+ * the log and as the job's `LOAD_ERROR`). It connects at start then, so that shows at once.
+ *
  * The ZooKeeper connection is made at the first job (bounded by {@linkcode TIMEOUT_MS}, at
  * once when the port is closed), and made again at the next job after a connection error or
  * an expired session.
@@ -46,15 +52,20 @@ import {
   updateDomainConfigText,
 } from "../../../lib/api/mod.ts";
 import {
+  checkConfigWriter,
   type Client,
   closeZookeeper,
+  configNodeAcl,
   connectZookeeper,
   create,
   getData,
   isZookeeperError,
   type NodeData,
+  parseZookeeperAuth,
   setData,
+  type ZookeeperAuth,
 } from "../../../lib/services/mod.ts";
+import type { ACL } from "node-zookeeper-client";
 import type { Answer, PluginFactory } from "../plugin.ts";
 
 /** Scrapy Cluster's error when the config cannot be read. */
@@ -74,7 +85,18 @@ const CONNECTION_ERRORS = ["CONNECTION_LOSS", "SESSION_EXPIRED", "TIMEOUT", "ABO
 const zookeeperMonitor: PluginFactory = ({ settings, log }) => {
   const hosts = settings.ZOOKEEPER_HOSTS;
   const path = domainConfigPath(settings.ZOOKEEPER_ASSIGN_PATH, settings.ZOOKEEPER_ID);
-  const zk = new _Connection(hosts, log);
+  const auth = parseZookeeperAuth(settings.ZOOKEEPER_AUTH);
+  const zk = new _Connection(hosts, log, path, auth);
+  // Secured: connect now, so a wrong password or a node owned by another identity shows at start.
+  if (auth) {
+    zk.client().catch((err) =>
+      log.error("Cannot use ZooKeeper at {hosts} for {path}: {reason}", {
+        hosts,
+        path,
+        reason: (err as Error).message,
+      })
+    );
+  }
 
   return {
     name: "ZookeeperMonitor",
@@ -190,7 +212,7 @@ async function _attempt(
   let current: NodeData;
   try {
     client = await zk.client();
-    current = await _read(client, path);
+    current = await _read(client, path, zk.acl);
   } catch (err) {
     zk.failed(err);
     log.error("{error}: cannot read {path}: {reason}", {
@@ -235,29 +257,38 @@ async function _attempt(
 }
 
 /** The node's content and version, creating it (empty, with its parents) when missing. */
-async function _read(client: Client, path: string): Promise<NodeData> {
+async function _read(client: Client, path: string, acl?: ACL[]): Promise<NodeData> {
   try {
     return await getData(client, path, { timeoutMs: TIMEOUT_MS });
   } catch (err) {
     if (!isZookeeperError(err, "NO_NODE")) throw err;
   }
-  await create(client, path, "", { mkdirp: true, timeoutMs: TIMEOUT_MS });
+  await create(client, path, "", { mkdirp: true, timeoutMs: TIMEOUT_MS, acl });
   return await getData(client, path, { timeoutMs: TIMEOUT_MS });
 }
 
-/** A lazily made client, made again after connection errors. */
+/**
+ * A lazily made client, made again after connection errors. With credentials, each new client
+ * first makes sure the config node exists with its ACL and that they may write it.
+ */
 class _Connection {
   #client: Promise<Client> | null = null;
   readonly #closing = new Set<Promise<void>>();
+  /** The ACL of the nodes this monitor creates (ZooKeeper's open one without credentials). */
+  readonly acl: ACL[] | undefined;
 
-  constructor(readonly hosts: string, readonly log: Logger) {}
+  constructor(
+    readonly hosts: string,
+    readonly log: Logger,
+    readonly path: string,
+    readonly auth: ZookeeperAuth | null,
+  ) {
+    this.acl = auth ? configNodeAcl(auth) : undefined;
+  }
 
   client(): Promise<Client> {
     if (!this.#client) {
-      const connecting = connectZookeeper(this.hosts, {
-        timeoutMs: TIMEOUT_MS,
-        sessionTimeoutMs: 30_000,
-      });
+      const connecting = this.#connect();
       this.#client = connecting;
       connecting.then((client) => {
         this.log.info("Connected to ZooKeeper at {hosts}", { hosts: this.hosts });
@@ -265,6 +296,23 @@ class _Connection {
       }, () => this.#drop(connecting));
     }
     return this.#client;
+  }
+
+  async #connect(): Promise<Client> {
+    const client = await connectZookeeper(this.hosts, {
+      timeoutMs: TIMEOUT_MS,
+      sessionTimeoutMs: 30_000,
+      auth: this.auth,
+    });
+    if (!this.auth) return client;
+    try {
+      await _read(client, this.path, this.acl);
+      await checkConfigWriter(client, this.path, this.auth, { timeoutMs: TIMEOUT_MS });
+      return client;
+    } catch (err) {
+      await closeZookeeper(client);
+      throw err;
+    }
   }
 
   /** After a call failed: drop the client when the failure is the connection's. */
