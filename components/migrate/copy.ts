@@ -121,5 +121,16 @@ export async function copyPlainKey(
     }
     return true;
   }
+  if (type === "set") {
+    const members = await source.smembers(key);
+    if (members.length === 0) return false;
+    await target.sadd(key, ...members);
+    if (ttl > 0) await target.pexpire(key, ttl);
+    const arrived = await target.smismember(key, ...members);
+    if (arrived.some((v) => v !== 1)) {
+      throw new MigrateError(`${key} did not arrive: nothing deleted`);
+    }
+    return true;
+  }
   throw new MigrateError(`${key} is a ${type}, not what this project writes there`);
 }

@@ -8,7 +8,12 @@
  * @module
  */
 
-import { type FrontierLayout, type FrontierShard, parseQueueKey } from "../../lib/frontier/mod.ts";
+import {
+  type FrontierLayout,
+  type FrontierShard,
+  parseFamily,
+  parseQueueKey,
+} from "../../lib/frontier/mod.ts";
 import { type RedisClient, scanKeys } from "../../lib/services/redis.ts";
 
 /** One domain queue of the source. */
@@ -46,7 +51,7 @@ export interface Inventory {
   shardKeys: ShardKeyRef[];
   /** Backlog counter hashes (`<spiderid>:<domain>:backlog`), rebuilt on the target. */
   backlogs: string[];
-  /** Keys with the same name in every layout: `timeout:…` and cookie jars. */
+  /** Keys with the same name in every layout: `timeout:…`, cookie jars, tag family lists. */
   plainKeys: string[];
   /** Queue keys of another layout than the source's (left alone). */
   misplaced: number;
@@ -55,6 +60,8 @@ export interface Inventory {
 }
 
 const COOKIE_JAR = /^([^:{}]+):cookies:[^:]+:.+:jar$/;
+/** The tagged queue families of a spider type (node tags): one key, the same in every layout. */
+const TAG_FAMILIES = /^([^:{}]+):tag_families$/;
 
 /**
  * Scans `redis` for the frontier keys of `layout` (only those of `spiders` when given: their
@@ -79,7 +86,7 @@ export async function takeInventory(
   const seen = new Set<string>();
   const patterns = spiders.length === 0
     ? ["*"]
-    : spiders.map(globEscape).flatMap((s) => [`*${s}:*`, `timeout:${s}:*`]);
+    : spiders.map(globEscape).flatMap((s) => [`*${s}:*`, `*${s}@*`, `timeout:${s}:*`]);
   for (const pattern of patterns) {
     for await (const keys of scanKeys(redis, pattern)) {
       for (const key of keys) {
@@ -96,12 +103,18 @@ export async function takeInventory(
 
 function classify(inv: Inventory, layout: FrontierLayout, key: string, wanted: Set<string>) {
   const take = (spiderid: string) => {
-    if (wanted.size > 0 && !wanted.has(spiderid)) return false;
+    // A tagged queue family (`<spiderid>@<tags>`) belongs to its spider type.
+    if (wanted.size > 0 && !wanted.has(parseFamily(spiderid).spiderid)) return false;
     inv.spiders.add(spiderid);
     return true;
   };
   if (key.startsWith("timeout:")) {
     if (key.split(":").length === 4 && take(key.split(":")[1])) inv.plainKeys.push(key);
+    return;
+  }
+  const families = TAG_FAMILIES.exec(key);
+  if (families) {
+    if (take(families[1])) inv.plainKeys.push(key);
     return;
   }
   const jar = COOKIE_JAR.exec(key);

@@ -9,6 +9,8 @@ import {
   ackLeases,
   enqueueRequests,
   familiesFor,
+  FRONTIER_SHARDS_KEY,
+  FrontierLayout,
   popLeased,
   purgeCrawl,
   queueFamily,
@@ -21,6 +23,9 @@ import link from "../../components/crawler/spiders/link.ts";
 import { CrawlFixture, seedRequest } from "../crawl_fixture.ts";
 import { fanOutRoutes } from "../site.ts";
 import { withSpider } from "./frontier_fixture.ts";
+import { Redis } from "ioredis";
+import { deleteKeysContaining, isolatedRedisUrl, randomName } from "../harness.ts";
+import { relayout } from "../../components/migrate/relayout.ts";
 
 const json = (i: number, tags?: string[]) =>
   JSON.stringify({ appid: "app", crawlid: "c1", i, ...(tags ? { tags } : {}) });
@@ -128,5 +133,35 @@ Deno.test("two crawlers with different tags: every page is fetched by a crawler 
     assert.deepEqual((machines.testhost as Record<string, unknown>).tags, ["eu", "gpu"]);
   } finally {
     await f.close();
+  }
+});
+
+Deno.test("migrate moves tagged queue families and their list with the rest of the frontier", async () => {
+  const source = new Redis(isolatedRedisUrl(9));
+  const target = new Redis(isolatedRedisUrl(8));
+  const spider = randomName("spider");
+  const crawl = { spiderid: spider, appid: "app", crawlid: "c1", expires: 0, dupefilterTtlSec: 60 };
+  try {
+    await enqueueRequests(source, new FrontierLayout(1), crawl, [{
+      fingerprint: "fp",
+      spiderid: spider,
+      tags: ["gpu"],
+      domain: "a.com",
+      priority: 1,
+      member: json(1, ["gpu"]),
+    }]);
+    const moved = await relayout(source, target, 4, { spiders: [spider], force: true });
+    assert.equal(moved.queues, 1);
+    const four = new FrontierLayout(4);
+    const gpu = queueFamily(spider, ["gpu"]);
+    assert.deepEqual(await familiesFor(target, spider, ["gpu"]), [spider, gpu]);
+    const popped = await popLeased(target, four, spider, { max: 5, leaseMs: 60_000, family: gpu });
+    assert.deepEqual(popped.leases.map((l) => JSON.parse(l.member).i), [1]);
+  } finally {
+    for (const redis of [source, target]) {
+      await deleteKeysContaining(redis, spider);
+      await redis.del(FRONTIER_SHARDS_KEY);
+      await redis.quit();
+    }
   }
 });
