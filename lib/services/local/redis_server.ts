@@ -134,7 +134,8 @@ export async function startRedis(
     dir,
     "--logfile",
     "",
-    ...(opts.users ?? []).flatMap((rule) => ["--user", rule]),
+    // One argument per word: redis-server joins them into the config line `user <name> <rules…>`.
+    ...(opts.users ?? []).flatMap((rule) => ["--user", ...rule.split(/\s+/).filter(Boolean)]),
     ...(opts.extraArgs ?? []),
   ], { logPath });
   await waitUntilReady(proc, () => logContains(logPath, /Ready to accept connections/, logStart), {
