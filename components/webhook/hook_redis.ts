@@ -79,7 +79,8 @@ export class HookRedis {
 
   /** Takes (or renews) the drain lock for `ttlMs`; false when another process holds it. */
   async takeLock(ttlMs: number): Promise<boolean> {
-    return Number(await this.#redis.eval(TAKE_LOCK, 1, this.#keys.lock, this.#token, ttlMs)) ===
+    const ms = Math.max(1, Math.round(ttlMs));
+    return Number(await this.#redis.eval(TAKE_LOCK, 1, this.#keys.lock, this.#token, ms)) ===
       1;
   }
 

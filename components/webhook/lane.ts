@@ -149,7 +149,7 @@ export class HookLane {
   /** Sends the parked list's head if this process holds the drain lock. */
   async #drainParked(): Promise<void> {
     const s = this.#deps.settings;
-    const lockMs = Math.max(30_000, 3 * (s.WEBHOOK_TIMEOUT + s.WEBHOOK_RETRY_MAX) * 1000);
+    const lockMs = Math.round(Math.max(30, 3 * (s.WEBHOOK_TIMEOUT + s.WEBHOOK_RETRY_MAX)) * 1000);
     if (!(await this.#store.takeLock(lockMs))) return await this.#idle();
     const items = await this.#store.peek(this.#hook.batch_size);
     if (items.length === 0) {

@@ -21,6 +21,7 @@ const statsMonitor: PluginFactory = ({ redis, log }) => {
       case "kafka-monitor":
       case "redis-monitor":
       case "rest":
+      case "webhook":
         return { ...await componentStats(redis, stats, now) };
       case "spider":
         return { ...await spiderStats(redis, now) };
