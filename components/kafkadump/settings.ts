@@ -1,6 +1,7 @@
 /**
- * kafkadump's settings: the brokers, the largest message fetched, and logging under the
- * `kafkadump` logger. Topic and consumer group come from its flags (`-t`, `-c`, `-b`).
+ * kafkadump's settings: the brokers and how to reach them (TLS, SASL: `KAFKA_SETTINGS`), the
+ * largest message fetched, and logging under the `kafkadump` logger. Topic and consumer group
+ * come from its flags (`-t`, `-c`, `-b`).
  *
  * @module
  */
