@@ -4,7 +4,8 @@
  * from JAAS and SCRAM-SHA-512 users from the storage format): produce and consume through
  * `createKafka` with the right credentials, a fail-early line naming SASL with wrong ones, TLS
  * with the right CA and a client certificate, a clear TLS line with a wrong CA, and the `feed`
- * and `kafkadump dump` command lines configured by environment settings.
+ * and `kafkadump dump` command lines configured by environment settings, and a component
+ * (the kafka-monitor) running on SASL, or stopping at start with a wrong password.
  */
 
 import assert from "node:assert/strict";
@@ -18,7 +19,8 @@ import { freePort } from "../../lib/services/local/paths.ts";
 import { startKafka } from "../../lib/services/local/kafka_server.ts";
 import { dumpTopic } from "../../components/kafkadump/dump.ts";
 import { componentCommand } from "../processes.ts";
-import { randomName, serviceEnv } from "../harness.ts";
+import { deleteKeysContaining, eventually, randomName, serviceEnv, testRedis } from "../harness.ts";
+import { queued } from "../e2e/redis_kinds.ts";
 import { makeTestCertificates } from "../tls_certs.ts";
 
 const USERS = { "crawler": "crawler-pw", "dashboard": "dashboard-pw" };
@@ -201,6 +203,57 @@ Deno.test("Kafka with SASL (PLAIN, SCRAM-SHA-512) and TLS", async (t) => {
       const lines = new TextDecoder().decode(fed.stderr).trim().split("\n");
       assert.equal(lines.length, 1, lines.join("\n"));
       assert.match(lines[0], /^Cannot connect to Kafka at .*: SASL authentication refused/);
+    });
+
+    await t.step(
+      "the kafka-monitor runs on SCRAM-SHA-512: a fed request reaches Redis",
+      async () => {
+        const redis = testRedis();
+        const spider = randomName("spider");
+        const env = {
+          ...serviceEnv(),
+          ...saslEnv,
+          KAFKA_INCOMING_TOPIC: randomName("secured-incoming"),
+          KAFKA_GROUP: randomName("group"),
+        };
+        const runner = componentCommand("kafka-monitor", ["run"], env, { stdout: "null" }).spawn();
+        try {
+          const request = {
+            url: "http://example.com/",
+            appid: "sec",
+            crawlid: "c1",
+            spiderid: spider,
+          };
+          const fed = await componentCommand(
+            "kafka-monitor",
+            ["feed", JSON.stringify(request)],
+            env,
+          )
+            .output();
+          assert.equal(fed.code, 0, new TextDecoder().decode(fed.stderr));
+          const member = await eventually(
+            () => queued(redis, spider, "example.com").then((m) => m[0]),
+            { what: "the request fed over SASL in Redis", timeoutMs: 30_000 },
+          );
+          assert.equal(JSON.parse(member).crawlid, "c1");
+        } finally {
+          runner.kill("SIGTERM");
+          await runner.status;
+          await runner.stderr.cancel();
+          await deleteKeysContaining(redis, spider);
+          await redis.quit();
+        }
+      },
+    );
+
+    await t.step("the kafka-monitor with a wrong password stops at start naming SASL", async () => {
+      const out = await componentCommand("kafka-monitor", ["run"], {
+        ...serviceEnv(),
+        ...saslEnv,
+        KAFKA_SASL_PASSWORD: "wrong",
+      }, { stdout: "null" }).output();
+      assert.equal(out.code, 1);
+      assert.match(new TextDecoder().decode(out.stderr), /SASL authentication refused/);
     });
 
     await t.step("`kafkadump list` with a wrong password exits 1 naming SASL", async () => {
