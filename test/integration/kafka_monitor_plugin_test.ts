@@ -32,6 +32,7 @@ Deno.test("loadPlugins() orders by rank, skips null ranks and loads custom modul
       [200, "ActionHandler"],
       [300, "StatsHandler"],
       [400, "ZookeeperHandler"],
+      [500, "WebhookHandler"],
     ]);
     const both = await loadPlugins(
       { scraper_handler: 100, "components/kafka-monitor/testdata/upper_plugin.ts": 150 },
