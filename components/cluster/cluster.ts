@@ -55,6 +55,7 @@ export const COMPONENTS: readonly ComponentSpec[] = [
   component("redis-monitor", ["run"], CLIENT_PERMISSIONS),
   component("crawler", ["run"], CLIENT_PERMISSIONS),
   component("rest", ["run"], CLIENT_PERMISSIONS),
+  component("webhook", ["run"], CLIENT_PERMISSIONS),
 ];
 
 /** The command line of `deno task cluster`. */

@@ -158,14 +158,24 @@ const FIELD_CASES: Case[] = [
   ["stats", "uuid", s(41), "/uuid must NOT have more than 40 characters"],
   ["stats", "appid", s(2), "/appid must NOT have fewer than 3 characters"],
   ["stats", "appid", s(41), "/appid must NOT have more than 40 characters"],
-  ...["kafka-monitor", "redis-monitor", "crawler", "spider", "machine", "queue", "rest", "all"]
+  ...[
+    "kafka-monitor",
+    "redis-monitor",
+    "crawler",
+    "spider",
+    "machine",
+    "queue",
+    "rest",
+    "webhook",
+    "all",
+  ]
     .map((v): Case => ["stats", "stats", v, null]),
   [
     "stats",
     "stats",
     "everything",
     '/stats must be one of "kafka-monitor", "redis-monitor", "crawler", "spider", "machine", ' +
-    '"queue", "rest", "all"',
+    '"queue", "rest", "webhook", "all"',
   ],
   // zookeeper
   ["zookeeper", "uuid", "", "/uuid must NOT have fewer than 1 characters"],

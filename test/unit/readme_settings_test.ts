@@ -13,6 +13,7 @@ import { KAFKA_MONITOR_SETTINGS } from "../../components/kafka-monitor/settings.
 import { KAFKADUMP_SETTINGS } from "../../components/kafkadump/settings.ts";
 import { REDIS_MONITOR_SETTINGS } from "../../components/redis-monitor/settings.ts";
 import { REST_SETTINGS } from "../../components/rest/settings.ts";
+import { WEBHOOK_SETTINGS } from "../../components/webhook/settings.ts";
 
 const TABLES: Record<string, SettingsTable> = {
   "kafka-monitor": KAFKA_MONITOR_SETTINGS,
@@ -21,6 +22,7 @@ const TABLES: Record<string, SettingsTable> = {
   rest: REST_SETTINGS,
   kafkadump: KAFKADUMP_SETTINGS,
   cluster: CLUSTER_SETTINGS,
+  webhook: WEBHOOK_SETTINGS,
 };
 
 /** A documented setting: its name, the components a row names, and the row's meaning. */

@@ -46,7 +46,7 @@ export async function emitStep(
     if (prepared === null) ctx.stats.count("fail");
     else {
       truncated ||= prepared.truncated;
-      produced = delivering("produce the item", produce(ctx, prepared.json, req.appid));
+      produced = delivering("produce the item", produce(ctx, prepared.json, req));
     }
   }
   await Promise.all([enqueued, produced]);
@@ -62,7 +62,7 @@ export async function publishItem(
 ): Promise<boolean> {
   const prepared = prepareItem(ctx, item, page, req);
   if (prepared === null) return false;
-  await delivering("produce the item", produce(ctx, prepared.json, req.appid));
+  await delivering("produce the item", produce(ctx, prepared.json, req));
   return true;
 }
 
@@ -89,11 +89,16 @@ function prepareItem(
   }
 }
 
-async function produce(ctx: CrawlContext, json: string, appid: string): Promise<void> {
+/**
+ * Publishes an item keyed by its crawl: every item of a crawl lands in one partition, so a
+ * consumer (webhooks deliver in order per crawl) reads a crawl's items in the order produced.
+ */
+async function produce(ctx: CrawlContext, json: string, req: QueuedRequest): Promise<void> {
   const prefix = ctx.settings.KAFKA_TOPIC_PREFIX;
-  const sends = [ctx.producer.send(crawledFirehose(prefix), json)];
+  const key = `${req.appid}\t${req.crawlid}`;
+  const sends = [ctx.producer.send(crawledFirehose(prefix), json, key)];
   if (ctx.settings.KAFKA_APPID_TOPICS) {
-    sends.push(ctx.producer.send(crawledAppTopic(prefix, appid), json));
+    sends.push(ctx.producer.send(crawledAppTopic(prefix, req.appid), json, key));
   }
   await Promise.all(sends);
 }
