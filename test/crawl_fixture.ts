@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { RedisClient } from "../lib/services/redis.ts";
+import { closeRedis, connectRedis, type RedisClient } from "../lib/services/redis.ts";
+import { Redis } from "ioredis";
 import { getLog, loadSettings } from "../lib/config/mod.ts";
 import { enqueueRequests, openFrontierLayout, popLeased } from "../lib/frontier/mod.ts";
 import { BatchingProducer, createKafka, ensureTopics } from "../lib/services/mod.ts";
@@ -51,6 +52,14 @@ export function seedRequest(over: Partial<QueuedRequest> & { url: string; spider
   return crawlRequest(over);
 }
 
+/** Where a fixture's Redis is, when not the test Redis (e.g. a redis-server with ACL users). */
+export interface CrawlFixtureRedis {
+  /** The fixture's own client (seeding, checks, clean-up): a user that may do all of that. */
+  url: string;
+  /** Each crawler connects on its own with `connectRedis` to this URL (another user). */
+  crawlerUrl?: string;
+}
+
 /** A running crawler inside the test process. */
 export interface RunningCrawler {
   stop(): Promise<void>;
@@ -68,16 +77,24 @@ export class CrawlFixture {
   #resultsDone: Promise<number> | null = null;
   #crawlers: RunningCrawler[] = [];
 
-  private constructor(readonly site: TestSite, readonly redisKind: RedisKind) {
-    this.redis = testRedis(redisKind);
+  private constructor(
+    readonly site: TestSite,
+    readonly redisKind: RedisKind,
+    readonly redisAt?: CrawlFixtureRedis,
+  ) {
+    this.redis = redisAt ? new Redis(redisAt.url) : testRedis(redisKind);
   }
 
-  /** Starts the site and the results reader; the crawl's Redis is plain or the cluster. */
+  /**
+   * Starts the site and the results reader; the crawl's Redis is plain or the cluster, or the
+   * one `redisAt` names.
+   */
   static async start(
     siteOpts: TestSiteOptions = {},
     redisKind: RedisKind = "plain",
+    redisAt?: CrawlFixtureRedis,
   ): Promise<CrawlFixture> {
-    const fixture = new CrawlFixture(await startTestSite(siteOpts), redisKind);
+    const fixture = new CrawlFixture(await startTestSite(siteOpts), redisKind, redisAt);
     const kafka = createKafka(serviceEnv().KAFKA_HOSTS, "test-results");
     const topic = crawledFirehose(fixture.prefix);
     await ensureTopics(kafka, [topic]);
@@ -97,7 +114,12 @@ export class CrawlFixture {
   settings(overrides: Record<string, unknown> = {}): CrawlerSettings {
     const env = serviceEnv();
     return loadSettings(CRAWLER_SETTINGS, {
-      env: { ...redisEnv(this.redisKind), KAFKA_HOSTS: env.KAFKA_HOSTS },
+      env: {
+        ...(this.redisAt
+          ? { REDIS_URL: this.redisAt.crawlerUrl ?? this.redisAt.url, REDIS_CLUSTER_NODES: "" }
+          : redisEnv(this.redisKind)),
+        KAFKA_HOSTS: env.KAFKA_HOSTS,
+      },
       overrides: {
         KAFKA_TOPIC_PREFIX: this.prefix,
         KAFKA_PRODUCER_BATCH_LINGER_MS: 5,
@@ -129,9 +151,13 @@ export class CrawlFixture {
     await producer.connect();
     const controller = new AbortController();
     const events: CrawlEvent[] = [];
+    // With `crawlerUrl` the crawler has a connection (and ACL user) of its own.
+    const redis = this.redisAt?.crawlerUrl
+      ? await connectRedis(settings, `crawler-${this.spiderName}`)
+      : this.redis;
     const done = runCrawler({
       settings,
-      redis: this.redis,
+      redis,
       producer,
       spider: { name: this.spiderName, parse: spider.parse },
       log: getLog("crawler", "test"),
@@ -140,7 +166,10 @@ export class CrawlFixture {
         events.push(e);
         this.events.push(e);
       },
-    }, { signal: controller.signal }).finally(() => producer.close());
+    }, { signal: controller.signal }).finally(async () => {
+      await producer.close();
+      if (redis !== this.redis) await closeRedis(redis);
+    });
     const crawler = {
       events,
       done,
