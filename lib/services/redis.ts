@@ -200,7 +200,28 @@ export function createRedis(s: RedisSettings, name: string): RedisClient {
   // ioredis emits 'error' on every failed reconnect; unhandled, it would crash the process.
   // They reach the log through watchRedis(): once per outage.
   client.on("error", () => {});
+  guardSockets(client);
   return client;
+}
+
+/**
+ * Keeps an 'error' listener on every socket of the client for the socket's whole life. ioredis
+ * listens to a socket's first error only (`once`); a second one — a server that demands a client
+ * certificate resets the TLS connection, then the handshake's write fails with EPIPE — had no
+ * listener and crashed the process with "Uncaught Error: write EPIPE". The first error still
+ * reaches ioredis (and so the one-line message of {@linkcode connectRedis}); later ones are
+ * dropped: the connection is lost either way, and its outage is reported by `watchRedis`.
+ */
+function guardSockets(client: RedisClient): void {
+  const guard = (node: Redis) => {
+    node.on("connect", () => {
+      const stream = (node as unknown as { stream?: { on(e: "error", f: () => void): void } })
+        .stream;
+      stream?.on("error", () => {});
+    });
+  };
+  if (isRedisCluster(client)) client.on("+node", guard);
+  else guard(client);
 }
 
 /** Options of {@linkcode watchRedis} and {@linkcode connectRedis}'s outage reports. */
