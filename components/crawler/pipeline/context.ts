@@ -30,6 +30,7 @@ import { RecentlySent } from "./recently_sent.ts";
 import type { CrawlerSettings } from "../settings.ts";
 import type { QueuedRequest, Spider } from "../spider.ts";
 import { CrawlerStats } from "./stats.ts";
+import { ProgressRecorder } from "../../../lib/api/progress_recorder.ts";
 import { CrawlerThrottle } from "../live/throttle.ts";
 import type { RedisClient } from "../../../lib/services/redis.ts";
 
@@ -149,6 +150,7 @@ export function createContext(
       statusCodes: s.STATS_STATUS_CODES,
       countedCodes: s.STATS_RESPONSE_CODES,
       onError: (err) => log.warn("Cannot write stats (kept for later): {error}", { error: err }),
+      progress: new ProgressRecorder(redis, { ttlSec: s.DUPEFILTER_TIMEOUT }),
     }),
     acks: new AckBatcher((ids) => ackLeases(redis, layout, spiderid, ids), {
       // Acknowledged again by the next settlement of the crawler's leases.

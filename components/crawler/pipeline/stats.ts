@@ -6,10 +6,15 @@
  * network guard or robots.txt refused. Counted in memory and written by the loop's maintenance
  * through a {@linkcode BufferedCounter}, which keeps what Redis did not take.
  *
+ * Each download is also counted for its crawl ({@linkcode CrawlerStats.fetched}: the
+ * `progress:<spiderid>:<appid>` counters the dashboard and `feed --watch` read, written by a
+ * `ProgressRecorder` within a second, and the recent failures list).
+ *
  * @module
  */
 
 import { BufferedCounter, type StatsWriter } from "../../../lib/stats/mod.ts";
+import type { CrawlIds, ProgressRecorder } from "../../../lib/api/progress_recorder.ts";
 
 /** Options of {@linkcode CrawlerStats}. */
 export interface CrawlerStatsOptions {
@@ -22,6 +27,8 @@ export interface CrawlerStatsOptions {
   countedCodes: readonly (string | number)[];
   /** Called when a write fails (the counts are kept). */
   onError?: (error: unknown) => void;
+  /** Per-crawl download counters (`lib/api/progress_recorder.ts`); none: not counted. */
+  progress?: ProgressRecorder;
 }
 
 /** Counts responses and failures of one crawler. */
@@ -44,13 +51,28 @@ export class CrawlerStats {
     this.#counter.count(`${this.#opts.host}:${this.#opts.spiderid}:${status}`);
   }
 
+  /**
+   * One download of `crawl` for its crawl's progress: a response below 400 is done; 400 and
+   * up, or `error` (no response), is an error and listed among the recent failures.
+   */
+  fetched(crawl: CrawlIds & { url: string }, status: number | null, error?: string): void {
+    const { spiderid, appid, crawlid, url } = crawl;
+    const ids = { spiderid, appid, crawlid };
+    if (status !== null && status < 400) return this.#opts.progress?.record(ids, "done");
+    this.#opts.progress?.record(ids, "errors", { url, reason: error ?? `HTTP ${status}` });
+  }
+
   /** Counts not written yet, by stat name. */
   pending(): Map<string, number> {
     return this.#counter.pending();
   }
 
   /** Writes what was counted; false when Redis did not take it (it is kept). */
-  flush(): Promise<boolean> {
-    return this.#counter.flush();
+  async flush(): Promise<boolean> {
+    const [counts, progress] = await Promise.all([
+      this.#counter.flush(),
+      this.#opts.progress?.flush() ?? true,
+    ]);
+    return counts && progress;
   }
 }

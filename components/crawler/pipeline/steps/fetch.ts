@@ -1,10 +1,10 @@
 /**
  * Step 1: download the page, with the crawl's cookies for the target (`cookie_store.ts`: the
  * crawl's `cookie` inside the seed's domain only, and what sites set), keeping the cookies the
- * response sets. Every response is counted under its status; a download that got no response
- * counts as 504 and throws the fetcher's `FetchError` (retryable or not, see `errors.ts`); a
- * status in `RETRY_HTTP_CODES` throws {@linkcode RetryableError} while the request has retries
- * left — after that the response is a page like any other. A redirect is returned as it is
+ * response sets. Every response is counted under its status, and for its crawl's progress; a
+ * download that got no response counts as 504 and throws the fetcher's `FetchError` (retryable
+ * or not, see `errors.ts`); a status in `RETRY_HTTP_CODES` throws {@linkcode RetryableError}
+ * while the request has retries left — after that the response is a page like any other. A redirect is returned as it is
  * (`redirect.ts` follows it); the final page of a chain gets the chain's first URL as `url`.
  *
  * @module
@@ -32,10 +32,14 @@ export async function fetchStep(ctx: CrawlContext, req: QueuedRequest): Promise<
       guard: ctx.guard,
     });
   } catch (err) {
-    if (!(err instanceof FetchError && err.kind === "aborted")) ctx.stats.count(504);
+    if (!(err instanceof FetchError && err.kind === "aborted")) {
+      ctx.stats.count(504);
+      ctx.stats.fetched(crawlOfDownload(ctx, req), null, (err as Error).message);
+    }
     throw err;
   }
   ctx.stats.count(page.status);
+  ctx.stats.fetched(crawlOfDownload(ctx, req), page.status);
   await keepResponseCookies(ctx, req, page);
   // The end of a redirect chain reports the chain's first URL (its response URL stays its own).
   if (req.redirect_urls?.length) page.url = req.redirect_urls[0];
@@ -43,6 +47,11 @@ export async function fetchStep(ctx: CrawlContext, req: QueuedRequest): Promise<
     throw new RetryableError(`HTTP ${page.status}`);
   }
   return page;
+}
+
+/** The crawl a download counts for (its progress, `lib/api/progress.ts`). */
+function crawlOfDownload(ctx: CrawlContext, req: QueuedRequest) {
+  return { spiderid: ctx.spiderid, appid: req.appid, crawlid: req.crawlid, url: req.url };
 }
 
 /** Whether a response with `status` is asked for again rather than published. */
