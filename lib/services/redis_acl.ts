@@ -124,6 +124,9 @@ const COMMANDS: Record<RedisComponent, readonly string[]> = {
     "hset",
     // robots.txt delay: Redis's clock
     "time",
+    // crawl progress (lib/api/progress_recorder.ts: HINCRBY + EXPIRE, recent failures list)
+    "lpush",
+    "ltrim",
   ],
   "kafka-monitor": [
     ...SCRIPTS,
@@ -239,6 +242,8 @@ function keys(component: RedisComponent, opts: ComponentAclOptions): string[] {
           ? ["*:throttle_window", "*:throttle_time"]
           : []),
         ...perSpider("backlog", opts), // refused requests, for info answers
+        ...perSpider("progress", opts), // a crawl's downloads, for the dashboard and feed --watch
+        ...(opts.spiderids?.length ? ["progress:failures"] : []), // recent failures list
         "robots:*",
         "stats:crawler:*", // stats, heartbeats (its own; others' read for lease reclaim)
         shards,
@@ -299,9 +304,8 @@ function readOnlyKeys(component: RedisComponent): string[] {
  * password: `resetchannels ~robots:* … %R~… +ping +info …`.
  */
 export function componentAcl(component: RedisComponent, opts: ComponentAclOptions = {}): string {
-  const commands = [
-    ...new Set([...CONNECTION, ...(opts.cluster ? CLUSTER : []), ...COMMANDS[component]]),
-  ];
+  const own = [...new Set(COMMANDS[component])].filter((c) => !CONNECTION.includes(c)).sort();
+  const commands = [...CONNECTION, ...(opts.cluster ? CLUSTER : []), ...own];
   return [
     "resetchannels",
     ...[...new Set(keys(component, opts))].map((p) => `~${p}`),
