@@ -1,6 +1,6 @@
 /**
  * kafka-monitor: `run` validates API requests from Kafka and hands them to Redis;
- * `feed '<json>'` puts one request on the incoming topic.
+ * `feed '<json>'` puts one request on the incoming topic (`--watch`: and follows its crawl).
  *
  * @module
  */
@@ -15,6 +15,8 @@ import {
 } from "../../lib/config/mod.ts";
 import { closeRedis, connectRedis, KafkaProbe } from "../../lib/services/mod.ts";
 import { feed } from "./feed.ts";
+import { feedAndWatch } from "./feed_watch.ts";
+import { ProgressDisplay } from "./watch_render.ts";
 import { runKafkaMonitor } from "./monitor.ts";
 import { loadPlugins } from "./plugin.ts";
 import { KAFKA_MONITOR_SETTINGS } from "./settings.ts";
@@ -27,7 +29,21 @@ const PROGRAM: ProgramSpec = {
     { name: "run", summary: "consume the incoming topic continuously (the main process)" },
     {
       name: "feed",
-      summary: "put one JSON request on the incoming topic",
+      summary:
+        "put one JSON request on the incoming topic (--watch: then show its crawl's progress)",
+      options: {
+        watch: {
+          type: "boolean",
+          description:
+            "after feeding a crawl request, show its progress until it is idle or Ctrl-C",
+        },
+        idle: {
+          type: "string",
+          default: "10",
+          valueName: "SECONDS",
+          description: "with --watch: the crawl is finished after this long with nothing pending",
+        },
+      },
       positionals: [{
         name: "json",
         description: "the request, as one JSON object",
@@ -38,13 +54,33 @@ const PROGRAM: ProgramSpec = {
 };
 
 if (import.meta.main) {
-  const { command, positionals, settings } = await startProgram(
+  const { command, values, positionals, settings } = await startProgram(
     PROGRAM,
     KAFKA_MONITOR_SETTINGS,
     Deno.args,
     Deno.env.toObject(),
   );
   const log = getLog("kafka-monitor");
+  if (command === "feed" && values.watch === true) {
+    const idleSec = Number(values.idle);
+    if (!(String(values.idle).trim() !== "" && idleSec >= 0 && Number.isFinite(idleSec))) {
+      console.error(`Cannot watch: --idle must be a number of seconds, got '${values.idle}'`);
+      await finish(2);
+    }
+    const tty = Deno.stdout.isTerminal();
+    const out = new TextEncoder();
+    const display = new ProgressDisplay({
+      tty,
+      write: (text) => Deno.stdout.writeSync(out.encode(text)),
+      ...(tty && { columns: Deno.consoleSize().columns }),
+    });
+    const code = await feedAndWatch(positionals[0], settings, log, {
+      idleSec,
+      display,
+      signal: shutdownSignal(),
+    });
+    await finish(code);
+  }
   if (command === "feed") {
     try {
       console.log(await feed(positionals[0], settings, log));
