@@ -29,6 +29,7 @@
 
 import { openFrontierLayout } from "../../lib/frontier/mod.ts";
 import { startHeartbeat } from "../../lib/stats/mod.ts";
+import { runBacklogSampler, startMetrics } from "../../lib/metrics/mod.ts";
 import { type CrawlerDeps, createContext, holderOf } from "./pipeline/context.ts";
 import { runLoop } from "./pipeline/loop.ts";
 
@@ -63,10 +64,17 @@ export async function runCrawler(deps: CrawlerDeps, opts: { signal: AbortSignal 
   const ctx = createContext(deps, holder, heartbeat, layout);
   // The tagged queue families this crawler's tags cover (read again by the maintenance).
   await ctx.families.refresh(deps.redis).catch(() => {});
+  // METRICS_PORT: /metrics served, and the backlog gauges sampled meanwhile (never on a scrape).
+  const metrics = startMetrics(s, { signal: opts.signal, log });
+  const intervalMs = s.METRICS_BACKLOG_INTERVAL * 1000;
+  const sampling = metrics &&
+    runBacklogSampler(deps.redis, layout, ctx.spiderid, { intervalMs, signal: opts.signal });
   try {
     await runLoop(ctx, opts.signal);
   } finally {
     beating.abort();
+    await sampling;
+    await metrics?.close();
     if (!deps.guard) await ctx.guard.close();
   }
 }

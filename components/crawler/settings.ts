@@ -16,6 +16,7 @@ import {
 } from "../../lib/services/mod.ts";
 import { FRONTIER_SETTINGS } from "../../lib/frontier/mod.ts";
 import { STATS_SETTINGS } from "../../lib/stats/mod.ts";
+import { BACKLOG_SAMPLE_SETTINGS, METRICS_SETTINGS } from "../../lib/metrics/mod.ts";
 import { NETWORK_GUARD_SETTINGS } from "../../lib/net/mod.ts";
 import { FETCH_SETTINGS } from "./fetch/settings.ts";
 import { LIVE_CONFIG_SETTINGS } from "./live/live_config.ts";
@@ -89,6 +90,8 @@ export const CRAWLER_SETTINGS = {
   ...LIVE_CONFIG_SETTINGS,
   STATS_STATUS_CODES: bool(true, "count responses per status code"),
   STATS_RESPONSE_CODES: list(["200", "404", "403", "504"], "status codes counted in stats"),
+  ...METRICS_SETTINGS,
+  ...BACKLOG_SAMPLE_SETTINGS,
 };
 
 /** The loaded crawler settings. */

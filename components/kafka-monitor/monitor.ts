@@ -41,6 +41,7 @@ import {
 import { type Classified, createIntakeClassifier, type Unclassified } from "../../lib/api/mod.ts";
 import { type KafkaMonitorPlugin, type RankedPlugin, RequestRejected } from "./plugin.ts";
 import type { KafkaMonitorSettings } from "./settings.ts";
+import { countIntake, startMetrics } from "../../lib/metrics/mod.ts";
 
 /** What happened to one message. */
 export type Outcome =
@@ -97,6 +98,7 @@ export async function processMessages(
   // Which pipeline commands each message added, to map command errors back to messages.
   const commandRanges: [number, number][] = [];
   const logLater: (() => void)[] = [];
+  const refusals: (Unclassified | null)[] = []; // the classifier's verdicts, for the metrics
   // Validators are compiled once and cached, so building this per batch costs little.
   // The intake contract REST `/feed` shares (lib/api/classify.ts).
   const classifier = createIntakeClassifier(plugins, settings);
@@ -116,6 +118,7 @@ export async function processMessages(
       logLater.push(() => logFailure(log, failed, raw ?? "", match.ok ? null : match));
     }
     outcomes.push(outcome);
+    refusals.push(match.ok ? null : match);
     commandRanges.push([before, pipeline.length]);
   }
 
@@ -149,6 +152,7 @@ export async function processMessages(
       });
     }
   }
+  countIntake(outcomes, refusals);
   return outcomes;
 }
 
@@ -251,6 +255,7 @@ export async function runKafkaMonitor(
 ): Promise<void> {
   const { settings, redis, log } = deps;
   await checkKafka(settings);
+  const metrics = startMetrics(settings, { signal: opts.signal, log });
   const kafka = createKafka(settings, `kafka-monitor-${PROCESS_ID}`);
   await ensureTopics(kafka, [settings.KAFKA_INCOMING_TOPIC]);
   const windows = windowsFromNames(
@@ -353,4 +358,5 @@ export async function runKafkaMonitor(
   // disconnect() waits for the batch in progress and commits the resolved offsets.
   await consumer.disconnect();
   for (const { plugin } of deps.plugins) await plugin.close?.();
+  await metrics?.close();
 }

@@ -15,6 +15,7 @@ import {
 } from "../../lib/services/mod.ts";
 import { FRONTIER_SETTINGS } from "../../lib/frontier/mod.ts";
 import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
+import { METRICS_SETTINGS } from "../../lib/metrics/mod.ts";
 import { NETWORK_GUARD_SETTINGS } from "../../lib/net/mod.ts";
 import { CLASSIFIER_SETTINGS } from "./plugin_settings.ts";
 
@@ -31,6 +32,7 @@ export const KAFKA_MONITOR_SETTINGS = {
   ...logSettings("kafka-monitor", "kafka_monitor.log"),
   ...STATS_SETTINGS,
   ...HEARTBEAT_SETTINGS,
+  ...METRICS_SETTINGS,
   SLEEP_TIME: compat(
     float(0.01, "seconds the main loop sleeps between looks for requests", { min: 0 }),
     "has no effect: the monitor handles messages as Kafka delivers them",

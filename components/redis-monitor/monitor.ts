@@ -50,6 +50,7 @@ import {
 import { type Answer, globToRegExp, type RankedPlugin, type RedisMonitorPlugin } from "./plugin.ts";
 import type { RedisMonitorSettings } from "./settings.ts";
 import { runQueueSweep } from "./queue_sweep.ts";
+import { startMetrics } from "../../lib/metrics/mod.ts";
 
 /** What {@linkcode runRedisMonitor} needs. */
 export interface MonitorDeps {
@@ -100,6 +101,7 @@ export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSi
     queue: settings.STATS_DUMP_QUEUE,
   });
   runQueueSweep(redis, settings, log, opts.signal);
+  const metrics = startMetrics(settings, { signal: opts.signal, log }); // METRICS_PORT
   log.info("Redis Monitor running plugins {plugins}", {
     plugins: deps.plugins.map((p) => p.plugin.name),
   });
@@ -134,6 +136,7 @@ export async function runRedisMonitor(deps: MonitorDeps, opts: { signal: AbortSi
   }
   for (const { plugin } of deps.plugins) await plugin.close?.();
   await stats.close();
+  await metrics?.close();
   log.info("Redis Monitor stopped");
 }
 

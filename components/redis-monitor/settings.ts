@@ -14,6 +14,7 @@ import {
 } from "../../lib/services/mod.ts";
 import { FRONTIER_SETTINGS } from "../../lib/frontier/mod.ts";
 import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
+import { METRICS_SETTINGS } from "../../lib/metrics/mod.ts";
 
 /** Every setting of the redis-monitor. */
 export const REDIS_MONITOR_SETTINGS = {
@@ -25,6 +26,7 @@ export const REDIS_MONITOR_SETTINGS = {
   ...logSettings("redis-monitor", "redis_monitor.log"),
   ...STATS_SETTINGS,
   ...HEARTBEAT_SETTINGS,
+  ...METRICS_SETTINGS,
   SLEEP_TIME: float(0.1, "seconds between looks for due jobs when there are none", { min: 0 }),
   PLUGINS: dict<number | null>(
     {

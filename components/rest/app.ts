@@ -68,6 +68,7 @@ import {
 } from "./middleware/mod.ts";
 import type { PollStore } from "./polls.ts";
 import type { RequestCounter } from "./stats.ts";
+import { countRouteMetrics, metricsRoutes } from "./metrics_route.ts";
 
 /** The settings the handler reads (see `REST_SETTINGS`). */
 export interface AppSettings {
@@ -242,6 +243,7 @@ export function createApp(deps: RestDeps): RestHandler {
   const handler = compose(
     cors(settings.CORS_ALLOWED_ORIGINS),
     countRequests(deps.stats),
+    countRouteMetrics(), // Prometheus: answers by route and code
     catchErrors(log),
     // Without API keys, only requests addressed to this server (DNS rebinding defeated).
     hostCheck(
@@ -253,6 +255,7 @@ export function createApp(deps: RestDeps): RestHandler {
     "/": route("index", ["GET", "HEAD", "POST"], null, index),
     "/feed": route("feed", ["POST"], passThrough, feed),
     "/poll": route("poll", ["POST"], requireScope("poll", "POST /poll"), poll),
+    ...metricsRoutes(route), // GET /metrics (Prometheus)
   }));
   return (req) => handler(req, newContext());
 }

@@ -32,6 +32,7 @@ import {
 import { consumeFirehose } from "./consumer.ts";
 import { Lanes } from "./lanes.ts";
 import type { WebhookSettings } from "./settings.ts";
+import { startMetrics, withWebhookMetrics } from "../../lib/metrics/mod.ts";
 
 /** What {@linkcode runWebhook} needs. */
 export interface WebhookDeps {
@@ -55,7 +56,8 @@ export async function runWebhook(deps: WebhookDeps, signal: AbortSignal): Promis
     signal,
     onError: (err) => logRedisFailure(log, redis, "Heartbeat failed: {error}", err),
   });
-  const lanes = new Lanes({ settings, redis, guard, stats: counted, log });
+  const metrics = startMetrics(settings, { signal, log }); // METRICS_PORT
+  const lanes = new Lanes({ settings, redis, guard, stats: withWebhookMetrics(counted), log });
   await lanes.refresh();
   const refreshing = (async () => {
     while (!signal.aborted) {
@@ -78,6 +80,7 @@ export async function runWebhook(deps: WebhookDeps, signal: AbortSignal): Promis
   await refreshing;
   await stats.close();
   await guard.close();
+  await metrics?.close();
   log.info("Webhook delivery stopped");
 }
 

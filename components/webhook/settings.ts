@@ -14,6 +14,7 @@ import {
   REDIS_SETTINGS,
 } from "../../lib/services/mod.ts";
 import { HEARTBEAT_SETTINGS, STATS_SETTINGS } from "../../lib/stats/mod.ts";
+import { METRICS_SETTINGS } from "../../lib/metrics/mod.ts";
 import { NETWORK_GUARD_SETTINGS } from "../../lib/net/mod.ts";
 
 /** Every setting of the webhook component. */
@@ -28,6 +29,7 @@ export const WEBHOOK_SETTINGS = {
   STATS_TOTAL: STATS_SETTINGS.STATS_TOTAL,
   STATS_TIMES: STATS_SETTINGS.STATS_TIMES,
   ...HEARTBEAT_SETTINGS,
+  ...METRICS_SETTINGS,
   ...NETWORK_GUARD_SETTINGS,
   WEBHOOK_GROUP: str("demo-webhook", "Kafka consumer group of the webhook processes", {
     nonEmpty: true,

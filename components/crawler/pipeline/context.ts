@@ -30,6 +30,7 @@ import { RecentlySent } from "./recently_sent.ts";
 import type { CrawlerSettings } from "../settings.ts";
 import type { QueuedRequest, Spider } from "../spider.ts";
 import { CrawlerStats } from "./stats.ts";
+import { SpiderMetrics } from "../../../lib/metrics/mod.ts";
 import { ProgressRecorder } from "../../../lib/api/progress_recorder.ts";
 import { CrawlerThrottle } from "../live/throttle.ts";
 import type { RedisClient } from "../../../lib/services/redis.ts";
@@ -93,6 +94,8 @@ export interface CrawlContext {
   /** The network guard of every download. */
   readonly guard: NetworkGuard;
   readonly stats: CrawlerStats;
+  /** Prometheus counters of this spider type (served when METRICS_PORT is set). */
+  readonly metrics: SpiderMetrics;
   readonly acks: AckBatcher;
   /** Who holds this crawler's leases: its id and heartbeat key. */
   readonly holder: LeaseHolder;
@@ -152,6 +155,7 @@ export function createContext(
       onError: (err) => log.warn("Cannot write stats (kept for later): {error}", { error: err }),
       progress: new ProgressRecorder(redis, { ttlSec: s.DUPEFILTER_TIMEOUT }),
     }),
+    metrics: new SpiderMetrics(spiderid),
     acks: new AckBatcher((ids) => ackLeases(redis, layout, spiderid, ids), {
       // Acknowledged again by the next settlement of the crawler's leases.
       onError: (err, ids) => {

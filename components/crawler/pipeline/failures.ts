@@ -96,6 +96,7 @@ async function refuse(
     crawlid: req.crawlid,
   });
   ctx.stats.count(`refused_${refusal}`);
+  ctx.metrics.refused(refusal);
   // Kept as long as the crawl's dupefilter: the count belongs to a crawl still being asked about.
   const key = refusedKey(ctx.spiderid, req.appid);
   await delivering(
@@ -180,5 +181,6 @@ async function retryOrGiveUp(
     }]),
   );
   await ctx.acks.ack(lease.id);
+  ctx.metrics.retry();
   ctx.onDone({ kind: "retry", url: req.url, reason, attempt });
 }

@@ -88,6 +88,7 @@ export async function runLoop(ctx: CrawlContext, signal: AbortSignal): Promise<v
         ctx.onDone({ kind: "dropped", url: urlOf(d.member), reason: d.reason });
       }
       if (popped.leases.length === 0) {
+        ctx.metrics.throttleWait();
         await slots.wait(signal, s.IDLE_POLL_MS);
         continue;
       }
@@ -167,6 +168,7 @@ async function maintain(ctx: CrawlContext): Promise<void> {
       const dead = await reclaimDeadHolders(ctx.redis, ctx.layout, ctx.spiderid, ctx.holder.id, {
         families,
       });
+      ctx.metrics.reclaimed(dead.returned);
       if (dead.holders.length > 0) {
         ctx.log.warn("Put back {n} request(s) of crawler(s) whose heartbeat stopped: {ids}", {
           n: dead.returned,
@@ -175,6 +177,7 @@ async function maintain(ctx: CrawlContext): Promise<void> {
       }
     }
     const back = await reclaimExpiredLeases(ctx.redis, ctx.layout, ctx.spiderid, { families });
+    ctx.metrics.reclaimed(back);
     if (back > 0) ctx.log.warn("Put back {n} request(s) whose lease expired", { n: back });
   } catch (err) {
     logRedisFailure(ctx.log, ctx.redis, "Maintenance failed (will retry): {error}", err);

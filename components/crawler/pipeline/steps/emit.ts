@@ -101,6 +101,7 @@ async function produce(ctx: CrawlContext, json: string, req: QueuedRequest): Pro
     sends.push(ctx.producer.send(crawledAppTopic(prefix, req.appid), json, key));
   }
   await Promise.all(sends);
+  ctx.metrics.item();
 }
 
 /** Enqueues the follow-ups Redis does not surely hold already, in one call. */

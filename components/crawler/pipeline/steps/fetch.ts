@@ -22,6 +22,7 @@ export async function fetchStep(ctx: CrawlContext, req: QueuedRequest): Promise<
   const s = ctx.settings;
   const url = ensureScheme(req.url);
   let page: FetchedPage;
+  const started = performance.now();
   try {
     page = await fetchPage(url, {
       timeoutMs: s.DOWNLOAD_TIMEOUT * 1000,
@@ -35,11 +36,13 @@ export async function fetchStep(ctx: CrawlContext, req: QueuedRequest): Promise<
     if (!(err instanceof FetchError && err.kind === "aborted")) {
       ctx.stats.count(504);
       ctx.stats.fetched(crawlOfDownload(ctx, req), null, (err as Error).message);
+      ctx.metrics.fetchFailed((performance.now() - started) / 1000);
     }
     throw err;
   }
   ctx.stats.count(page.status);
   ctx.stats.fetched(crawlOfDownload(ctx, req), page.status);
+  ctx.metrics.fetched(page.status, page.body.byteLength, (performance.now() - started) / 1000);
   await keepResponseCookies(ctx, req, page);
   // The end of a redirect chain reports the chain's first URL (its response URL stays its own).
   if (req.redirect_urls?.length) page.url = req.redirect_urls[0];
