@@ -26,6 +26,7 @@ import {
   startLocalServices,
   stopAllServers,
 } from "../../lib/services/local/mod.ts";
+import { ClusterDemo, type DemoOptions } from "./demo.ts";
 import {
   type ComponentSpec,
   DEFAULT_STOP_GRACE_MS,
@@ -78,6 +79,10 @@ export const CLUSTER_SPEC: ProgramSpec = {
       "only-services": {
         type: "boolean",
         description: "start Redis, ZooKeeper and Kafka but no components",
+      },
+      demo: {
+        type: "boolean",
+        description: "also serve a small demo site on loopback, crawl it and show the progress",
       },
     },
   }],
@@ -155,6 +160,12 @@ export interface UpOptions {
    * @default {console.log}
    */
   print?: (line: string) => void;
+  /**
+   * Also serve the demo site, crawl it and show the progress (`demo.ts`); ignored with
+   * `onlyServices`.
+   * @default {false}
+   */
+  demo?: boolean | DemoOptions;
   /** Aborting it stops the cluster: components first, then the services. */
   signal?: AbortSignal;
   /** Aborting it kills everything at once (a second Ctrl-C); `up` then resolves to 130. */
@@ -243,18 +254,31 @@ export async function up(opts: UpOptions = {}): Promise<number> {
     throw err;
   }
 
+  // The demo site starts first: the components' environment opens the guard for its address.
+  const demo = opts.demo && components.length > 0
+    ? await ClusterDemo.start(opts.demo === true ? {} : opts.demo).catch(async (err) => {
+      await svc.stop();
+      throw err;
+    })
+    : null;
   const width = Math.max(0, ...components.map((c) => c.name.length));
-  const childEnv = { ..._defined(env), ...svc.env };
+  const childEnv = { ..._defined(env), ...svc.env, ...demo?.env(env) };
+  const write = opts.supervise?.write ?? demo?.print;
   for (const spec of components) {
-    running.push(
-      superviseComponent(spec, { ...opts.supervise, env: childEnv, prefixWidth: width }),
-    );
+    running.push(superviseComponent(spec, {
+      ...opts.supervise,
+      ...(write && { write }),
+      env: childEnv,
+      prefixWidth: width,
+    }));
   }
   const seconds = (performance.now() - t0) / 1000;
-  for (const line of banner(svc.env, topics, components, seconds)) print(line);
+  for (const line of banner(svc.env, topics, components, seconds)) (demo?.print ?? print)(line);
+  demo?.run(childEnv);
 
   const end = await Promise.race([_aborted(opts.signal).then(() => "stop" as const), forced]);
   if (end === _FORCED) return 130;
+  if (demo && (await orForced(demo.stop())) === _FORCED) return 130;
   return await orForced(_stop(svc, running, opts.stopGraceMs)) === _FORCED ? 130 : 0;
 }
 

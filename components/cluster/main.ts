@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     code = await up({
       ports,
       onlyServices: program.values["only-services"] === true,
+      demo: program.values.demo === true,
       env: Deno.env.toObject(),
       signal: signals.stop,
       forceSignal: signals.force,

@@ -52,6 +52,11 @@ export interface FeedWatchOptions {
    * @default {500}
    */
   intervalMs?: number;
+  /**
+   * Receives the one line saying why nothing was fed.
+   * @default {the display's print}
+   */
+  error?: (line: string) => void;
   /** Receives the summary (also printed on the display). */
   onSummary?: (summary: WatchSummary) => void;
 }
@@ -91,20 +96,21 @@ export async function feedAndWatch(
   log: Logger,
   opts: FeedWatchOptions,
 ): Promise<number> {
+  const error = opts.error ?? opts.display.print.bind(opts.display);
   let crawl: WatchedCrawl;
   let redis: RedisClient;
   try {
     crawl = crawlOfRequest(text);
     redis = await connectRedis(settings, "kafka-monitor-feed");
   } catch (err) {
-    opts.display.print((err as Error).message);
+    error((err as Error).message);
     return 1;
   }
   try {
     try {
       await feed(text, settings, log);
     } catch (err) {
-      opts.display.print((err as Error).message);
+      error((err as Error).message);
       return 1;
     }
     opts.display.print(

@@ -77,6 +77,7 @@ if (import.meta.main) {
     const code = await feedAndWatch(positionals[0], settings, log, {
       idleSec,
       display,
+      error: (line) => console.error(line),
       signal: shutdownSignal(),
     });
     await finish(code);
