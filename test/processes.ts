@@ -1,19 +1,40 @@
 /**
- * Components as subprocesses, run the way their deno tasks run them (same permissions), for
- * end-to-end tests.
+ * Components as subprocesses, run the way their deno tasks run them (the permission flags are
+ * read from the tasks in deno.json, and they run from the project directory as `deno task`
+ * does, so `--allow-read=.` means the same), for end-to-end tests.
  *
  * @module
  */
 
+import denoConfig from "../deno.json" with { type: "json" };
 import { redisEnv, type RedisKind } from "./harness.ts";
 
-/** The permissions every component task grants. */
-export const COMPONENT_PERMISSIONS = [
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-sys=hostname,osRelease",
-];
+/** The project directory: where `deno task` runs the tasks, and so what `.` means in them. */
+export const PROJECT_DIR = new URL("../", import.meta.url).pathname;
+
+const _TASKS: Record<string, string> = denoConfig.tasks;
+
+/**
+ * The `--allow-*` flags of a task in deno.json, in order (`taskPermissions("run:crawler")`).
+ *
+ * @throws {Error} when the task does not exist or is not a `deno run`/`deno compile`.
+ */
+export function taskPermissions(task: string): string[] {
+  const command = _TASKS[task];
+  if (command === undefined) throw new Error(`deno.json has no task '${task}'`);
+  // A compile task chains several commands: its first one's flags stand for all.
+  const words = command.split(" && ")[0].split(/\s+/);
+  if (words[0] !== "deno" || !["run", "compile"].includes(words[1])) {
+    throw new Error(`task '${task}' is not a deno run: ${command}`);
+  }
+  return words.filter((w) => w.startsWith("--allow-"));
+}
+
+/**
+ * The permissions every component task grants (`run:crawler`'s, the same as every `run:*`,
+ * `feed`, `dump`, `kafkadump`, `migrate` and `health` task: a test checks they agree).
+ */
+export const COMPONENT_PERMISSIONS: readonly string[] = taskPermissions("run:crawler");
 
 /**
  * `deno run <permissions> components/<name>/main.ts <args>` with `env`, output piped; with
@@ -23,12 +44,19 @@ export function componentCommand(
   name: string,
   args: string[],
   env: Record<string, string>,
-  opts: { stdout?: "piped" | "null"; redis?: RedisKind } = {},
+  opts: { stdout?: "piped" | "null"; redis?: RedisKind; allowRead?: string[] } = {},
 ): Deno.Command {
+  // Files outside the project (TLS files in a temporary directory) need the user's own flag.
+  const permissions = opts.allowRead?.length
+    ? COMPONENT_PERMISSIONS.map((flag) =>
+      flag.startsWith("--allow-read=") ? [flag, ...opts.allowRead!].join(",") : flag
+    )
+    : COMPONENT_PERMISSIONS;
   return new Deno.Command(Deno.execPath(), {
+    cwd: PROJECT_DIR,
     args: [
       "run",
-      ...COMPONENT_PERMISSIONS,
+      ...permissions,
       new URL(`../components/${name}/main.ts`, import.meta.url).pathname,
       ...args,
     ],

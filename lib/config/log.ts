@@ -5,7 +5,8 @@
  *
  * Text lines look like Scrapy Cluster's:
  * `2026-11-24 10:00:00,123 [kafka-monitor] INFO: message {"key":"value"}`.
- * JSON lines hold `timestamp`, `level`, `logger`, `message` and the properties flattened.
+ * JSON lines hold `timestamp`, `level`, `logger`, `host` (the machine's name, so a log shipper
+ * such as Logstash can tell nodes apart), `message` and the properties flattened.
  * Code logs under its component's category (`getLog("crawler")`); the name written is the
  * component's `LOGGER_NAME` (`sc-crawler` by default, as in Scrapy Cluster).
  *
@@ -132,12 +133,12 @@ let _flushTimer: ReturnType<typeof setInterval> | undefined;
 export async function setupLogging(opts: LogOptions): Promise<void> {
   _stopFlushTimer();
   const name = _namer(opts.component, opts.loggerName ?? opts.component);
-  const format = opts.json ? _jsonFormatter(name) : _textFormatter(name);
+  const format = opts.json ? _jsonFormatter(name, _hostName()) : _textFormatter(name);
   let sink: (record: LogRecord) => void;
   if (opts.stdout) {
     sink = _stdoutSink(format);
   } else {
-    mkdirSync(opts.dir, { recursive: true });
+    _makeLogDir(opts.dir, opts.file);
     // The file sink buffers, and fsyncs at every flush (~0.5 ms), so write-through is too slow;
     // but a buffer larger than maxBytes would defeat rotation, hence a fraction of it.
     const bufferSize = Math.min(8192, Math.floor(opts.maxBytes / 16));
@@ -220,12 +221,51 @@ function _textFormatter(name: (record: LogRecord) => string): (record: LogRecord
   };
 }
 
-function _jsonFormatter(name: (record: LogRecord) => string): (record: LogRecord) => string {
+/**
+ * Creates the log directory, or says in one line why it cannot: a missing `--allow-write`
+ * (the `run:*` tasks grant none; the `run:*:log-file` ones grant `logs`) or the file system's
+ * refusal.
+ */
+function _makeLogDir(dir: string, file: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    // mkdir of an existing directory needs no write permission: check it is granted.
+    if (Deno.permissions.querySync({ name: "write", path: dir }).state !== "granted") {
+      throw new Deno.errors.NotCapable(
+        `Requires write access to "${dir}", run again with the --allow-write flag`,
+      );
+    }
+  } catch (err) {
+    const path = join(dir, file);
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new Error(
+        `Cannot log to ${path}: no write permission for "${dir}" (add --allow-write=${dir} to ` +
+          `the deno run command, use a run:<component>:log-file task, or log to stdout)`,
+      );
+    }
+    throw new Error(`Cannot log to ${path}: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** This machine's name for JSON log lines ("unknown-host" without `--allow-sys=hostname`). */
+function _hostName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "unknown-host";
+  }
+}
+
+function _jsonFormatter(
+  name: (record: LogRecord) => string,
+  host: string,
+): (record: LogRecord) => string {
   return (record) => {
     const line: Record<string, unknown> = {
       timestamp: new Date(record.timestamp).toISOString(),
       level: _LEVEL_NAMES[record.level],
       logger: name(record),
+      host,
       message: _renderMessage(record.message),
     };
     // Properties sit beside the core fields (Scrapy Cluster's `extra`); a clash keeps both.

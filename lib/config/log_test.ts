@@ -108,6 +108,8 @@ Deno.test("setupLogging() writes one JSON object per line with properties flatte
     const rec = JSON.parse(lines[0]);
     assert.equal(rec.level, "INFO");
     assert.equal(rec.logger, "kafka-monitor");
+    // The machine's name, for log shippers (ELK) that gather many nodes' lines.
+    assert.equal(rec.host, Deno.hostname());
     assert.equal(rec.message, "Added http://example.com to the queue");
     assert.equal(rec.url, "http://example.com");
     assert.equal(rec.appid, "testapp");
@@ -297,4 +299,35 @@ Deno.test("logOptionsFromSettings() maps LOGGER_NAME and LOG_* settings and acce
     () => logOptionsFromSettings("crawler", { ...settings, LOG_LEVEL: "LOUD" }),
     /LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'/,
   );
+});
+
+Deno.test("setupLogging() to a file without write permission: one line naming the flag", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "log_test_" });
+  const logUrl = new URL("./log.ts", import.meta.url).href;
+  const config = fileURLToPath(new URL("../../deno.json", import.meta.url));
+  const logDir = join(dir, "logs");
+  const script = join(dir, "setup.ts");
+  Deno.writeTextFileSync(
+    script,
+    `import { setupLogging } from ${JSON.stringify(logUrl)};
+    await setupLogging({ component: "kafkadump", level: "INFO", json: false, stdout: false,
+      dir: ${JSON.stringify(logDir)}, file: "kafkadump.log", maxBytes: 1024, backups: 1 });`,
+  );
+  try {
+    // Read, env and sys as the tasks grant them; no write at all.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--config", config, "--allow-read", "--allow-env", "--allow-sys", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.notEqual(out.code, 0);
+    assert.ok(
+      stderr.includes(`Cannot log to ${logDir}/kafkadump.log: no write permission`),
+      stderr,
+    );
+    assert.ok(stderr.includes(`--allow-write=${logDir}`), stderr);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

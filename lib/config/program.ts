@@ -49,7 +49,18 @@ export async function startProgram<T extends SettingsTable>(
     exitWithError(err);
   }
   const logSettings = settings as unknown as Parameters<typeof logOptionsFromSettings>[1];
-  await setupLogging(logOptionsFromSettings(spec.name, logSettings));
+  try {
+    await setupLogging(logOptionsFromSettings(spec.name, logSettings));
+  } catch (err) {
+    exitWithError(err);
+  }
+  // A permission found missing later (a TLS file outside the project, say) ends the program
+  // with the same one line, wherever it was awaited.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    if (!_isMissingPermission(event.reason)) return;
+    event.preventDefault();
+    exitWithError(event.reason);
+  });
   return { command: cli.command, values: cli.values, positionals: cli.positionals, settings };
 }
 
@@ -91,10 +102,38 @@ const _PROGRAMMER_ERRORS = [
  */
 export function fatalErrorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err).split("\n")[0];
+  if (_isMissingPermission(err)) return missingPermissionText(err);
   const programmer = !(err instanceof SettingsError) &&
     _PROGRAMMER_ERRORS.some((type) => err instanceof type);
   if (programmer) return err.stack ?? `${err.name}: ${err.message}`;
-  return err.message.split("\n")[0];
+  return _explainRefusal(err.message.split("\n")[0]);
+}
+
+/** Deno's wording of a refused permission, wherever it ends up in a message. */
+const _DENO_REFUSAL =
+  /Requires (\w+) access to "?(.*?)"?, run again with the (--allow-[\w-]+) flag/;
+
+/**
+ * One line for a permission Deno refused (`NotCapable`, or a message that carries its words):
+ * what was refused and the exact flag that grants it, e.g. `Missing permission: write access to
+ * "logs" is not granted (add --allow-write=logs to the deno run command)`. The tasks grant as
+ * little as the work needs (README "Components").
+ */
+export function missingPermissionText(err: Error): string {
+  const line = _explainRefusal(err.message.split("\n")[0]);
+  return _isMissingPermission(err) ? `Missing permission: ${line}` : line;
+}
+
+function _explainRefusal(line: string): string {
+  return line.replace(
+    _DENO_REFUSAL,
+    (_, kind, what, flag) =>
+      `${kind} access to "${what}" is not granted (add ${flag}=${what} to the deno run command)`,
+  );
+}
+
+function _isMissingPermission(err: unknown): boolean {
+  return err instanceof Deno.errors.NotCapable;
 }
 
 /** An AbortSignal that aborts on the first SIGINT or SIGTERM; a second one exits at once. */

@@ -83,3 +83,34 @@ Deno.test("startProgram() lists the program's settings in --help", async () => {
   const help = await runProgram(["--help"]);
   assert.match(help, /^ {2}LOGGER_NAME\s+demo-logger\s+logger name/m);
 });
+
+Deno.test("fatalErrorText() names the permission Deno refused and the flag that grants it", () => {
+  const refused = new Deno.errors.NotCapable(
+    'Requires write access to "logs", run again with the --allow-write flag',
+  );
+  assert.equal(
+    fatalErrorText(refused),
+    'Missing permission: write access to "logs" is not granted (add --allow-write=logs to the ' +
+      "deno run command)",
+  );
+  // Wrapped in a message of ours, the refusal is explained the same way.
+  assert.equal(
+    fatalErrorText(
+      new Error(
+        "Cannot start: cannot read settings file /etc/s.json: Requires read access to " +
+          '"/etc/s.json", run again with the --allow-read flag',
+      ),
+    ),
+    'Cannot start: cannot read settings file /etc/s.json: read access to "/etc/s.json" is not ' +
+      "granted (add --allow-read=/etc/s.json to the deno run command)",
+  );
+  assert.equal(
+    fatalErrorText(
+      new Deno.errors.NotCapable(
+        'Requires sys access to "osRelease", run again with the --allow-sys flag',
+      ),
+    ),
+    'Missing permission: sys access to "osRelease" is not granted (add ' +
+      "--allow-sys=osRelease to the deno run command)",
+  );
+});
