@@ -69,6 +69,8 @@ import {
 import type { PollStore } from "./polls.ts";
 import type { RequestCounter } from "./stats.ts";
 import { countRouteMetrics, metricsRoutes } from "./metrics_route.ts";
+import type { DashboardState } from "./ui_state.ts";
+import { uiRoutes } from "./ui_routes.ts";
 
 /** The settings the handler reads (see `REST_SETTINGS`). */
 export interface AppSettings {
@@ -106,6 +108,8 @@ export interface RestDeps {
   readonly polls: PollStore;
   /** Counts requests for the Stats API. */
   readonly stats?: RequestCounter;
+  /** The dashboard's data (`/ui/api/state`); without it that route answers 404. */
+  readonly dashboard?: DashboardState;
   /** @default {getLog("rest")} */
   readonly log?: Logger;
   /**
@@ -256,6 +260,7 @@ export function createApp(deps: RestDeps): RestHandler {
     "/feed": route("feed", ["POST"], passThrough, feed),
     "/poll": route("poll", ["POST"], requireScope("poll", "POST /poll"), poll),
     ...metricsRoutes(route), // GET /metrics (Prometheus)
+    ...uiRoutes(route, deps.dashboard), // the dashboard: /ui/, its files and its data
   }));
   return (req) => handler(req, newContext());
 }

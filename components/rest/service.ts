@@ -35,6 +35,7 @@ import { KafkaFeeder } from "./feeder.ts";
 import { RedisPolls } from "./polls.ts";
 import { feedTopic, type RestSettings } from "./settings.ts";
 import { RestStats } from "./stats.ts";
+import { DashboardState } from "./ui_state.ts";
 
 /** A started rest service. */
 export interface RestService {
@@ -172,6 +173,7 @@ export async function startRestService(
       log,
       id,
       health,
+      dashboard: new DashboardState(redis),
     });
     log.info("Rest service ready: feeding {incoming}, answers from {answers}", {
       incoming: incomingTopic,
