@@ -3,7 +3,8 @@
  * Redis, ZooKeeper and Kafka (or reuses those named by `REDIS_URL`, `ZOOKEEPER_HOSTS` and
  * `KAFKA_HOSTS`), creates the cluster's topics, runs every component of {@linkcode COMPONENTS}
  * under supervision with its output prefixed by its name, and on shutdown stops the
- * components first, then the services.
+ * components first, then the services. With `demo` (`--demo`) it also crawls the built-in demo
+ * site and shows the progress (`demo.ts`).
  *
  * @example
  * ```ts ignore
