@@ -164,7 +164,7 @@ Deno.test("dashboard: a read-only key watches, an admin key feeds and stops a cr
     await waitFor("the crawler's pages/s", nodeRate, (n) => n > 0);
     await page.waitForSelector(`#spiders [data-spider="${crawl.spiderName}"]`);
     await page.waitForSelector("#failures tbody tr");
-    await page.screenshot({ path: new URL("running.png", SHOTS).pathname, fullPage: true });
+    await page.screenshot({ path: new URL("running.png", SHOTS).pathname });
 
     // Stopped from the page: its backlog drops to nothing, on the page and in Redis.
     await page.click(`tr[data-crawl="${row}"] button`);
