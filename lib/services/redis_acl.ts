@@ -140,6 +140,11 @@ const COMMANDS: Record<RedisComponent, readonly string[]> = {
     "set",
     "zadd",
     "get",
+    // feed --watch (lib/api/progress.ts): a crawl's counters, its refusals, its backlog
+    "hmget",
+    "hgetall",
+    "smembers",
+    "zrange",
   ],
   "redis-monitor": [
     ...SCRIPTS,
@@ -288,8 +293,11 @@ function keys(component: RedisComponent, opts: ComponentAclOptions): string[] {
 }
 
 /** Keys a component only reads. */
-function readOnlyKeys(component: RedisComponent): string[] {
+function readOnlyKeys(component: RedisComponent, opts: ComponentAclOptions): string[] {
   switch (component) {
+    case "kafka-monitor":
+      // `feed --watch` runs with the kafka-monitor's settings: a crawl's progress and refusals.
+      return [...perSpider("progress", opts), ...perSpider("backlog", opts)];
     case "redis-monitor":
       return ["stats:*"]; // stats answers: every component's stats, crawler heartbeats
     case "webhook":
@@ -309,7 +317,7 @@ export function componentAcl(component: RedisComponent, opts: ComponentAclOption
   return [
     "resetchannels",
     ...[...new Set(keys(component, opts))].map((p) => `~${p}`),
-    ...readOnlyKeys(component).map((p) => `%R~${p}`),
+    ...readOnlyKeys(component, opts).map((p) => `%R~${p}`),
     "-@all",
     ...commands.map((c) => `+${c}`),
   ].join(" ");

@@ -35,6 +35,8 @@ import { eventually, randomName, serviceEnv } from "../harness.ts";
 import { RedisPolls } from "../../components/rest/polls.ts";
 import { RestStats } from "../../components/rest/stats.ts";
 import { runKafkaMonitor } from "../../components/kafka-monitor/monitor.ts";
+import { crawlProgress } from "../../lib/api/progress.ts";
+import { openFrontierLayout } from "../../lib/frontier/mod.ts";
 import { loadPlugins as loadKafkaPlugins } from "../../components/kafka-monitor/plugin.ts";
 import { KAFKA_MONITOR_SETTINGS } from "../../components/kafka-monitor/settings.ts";
 import { runRedisMonitor } from "../../components/redis-monitor/monitor.ts";
@@ -287,6 +289,12 @@ Deno.test("Redis ACL: the monitors handle a feed, an info, stats and a stop unde
         r,
         eventually(async () => await pending() === 2, { what: "both requests queued" }),
       );
+      // `feed --watch` reads the crawl's progress with the kafka-monitor's user.
+      const watched = await naming(
+        r,
+        crawlProgress(kmRedis, await openFrontierLayout(kmRedis), spider, "aclapp", "crawl1"),
+      );
+      assert.equal(watched.pending, 2);
       const statsUuid = randomName("stats");
       await feed({ stats: "all", appid: "aclapp", uuid: statsUuid });
       assert.ok("kafka-monitor" in (await naming(r, answer(statsUuid))), "stats answered");
