@@ -177,7 +177,20 @@ const COMMANDS: Record<RedisComponent, readonly string[]> = {
     "srem",
     "llen",
   ],
-  rest: [...STATS_WRITE, "getdel", "set"],
+  rest: [
+    ...STATS_WRITE,
+    "getdel",
+    "set",
+    // the dashboard's state (components/rest/ui_state.ts, lib/api/progress.ts): discovery by
+    // SCAN, heartbeats and stats, the frontier's index and counters, progress, failures
+    "scan",
+    "get",
+    "hgetall",
+    "hmget",
+    "zrange",
+    "smembers",
+    "lrange",
+  ],
   webhook: [
     ...LUA_WEBHOOK,
     ...STATS_WRITE,
@@ -219,6 +232,9 @@ const SPIDER_KEY_ENDINGS = [
   "*:throttle_window",
   "*:throttle_time",
 ];
+
+/** The frontier keys the dashboard reads: each shard's index, the counters, the tag families. */
+const DASHBOARD_ENDINGS = ["*:queue_index", "*:backlog", "*:tag_families"];
 
 /** Key patterns of the spiders' keys (tagged families and shard tags included). */
 function spiderKeys(opts: ComponentAclOptions): string[] {
@@ -286,7 +302,7 @@ function keys(component: RedisComponent, opts: ComponentAclOptions): string[] {
         shards,
       ];
     case "rest":
-      return ["rest:poll:*", "stats:rest:*"];
+      return ["rest:poll:*", "stats:rest:*", shards];
     case "webhook":
       return ["webhook-hook:*", "stats:webhook:*"];
   }
@@ -302,6 +318,16 @@ function readOnlyKeys(component: RedisComponent, opts: ComponentAclOptions): str
       return ["stats:*"]; // stats answers: every component's stats, crawler heartbeats
     case "webhook":
       return ["webhooks:*"]; // the registered hooks (the redis-monitor writes them)
+    case "rest":
+      // the dashboard: every component's stats and heartbeats, the frontier's index, counters
+      // and families, crawls' progress and refusals, recent failures
+      return [
+        "stats:*",
+        ...(opts.spiderids?.length ? spiderKeys(opts) : DASHBOARD_ENDINGS),
+        ...perSpider("progress", opts),
+        ...perSpider("backlog", opts),
+        "progress:failures",
+      ];
     default:
       return [];
   }

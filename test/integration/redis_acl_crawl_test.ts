@@ -34,6 +34,7 @@ import { CrawlFixture, seedRequest } from "../crawl_fixture.ts";
 import { eventually, randomName, serviceEnv } from "../harness.ts";
 import { RedisPolls } from "../../components/rest/polls.ts";
 import { RestStats } from "../../components/rest/stats.ts";
+import { DashboardState } from "../../components/rest/ui_state.ts";
 import { runKafkaMonitor } from "../../components/kafka-monitor/monitor.ts";
 import { crawlProgress } from "../../lib/api/progress.ts";
 import { openFrontierLayout } from "../../lib/frontier/mod.ts";
@@ -327,6 +328,9 @@ Deno.test("Redis ACL: the monitors handle a feed, an info, stats and a stop unde
         signal: beat.signal,
       });
       beat.abort();
+      // The dashboard's state (GET /ui/api/state) read with REST's user.
+      const dashboard = await naming(r, new DashboardState(restRedis).read());
+      assert.ok(Array.isArray(dashboard.crawls), JSON.stringify(dashboard).slice(0, 200));
 
       // Let the stats dumps and the queue sweep run once more.
       await new Promise((ok) => setTimeout(ok, 1_500));
