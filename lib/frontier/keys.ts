@@ -28,6 +28,14 @@
  * @module
  */
 
+/**
+ * The pub/sub channel on which the enqueue script announces new work of a spider type (a domain
+ * joined an index): idle crawlers of that type wake at once instead of at their next poll.
+ */
+export function workChannel(spiderid: string): string {
+  return `crawl_cluster:work:${spiderid}`;
+}
+
 /** Pending requests of one spider type and registered domain. */
 export function queueKey(spiderid: string, domain: string): string {
   return `${spiderid}:${domain}:queue`;

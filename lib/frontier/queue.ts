@@ -13,7 +13,7 @@
 
 import type { ChainableCommander } from "ioredis";
 import type { RedisClient } from "../services/redis.ts";
-import { blacklistMember } from "./keys.ts";
+import { blacklistMember, workChannel } from "./keys.ts";
 import { parseFamily, queueFamily, registerFamily, tagFamiliesKey } from "./families.ts";
 import type { FrontierLayout } from "./layout.ts";
 import { type ScriptCommands, scripts } from "./scripts.ts";
@@ -99,7 +99,7 @@ function enqueueCalls(
   entries: readonly EnqueueEntry[],
   nowMs: number,
 ): (string | number)[][] {
-  const options = JSON.stringify({
+  const options = {
     bl: blacklistMember(crawl.appid, crawl.crawlid),
     now: nowMs / 1000,
     expires: crawl.expires,
@@ -112,7 +112,7 @@ function enqueueCalls(
     gmax_ttl: crawl.globalPageLimitTtlSec ?? 600,
     bl_domains: crawl.blockedDomains?.length ? crawl.blockedDomains : undefined,
     nolimit: crawl.countPages === false ? true : undefined,
-  });
+  };
   // shard + target spider → domain → entries
   const groups = new Map<string, Map<string, EnqueueEntry[]>>();
   for (const e of entries) {
@@ -133,7 +133,8 @@ function enqueueCalls(
       shard.seq(family),
       shard.index(family),
     ];
-    const args: (string | number)[] = [options];
+    const wake = workChannel(parseFamily(family).spiderid);
+    const args: (string | number)[] = [JSON.stringify({ ...options, wake })];
     for (const [domain, list] of domains) {
       keys.push(
         shard.queue(family, domain),

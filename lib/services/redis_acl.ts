@@ -64,7 +64,8 @@ const STATS_READ = ["scan", "get", "hgetall"];
 const SCRIPTS = ["evalsha", "eval"];
 /** What `_scores.lua` calls; it is inlined into every frontier script. */
 const LUA_SCORES = ["hdel", "hincrby", "incr", "zadd", "zrangebyscore"];
-const LUA_ENQUEUE = ["expire", "get", "incr", "sadd", "set", "sismember", "zadd"];
+/** enqueue.lua; it PUBLISHes new work on `crawl_cluster:work:<spiderid>` (see channels()). */
+const LUA_ENQUEUE = ["expire", "get", "incr", "publish", "sadd", "set", "sismember", "zadd"];
 const LUA_POP = [
   "del",
   "exists",
@@ -98,6 +99,7 @@ const COMMANDS: Record<RedisComponent, readonly string[]> = {
     ...SCRIPTS,
     ...LUA_SCORES,
     ...LUA_ENQUEUE,
+    "subscribe", // new-work announcements (pipeline/work_signal.ts)
     ...LUA_POP,
     ...LUA_PUTBACK,
     ...STATS_WRITE,
@@ -308,6 +310,16 @@ function keys(component: RedisComponent, opts: ComponentAclOptions): string[] {
   }
 }
 
+/**
+ * Pub/sub channels: the enqueue script announces new work (`lib/frontier/keys.ts` workChannel)
+ * and idle crawlers subscribe to it (components/crawler/pipeline/work_signal.ts).
+ */
+function channels(component: RedisComponent, opts: ComponentAclOptions): string[] {
+  if (component !== "crawler" && component !== "kafka-monitor") return [];
+  if (!opts.spiderids?.length) return ["crawl_cluster:work:*"];
+  return opts.spiderids.map((id) => `crawl_cluster:work:${literal(id)}`);
+}
+
 /** Keys a component only reads. */
 function readOnlyKeys(component: RedisComponent, opts: ComponentAclOptions): string[] {
   switch (component) {
@@ -342,6 +354,7 @@ export function componentAcl(component: RedisComponent, opts: ComponentAclOption
   const commands = [...CONNECTION, ...(opts.cluster ? CLUSTER : []), ...own];
   return [
     "resetchannels",
+    ...channels(component, opts).map((c) => `&${c}`),
     ...[...new Set(keys(component, opts))].map((p) => `~${p}`),
     ...readOnlyKeys(component, opts).map((p) => `%R~${p}`),
     "-@all",

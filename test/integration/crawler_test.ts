@@ -10,7 +10,8 @@ import {
   REDIRECTS,
 } from "../site.ts";
 import { freePort } from "../../lib/services/local/paths.ts";
-import { FrontierLayout, leasesKey, purgeCrawl } from "../../lib/frontier/mod.ts";
+import { FrontierLayout, leasesKey, purgeCrawl, workChannel } from "../../lib/frontier/mod.ts";
+import { eventually } from "../harness.ts";
 import { statsKey } from "../../lib/stats/mod.ts";
 import link from "../../components/crawler/spiders/link.ts";
 
@@ -274,6 +275,26 @@ Deno.test("a crawl stopped mid-way crawls nothing more and enqueues no children"
     // Only the pages already downloading (at most CONCURRENT_REQUESTS) finished afterwards.
     assert.ok(f.site.requests.length - requestedAtStop <= 3, `${f.site.requests.length}`);
     assert.equal(f.requestedPaths().filter((p) => p.startsWith("/q")).length, 0);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("an idle crawler wakes on new work instead of waiting for its next poll", async () => {
+  const f = await CrawlFixture.start();
+  try {
+    // A poll a minute apart: only the new-work announcement can bring the page in time.
+    await f.startCrawler(link, { ...NO_ROBOTS, IDLE_POLL_MS: 60_000 });
+    const channel = workChannel(f.spiderName);
+    await eventually(async () => {
+      const [, subscribers] = (await f.redis.call("PUBSUB", "NUMSUB", channel)) as [string, number];
+      return subscribers > 0;
+    }, { what: "the crawler to subscribe", timeoutMs: 10_000 });
+    // Let its first pop find nothing and start the minute-long wait.
+    await new Promise((ok) => setTimeout(ok, 300));
+    await f.seed(seedRequest({ url: f.site.url("/"), spiderid: f.spiderName, maxdepth: 0 }));
+    await f.settle({ pages: 1, timeoutMs: 15_000 });
+    assert.deepEqual(f.requestedPaths(), ["/"]);
   } finally {
     await f.close();
   }

@@ -29,6 +29,7 @@ import {
 import type { CrawlContext } from "./context.ts";
 import { processLease } from "./process.ts";
 import { Slots } from "./slots.ts";
+import { subscribeToWork } from "./work_signal.ts";
 import { urlOf } from "./steps/decode.ts";
 
 /** Runs until `signal` aborts; resolves once in-flight work is finished or handed back. */
@@ -41,6 +42,8 @@ export async function runLoop(ctx: CrawlContext, signal: AbortSignal): Promise<v
     () => maintain(ctx),
     Math.min(leaseMs / 4, (s.HEARTBEAT_TIMEOUT * 1000) / 3, 5_000),
   );
+  // An idle crawler pops as soon as new work is announced, not at its next poll.
+  subscribeToWork(ctx.redis, ctx.spiderid, () => slots.wake(), log, signal);
   log.info("Crawler {spider} started", { spider: ctx.spiderid, id: ctx.holder.id });
   try {
     while (!signal.aborted) {

@@ -23,6 +23,7 @@ import { sleep } from "../../../lib/async/mod.ts";
 
 /** Slots for requests in flight, per process and per domain. */
 export class Slots {
+  #woken = false;
   #used = 0;
   readonly #perDomain = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
@@ -71,8 +72,23 @@ export class Slots {
     this.#waiters.clear();
   }
 
-  /** Resolves at the next `release()`, after `timeoutMs`, or when `signal` aborts. */
+  /**
+   * New work may be there (an enqueue announced it): wakes whoever waits in `wait()`, or, when
+   * nobody waits yet, makes the next `wait()` return at once (the announcement came between a
+   * pop that found nothing and the wait).
+   */
+  wake(): void {
+    if (this.#waiters.size === 0) this.#woken = true;
+    for (const wake of this.#waiters) wake();
+    this.#waiters.clear();
+  }
+
+  /** Resolves at the next `release()` or `wake()`, after `timeoutMs`, or when `signal` aborts. */
   async wait(signal: AbortSignal, timeoutMs = 60_000): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      return;
+    }
     const woken = new AbortController();
     const wake = () => woken.abort();
     this.#waiters.add(wake);

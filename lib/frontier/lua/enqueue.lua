@@ -24,6 +24,8 @@
              nolimit   true: the page counters are neither checked nor spent (retries: their
                        page was counted when it was first enqueued); blacklist, expiry and
                        blocked domains still apply
+             wake      channel to PUBLISH on when a domain joins the index (new work for idle
+                       crawlers, which otherwise look again after IDLE_POLL_MS); once per call
   ARGV[2..] per domain j, in KEYS order: domain, n, then n groups of 3: fingerprint ("" = skip
             the dupefilter), priority, member (the request JSON)
 
@@ -70,7 +72,7 @@ local dmp = tonumber(opts.dmp) or 0
 local gmax = tonumber(opts.gmax) or 0
 if opts.nolimit == true then dmp, gmax = 0, 0 end
 local prefix = opts.appid .. '\t' .. opts.crawlid .. '\t'
-local added, dupes, rejected, filtered = 0, 0, 0, false
+local added, dupes, rejected, filtered, fresh = 0, 0, 0, false, false
 local i, k = 2, 5
 while i <= #ARGV do
   local domain, n = ARGV[i], tonumber(ARGV[i + 1])
@@ -100,8 +102,9 @@ while i <= #ARGV do
     end
   end
   -- NX: a domain already scheduled keeps its next-pop time.
-  if queued then redis.call('ZADD', KEYS[4], 'NX', 0, domain) end
+  if queued and redis.call('ZADD', KEYS[4], 'NX', 0, domain) == 1 then fresh = true end
   i, k = i + 2 + 3 * n, k + 4
 end
 if filtered then redis.call('EXPIRE', KEYS[1], opts.dupe_ttl) end
+if fresh and type(opts.wake) == 'string' then redis.call('PUBLISH', opts.wake, '1') end
 return { added, dupes, rejected }

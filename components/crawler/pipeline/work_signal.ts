@@ -1,0 +1,39 @@
+/**
+ * Waking on new work: the enqueue script publishes on `crawl_cluster:work:<spiderid>` when a
+ * domain joins an index (`lib/frontier/lua/enqueue.lua`), and an idle crawler subscribed to it
+ * pops at once instead of after its next `IDLE_POLL_MS` sleep — the feed-to-first-result latency
+ * of an idle cluster. The subscription is best effort on a connection of its own: while it is
+ * down the crawler simply polls, as it always did; ioredis subscribes again after a reconnect.
+ *
+ * @module
+ */
+
+import type { Logger } from "@logtape/logtape";
+import { sleep } from "../../../lib/async/mod.ts";
+import { workChannel } from "../../../lib/frontier/mod.ts";
+import { isRedisCluster, type RedisClient } from "../../../lib/services/redis.ts";
+
+/** Calls `onWork` whenever new work of `spiderid` is announced, until `signal` aborts. */
+export async function subscribeToWork(
+  redis: RedisClient,
+  spiderid: string,
+  onWork: () => void,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  const subscriber: RedisClient = isRedisCluster(redis) ? redis.duplicate() : redis.duplicate();
+  subscriber.on("error", () => {}); // the main connection reports outages
+  subscriber.on("message", onWork);
+  signal.addEventListener("abort", () => subscriber.disconnect(), { once: true });
+  while (!signal.aborted) {
+    try {
+      if (subscriber.status === "wait") await subscriber.connect(); // a lazy duplicate
+      await subscriber.subscribe(workChannel(spiderid));
+      return;
+    } catch (err) {
+      // Not connected yet (no offline queue), or Redis away: poll meanwhile, try again.
+      log.debug("Cannot subscribe to new-work announcements yet: {error}", { error: err });
+      await sleep(1_000, signal);
+    }
+  }
+}
