@@ -10,6 +10,8 @@
  * lines): the LogTape bridge lets the first line of each kind through, then at most one per
  * {@linkcode KAFKAJS_REPEAT_INTERVAL_MS} carrying how many were held back.
  *
+ * Loading this module also swaps in the faster record-batch CRC32C (`kafka_crc32c.ts`).
+ *
  * @module
  */
 
@@ -28,6 +30,7 @@ import {
 import { withTimeout } from "../async/timeout.ts";
 import { sleep } from "../async/sleep.ts";
 import { OutageReporter, RepeatFilter } from "./outage.ts";
+import { installFastCrc32c } from "./kafka_crc32c.ts";
 import {
   explainKafkaError,
   type KafkaConnection,
@@ -50,6 +53,10 @@ export interface KafkaSettings extends KafkaConnection {
   readonly KAFKA_PRODUCER_BUFFER_BYTES: number;
   readonly KAFKA_PRODUCER_MAX_REQUEST_SIZE: number;
 }
+
+// At load, before any client exists: the CRC32C must be in place before kafkajs loads its
+// record-batch encoder at the first produce.
+installFastCrc32c();
 
 // kafkajs 2.2.4 arms timers with negative delays (tulios/kafkajs#1751); Deno prints a
 // TimeoutNegativeWarning for each. The warning is harmless noise: drop only that one.
