@@ -34,6 +34,13 @@ import {
   threadCpuDelta,
   topProcesses,
 } from "./proc.ts";
+import {
+  awaitHeartbeat,
+  benchPath,
+  componentEnv,
+  crawlerHeartbeats,
+  spawnComponent,
+} from "./components.ts";
 
 /** What every benchmark needs. */
 export interface BenchContext {
@@ -50,6 +57,8 @@ export interface BenchContext {
   extraEnv: Record<string, string>;
   /** Give up a run after this long without a new page. */
   stallMs: number;
+  /** The site answers every request this many ms late (the `slow` bench); 0 when unset. */
+  siteDelayMs?: number;
   /** Pids of service processes whose CPU is reported (Redis, Kafka). */
   services: { name: string; pid: number }[];
   /** Progress lines. */
@@ -84,6 +93,10 @@ export interface CrawlerFigures extends RunFigures {
   serviceCpuSec: Record<string, number>;
   /** Time the crawler's main thread was runnable but waited for a CPU (contention). */
   mainThreadWaitingSec: number;
+  /** Time the crawler's main thread (the event loop) was on a CPU. */
+  mainThreadCpuSec: number;
+  /** Wall time of the CPU figures: from just before the feed to the last page. */
+  windowSec: number;
   /** The crawler's CPU by thread name. */
   threads: [string, number][];
   /** The `.cpuprofile` written (profiled runs). */
@@ -91,14 +104,6 @@ export interface CrawlerFigures extends RunFigures {
   /** The on-CPU profile (profiled runs, when `perf` is installed). */
   perf?: PerfSummary;
 }
-
-const PERMISSIONS = [
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-sys=hostname,osRelease",
-];
-const here = (path: string) => new URL(path, import.meta.url).pathname;
 
 /** A random loopback address: its own frontier queue (the domain) in a shared Redis. */
 function _loopbackHost(): string {
@@ -113,7 +118,7 @@ export async function startSiteProcess(
   const site = spawnChild("site", [
     "run",
     "--allow-net",
-    here("site_server.ts"),
+    benchPath("site_server.ts"),
     "--pages",
     String(ctx.pages),
     "--links",
@@ -122,6 +127,8 @@ export async function startSiteProcess(
     String(ctx.pageBytes),
     "--hostname",
     _loopbackHost(),
+    "--delay-ms",
+    String(ctx.siteDelayMs ?? 0),
   ]);
   const [, origin] = await site.waitForLine(/^LISTENING (\S+)/, 60_000);
   return { site, origin };
@@ -211,19 +218,6 @@ function _names(ctx: BenchContext, children: Child[]): Map<number, string> {
   return names;
 }
 
-/** Waits for a crawler heartbeat key that is not in `before`. */
-async function _awaitHeartbeat(redis: Redis, before: Set<string>, crawler: Child) {
-  const deadline = performance.now() + 60_000;
-  let exited = false;
-  crawler.exited.then(() => exited = true);
-  while (performance.now() < deadline && !exited) {
-    const keys = await redis.keys("stats:crawler:*:link:*");
-    if (keys.some((k) => !before.has(k))) return;
-    await sleep(50);
-  }
-  throw new Error(`Cannot start the crawler: no heartbeat\n${crawler.tail()}`);
-}
-
 /** Options of {@linkcode crawlerBench}. */
 export interface CrawlerBenchOptions {
   /** Profile the crawler, writing the profile to this folder. */
@@ -244,30 +238,7 @@ export async function crawlerBench(
 ): Promise<CrawlerFigures> {
   const prefix = `bench-${crypto.randomUUID().slice(0, 8)}`;
   const crawlid = `crawl-${crypto.randomUUID().slice(0, 8)}`;
-  const env = {
-    REDIS_URL: ctx.env.REDIS_URL,
-    KAFKA_HOSTS: ctx.env.KAFKA_HOSTS,
-    ZOOKEEPER_HOSTS: ctx.env.ZOOKEEPER_HOSTS,
-    ZOOKEEPER_ASSIGN_PATH: `/${prefix}/crawler/`,
-    // One local site at full speed: no cluster-wide per-domain budget (its default is 10 pops
-    // a minute); `--set THROTTLE_ENABLED=true --set QUEUE_HITS=...` measures the throttled pop.
-    THROTTLE_ENABLED: "false",
-    KAFKA_TOPIC_PREFIX: prefix,
-    KAFKA_INCOMING_TOPIC: `${prefix}.incoming`,
-    KAFKA_GROUP: `${prefix}-group`,
-    CONCURRENT_REQUESTS: String(ctx.concurrency),
-    CONCURRENT_REQUESTS_PER_DOMAIN: String(ctx.concurrency),
-    MAXDEPTH_LIMIT: "50",
-    // Workaround: BatchingProducer sends up to KAFKA_PRODUCER_BUFFER_BYTES (4 MB by default)
-    // in one record batch, and the broker rejects batches over message.max.bytes (~1 MB) with
-    // MESSAGE_TOO_LARGE; with ~25 KB pages the crawl then stalls on unacknowledged leases.
-    KAFKA_PRODUCER_BUFFER_BYTES: String(ctx.producerBufferBytes),
-    LOG_LEVEL: "WARNING",
-    LOG_STDOUT: "true",
-    // The bench site is on 127.0.0.1: the network guard off (plain fetch, no cost).
-    ALLOW_PRIVATE_ADDRESSES: "true",
-    ...ctx.extraEnv,
-  };
+  const env = componentEnv(ctx, prefix, ctx.concurrency);
   const kafka = createKafka(ctx.env.KAFKA_HOSTS, "bench");
   const firehose = crawledFirehose(prefix);
   await ensureTopics(kafka, [firehose, env.KAFKA_INCOMING_TOPIC]);
@@ -277,14 +248,9 @@ export async function crawlerBench(
   const children: Child[] = [site];
   try {
     await counter.start();
-    const monitor = spawnChild("kafka-monitor", [
-      "run",
-      ...PERMISSIONS,
-      here("../../components/kafka-monitor/main.ts"),
-      "run",
-    ], { env });
+    const monitor = spawnComponent("kafka-monitor", env);
     children.push(monitor);
-    const before = new Set(await redis.keys("stats:crawler:*:link:*"));
+    const before = await crawlerHeartbeats(redis);
     const usePerf = opts.profileDir !== undefined && opts.profiler !== "v8" &&
       await perfAvailable();
     const useV8 = opts.profileDir !== undefined && !usePerf;
@@ -293,18 +259,13 @@ export async function crawlerBench(
       : useV8
       ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`, "--cpu-prof-name=crawler.cpuprofile"]
       : [];
-    const crawler = spawnChild("crawler", [
-      "run",
-      ...PERMISSIONS,
-      ...profile,
-      here("../../components/crawler/main.ts"),
-      "run",
-    ], { env });
+    const crawler = spawnComponent("crawler", env, profile);
     children.push(crawler);
-    await _awaitHeartbeat(redis, before, crawler);
+    await awaitHeartbeat(redis, before, crawler);
     const names = _names(ctx, children);
     await sleep(300); // let start-up work (JIT of the loop, first idle polls) settle
 
+    const window0 = performance.now();
     const cpu0 = cpuSeconds(crawler.pid);
     const threads0 = threadCpu(crawler.pid);
     const sched0 = schedSeconds(crawler.pid);
@@ -338,6 +299,7 @@ export async function crawlerBench(
     const cpu = cpuSeconds(crawler.pid) - cpu0;
     const threads = threadCpuDelta(threads0, threadCpu(crawler.pid));
     const sched1 = schedSeconds(crawler.pid);
+    const windowSec = (performance.now() - window0) / 1000;
     const machine = systemCpuDelta(machine0, systemCpu());
     const top = topProcesses(procs0, allProcessCpu(), names);
     const rss = peakRssMb(crawler.pid);
@@ -380,6 +342,8 @@ export async function crawlerBench(
       serviceCpuSec,
       threads,
       mainThreadWaitingSec: sched1.waiting - sched0.waiting,
+      mainThreadCpuSec: sched1.onCpu - sched0.onCpu,
+      windowSec,
       ...(useV8 ? { profilePath: `${opts.profileDir}/crawler.cpuprofile` } : {}),
       ...(perfSummary ? { perf: perfSummary } : {}),
     };
@@ -400,7 +364,7 @@ export async function bareBench(ctx: BenchContext): Promise<RunFigures> {
     const bare = spawnChild("bare", [
       "run",
       "--allow-all", // Deno grants /proc/self only to --allow-all
-      here("bare_crawl.ts"),
+      benchPath("bare_crawl.ts"),
       "--seed",
       `${origin}/p/0`,
       "--pages",

@@ -7,6 +7,7 @@
  * deno task bench                          # crawler, then the bare baseline
  * deno task bench --pages 2000 --concurrency 32
  * deno task bench --only crawler           # or: bare, frontier, rest, profile, cpuprof, steps
+ * deno task bench --only latency,ingest,slow  # feed → first item, kafka-monitor intake, slow site
  * deno task bench --profile                # also a crawler run under perf, summarised
  * deno task bench --only crawler --set CONCURRENT_REQUESTS=32   # any crawler setting
  * ```
@@ -18,7 +19,10 @@
  * (20), `--only LIST`, `--profile`, `--stall-sec N` (60: give up a run without progress),
  * `--producer-buffer-bytes N` (900000: the crawler's KAFKA_PRODUCER_BUFFER_BYTES; its 4 MB
  * default makes the broker reject batches of large pages, see crawler_bench.ts),
- * `--set NAME=VALUE` (a setting for the crawler and kafka-monitor, repeatable).
+ * `--set NAME=VALUE` (a setting for the crawler and kafka-monitor, repeatable); `--crawls N`
+ * (200, `latency`), `--requests N` (50000, `ingest`), `--delay-ms N` (50) and
+ * `--slow-concurrency N` (200) for `slow`. `latency`, `ingest` and `slow` each print a table and
+ * a JSON line of their own (`"bench": "latency"` …); the others share the `"bench": "crawler"` line.
  *
  * @module
  */
@@ -38,82 +42,15 @@ import { formatRest, restBench, type RestFigures } from "./rest_bench.ts";
 import { formatSummary, summariseProfile } from "./profile.ts";
 import { formatSteps, measureSteps, type StepFigure } from "./steps.ts";
 import { stopAllChildren } from "./proc.ts";
+import { type BenchFlags, parseFlags } from "./flags.ts";
+import { formatLatency, latencyBench } from "./latency_bench.ts";
+import { formatIngest, ingestBench } from "./ingest_bench.ts";
+import { formatSlow, slowBench } from "./slow_bench.ts";
+
+export { type BenchFlags, parseFlags };
 
 /** What the report compares against (reported, never enforced). */
 export const TARGETS = { ratio: 0.6, peakRssMb: 250, pagesPerSec: 1500 } as const;
-
-/**
- * `crawler` and `bare` are the measured runs; `profile` is a crawler run under Linux perf
- * (on-CPU samples; `cpuprof` when perf is missing), `cpuprof` one under V8's `--cpu-prof`,
- * `steps` the in-process cost of each per-page step (steps.ts).
- */
-const BENCHMARKS = ["crawler", "bare", "profile", "cpuprof", "steps", "frontier", "rest"] as const;
-type Benchmark = typeof BENCHMARKS[number];
-
-/** The parsed command line. */
-export interface BenchFlags {
-  pages: number;
-  concurrency: number;
-  links: number;
-  pageKb: number;
-  only: Benchmark[];
-  stallSec: number;
-  /** KAFKA_PRODUCER_BUFFER_BYTES for the crawler (below the broker's ~1 MB batch limit). */
-  producerBufferBytes: number;
-  /** Extra settings for the crawler and kafka-monitor (`--set NAME=VALUE`, repeatable). */
-  crawlerEnv: Record<string, string>;
-}
-
-/** Parses the command line; throws one line for a bad flag. */
-export function parseFlags(args: string[]): BenchFlags {
-  const flags: BenchFlags = {
-    pages: 5000,
-    concurrency: 64,
-    links: 40,
-    pageKb: 20,
-    only: ["crawler", "bare", "frontier", "rest"],
-    stallSec: 60,
-    producerBufferBytes: 900_000,
-    crawlerEnv: {},
-  };
-  const numeric = { pages: "pages", concurrency: "concurrency", links: "links" } as const;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [name, inline] = arg.startsWith("--") ? arg.slice(2).split("=", 2) : [arg];
-    const value = () => inline ?? args[++i];
-    if (name === "set") {
-      const pair = String(value());
-      const eq = pair.indexOf("=");
-      if (eq <= 0) throw new Error(`Cannot run: --set is ${pair}, not NAME=VALUE`);
-      flags.crawlerEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
-    } else if (name === "profile") {
-      if (!flags.only.includes("profile")) flags.only.push("profile");
-    } else if (name === "only") {
-      const list = String(value()).split(",").map((s) => s.trim());
-      const bad = list.find((b) => !(BENCHMARKS as readonly string[]).includes(b));
-      if (bad !== undefined) {
-        throw new Error(`Cannot run: --only is ${bad}, not one of ${BENCHMARKS.join(", ")}`);
-      }
-      flags.only = list as Benchmark[];
-    } else if (
-      name in numeric || name === "page-kb" || name === "stall-sec" ||
-      name === "producer-buffer-bytes"
-    ) {
-      const raw = value();
-      const n = Number(raw);
-      if (!Number.isInteger(n) || n < 1) {
-        throw new Error(`Cannot run: --${name} is ${raw}, not a positive integer`);
-      }
-      if (name === "page-kb") flags.pageKb = n;
-      else if (name === "stall-sec") flags.stallSec = n;
-      else if (name === "producer-buffer-bytes") flags.producerBufferBytes = n;
-      else flags[numeric[name as keyof typeof numeric]] = n;
-    } else {
-      throw new Error(`Cannot run: unknown argument ${arg} (see test/bench/run.ts)`);
-    }
-  }
-  return flags;
-}
 
 const fmt = (n: number | undefined, digits = 1) =>
   n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits);
@@ -271,6 +208,25 @@ async function main(): Promise<number> {
         bytes: flags.pageKb * 1024,
       });
     }
+    // Each of these prints its own table and JSON line as soon as it has run.
+    const separate = [
+      ["latency", () => latencyBench(ctx, { crawls: flags.crawls }), formatLatency],
+      ["ingest", () => ingestBench(ctx, { requests: flags.requests }), formatIngest],
+      [
+        "slow",
+        () => slowBench(ctx, { delayMs: flags.delayMs, concurrency: flags.slowConcurrency }),
+        formatSlow,
+      ],
+    ] as const;
+    for (const [name, run, format] of separate) {
+      if (!flags.only.includes(name)) continue;
+      // deno-lint-ignore no-explicit-any
+      const figures: any = await run();
+      console.log("");
+      console.log(format(figures));
+      console.log(JSON.stringify({ bench: name, cpus: navigator.hardwareConcurrency, ...figures }));
+    }
+    if (!flags.only.some((b) => !separate.some(([name]) => name === b))) return 0;
     const ratio = crawler && bare && bare.pagesPerSec > 0
       ? crawler.pagesPerSec / bare.pagesPerSec
       : undefined;

@@ -1,7 +1,8 @@
 /**
  * The benchmark's synthetic site in a process of its own, so serving pages never shares an
  * event loop with the crawler being measured. Every page is built before listening, so serving
- * costs only the HTTP work. Prints `LISTENING <origin>` once ready; stops on SIGTERM/SIGINT.
+ * costs only the HTTP work; `--delay-ms N` answers every request N ms late (a slow site for the
+ * `slow` bench; the wait costs no CPU). Prints `LISTENING <origin>` once ready; stops on SIGTERM/SIGINT.
  *
  * ```sh
  * deno run --allow-net test/bench/site_server.ts --pages 5000 --links 40 --bytes 20480 \
@@ -28,11 +29,14 @@ if (import.meta.main) {
     pageBytes: Number(flags.get("bytes") ?? 20_480),
   };
   const handler = syntheticSiteHandler(opts);
+  const delayMs = Number(flags.get("delay-ms") ?? 0);
+  const delayed = (req: Request) =>
+    new Promise<Response>((resolve) => setTimeout(() => resolve(handler(req)), delayMs));
   // Warm the page cache: the crawl then measures serving, not page building.
   for (let n = 0; n < opts.pages; n++) handler(new Request(`http://warm/p/${n}`));
   const site = await startTestSite({
     routes: {},
-    fallback: handler,
+    fallback: delayMs > 0 ? delayed : handler,
     log: false,
     hostname: flags.get("hostname") ?? "127.0.0.1",
   });
