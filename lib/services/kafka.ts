@@ -10,7 +10,9 @@
  * lines): the LogTape bridge lets the first line of each kind through, then at most one per
  * {@linkcode KAFKAJS_REPEAT_INTERVAL_MS} carrying how many were held back.
  *
- * Loading this module also swaps in the faster record-batch CRC32C (`kafka_crc32c.ts`).
+ * Loading this module also teaches the process's kafkajs the lz4 and zstd codecs, so every
+ * consumer reads whatever `KAFKA_COMPRESSION` producers chose (`kafka_codecs.ts`), and swaps in
+ * the faster record-batch CRC32C (`kafka_crc32c.ts`).
  *
  * @module
  */
@@ -30,6 +32,7 @@ import {
 import { withTimeout } from "../async/timeout.ts";
 import { sleep } from "../async/sleep.ts";
 import { OutageReporter, RepeatFilter } from "./outage.ts";
+import { type KafkaCompression, registerKafkaCodecs } from "./kafka_codecs.ts";
 import { installFastCrc32c } from "./kafka_crc32c.ts";
 import {
   explainKafkaError,
@@ -41,6 +44,7 @@ import {
 
 export type { Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
 export type { Kafka };
+export { compressionType, KAFKA_COMPRESSIONS, type KafkaCompression } from "./kafka_codecs.ts";
 export {
   type KafkaConnection,
   KafkaSecuritySettingsError,
@@ -52,10 +56,13 @@ export interface KafkaSettings extends KafkaConnection {
   readonly KAFKA_PRODUCER_BATCH_LINGER_MS: number;
   readonly KAFKA_PRODUCER_BUFFER_BYTES: number;
   readonly KAFKA_PRODUCER_MAX_REQUEST_SIZE: number;
+  /** Compression of produced batches (none when absent). */
+  readonly KAFKA_COMPRESSION?: KafkaCompression;
 }
 
-// At load, before any client exists: the CRC32C must be in place before kafkajs loads its
-// record-batch encoder at the first produce.
+// At load, before any client exists: consumers must decode every codec, and the CRC32C must be
+// in place before kafkajs loads its record-batch encoder at the first produce.
+registerKafkaCodecs();
 installFastCrc32c();
 
 // kafkajs 2.2.4 arms timers with negative delays (tulios/kafkajs#1751); Deno prints a

@@ -7,9 +7,10 @@
  * @module
  */
 
-import type { Kafka, Producer } from "kafkajs";
+import type { CompressionTypes, Kafka, Producer } from "kafkajs";
 import {
   checkKafka,
+  compressionType,
   createKafka,
   createProducer,
   ensureTopics,
@@ -36,13 +37,15 @@ interface Pending {
  * A producer that gathers messages for `KAFKA_PRODUCER_BATCH_LINGER_MS` (or until
  * `KAFKA_PRODUCER_BUFFER_BYTES` are waiting) and sends them in one request. `send()` resolves
  * when the broker has acknowledged the message, so callers can acknowledge their own work
- * after it (at-least-once).
+ * after it (at-least-once). Batches are compressed as `KAFKA_COMPRESSION` says; the size limits
+ * count bytes before compression, so they stay safe whatever the codec achieves.
  */
 export class BatchingProducer {
   readonly #producer: Producer;
   readonly #lingerMs: number;
   readonly #maxBatchBytes: number;
   readonly #maxMessageBytes: number;
+  readonly #compression: CompressionTypes;
   #pending: Pending[] = [];
   #pendingBytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -59,6 +62,7 @@ export class BatchingProducer {
       s.KAFKA_PRODUCER_MAX_REQUEST_SIZE,
     );
     this.#maxMessageBytes = s.KAFKA_PRODUCER_MAX_REQUEST_SIZE;
+    this.#compression = compressionType(s.KAFKA_COMPRESSION ?? "none");
   }
 
   /** Connects the underlying producer. */
@@ -117,6 +121,7 @@ export class BatchingProducer {
     }
     const sent = this.#producer.sendBatch({
       acks: -1,
+      compression: this.#compression,
       topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
     }).then(
       () => batch.forEach((m) => m.resolve()),

@@ -8,6 +8,7 @@
  */
 
 import { bool, float, int, oneOf, optStr, str } from "../config/parsers.ts";
+import { KAFKA_COMPRESSIONS } from "./kafka_codecs.ts";
 
 /**
  * Where the brokers are and how to reach them (TLS, SASL): every component talks to Kafka
@@ -45,6 +46,11 @@ export const KAFKA_PRODUCER_SETTINGS = {
     1024 * 1024,
     "maximum bytes of one produced message (the broker's message.max.bytes is ~1 MB)",
     { min: 1 },
+  ),
+  KAFKA_COMPRESSION: oneOf(
+    KAFKA_COMPRESSIONS,
+    "none",
+    "compression of produced batches: none, gzip, lz4 or zstd (consumers read all of them)",
   ),
 };
 
