@@ -60,6 +60,8 @@ const CLUSTER = ["cluster|slots", "cluster|info", "asking"];
 const STATS_WRITE = ["hincrby", "hdel", "expire", "incrby", "set", "del"];
 /** Reading stats keys (`componentStats`, `readStatsKeys`): SCAN, then GET or HGETALL. */
 const STATS_READ = ["scan", "get", "hgetall"];
+/** `deno task health <component>` (components/health): SCAN for its heartbeat, GET it. */
+const HEALTH = ["scan", "get"];
 /** Scripts (ioredis: EVALSHA, EVAL on NOSCRIPT). */
 const SCRIPTS = ["evalsha", "eval"];
 /** What `_scores.lua` calls; it is inlined into every frontier script. */
@@ -96,6 +98,7 @@ const LUA_WEBHOOK = ["time", "get", "set", "del", "ltrim", "llen"];
 /** The commands of each component: its own calls, plus what its scripts call. */
 const COMMANDS: Record<RedisComponent, readonly string[]> = {
   crawler: [
+    ...HEALTH,
     ...SCRIPTS,
     ...LUA_SCORES,
     ...LUA_ENQUEUE,
@@ -194,6 +197,7 @@ const COMMANDS: Record<RedisComponent, readonly string[]> = {
     "lrange",
   ],
   webhook: [
+    ...HEALTH,
     ...LUA_WEBHOOK,
     ...STATS_WRITE,
     "eval",

@@ -35,6 +35,7 @@ import { eventually, randomName, serviceEnv } from "../harness.ts";
 import { RedisPolls } from "../../components/rest/polls.ts";
 import { RestStats } from "../../components/rest/stats.ts";
 import { DashboardState } from "../../components/rest/ui_state.ts";
+import { findHeartbeat } from "../../components/health/check.ts";
 import { runKafkaMonitor } from "../../components/kafka-monitor/monitor.ts";
 import { crawlProgress } from "../../lib/api/progress.ts";
 import { openFrontierLayout } from "../../lib/frontier/mod.ts";
@@ -156,6 +157,14 @@ Deno.test("Redis ACL: a crawler crawls a site to the end under its minimal rule"
       });
       await f.seed(seedRequest({ url: f.site.url("/"), spiderid: f.spiderName, maxdepth: 2 }));
       await naming(r, f.settle({ pages: 4 }));
+      // `deno task health crawler` finds this crawler's heartbeat with the crawler's user.
+      const healthClient = await connectRedis(settingsOf(r, "crawler-one"), "acl-health");
+      const beat = await naming(
+        r,
+        findHeartbeat(healthClient, "crawler", "testhost", { maxAgeSec: 60 }),
+      );
+      assert.equal(beat?.fresh, true);
+      await closeRedis(healthClient);
       await crawler.stop(); // flushes stats, removes the heartbeat
       const pages = f.results.map((x) => new URL(String(x.url)).pathname).sort();
       assert.deepEqual(pages, ["/", "/a", "/b", "/c"]);
