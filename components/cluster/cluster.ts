@@ -39,11 +39,12 @@ import {
 export type { ComponentSpec } from "./supervisor.ts";
 
 /** Permissions of a component that talks to Redis and Kafka (as in the `run:*` tasks). */
+/** The flags of the components' `deno task run:*` (deno.json): the project folder only. */
 const CLIENT_PERMISSIONS = [
   "--allow-net",
   "--allow-env",
-  "--allow-read",
-  "--allow-sys=hostname,osRelease",
+  "--allow-read=.",
+  "--allow-sys=hostname",
 ] as const;
 
 /** A row of {@linkcode COMPONENTS}: the entry point is `components/<name>/main.ts`. */
