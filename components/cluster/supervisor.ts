@@ -23,6 +23,7 @@
 
 import { fileURLToPath } from "node:url";
 import { getLog } from "../../lib/config/mod.ts";
+import { decodeText } from "../../lib/async/mod.ts";
 
 /** One component of the cluster: a `main.ts` run with `deno run <permissions> <main> <args>`. */
 export interface ComponentSpec {
@@ -293,7 +294,7 @@ async function _pumpLines(
 ): Promise<void> {
   let pending = "";
   try {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    for await (const chunk of decodeText(stream)) {
       const lines = (pending + chunk).split("\n");
       pending = lines.pop() ?? "";
       for (const line of lines) emit(line.endsWith("\r") ? line.slice(0, -1) : line);

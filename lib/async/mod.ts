@@ -9,3 +9,4 @@
 export * from "./sleep.ts";
 export * from "./retry.ts";
 export * from "./timeout.ts";
+export * from "./decode_text.ts";

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { decodeText } from "../../lib/async/mod.ts";
+
 /** Linux clock ticks per second (`getconf CLK_TCK`; 100 on every common kernel). */
 export const CLOCK_TICKS_PER_SEC = 100;
 
@@ -178,7 +180,7 @@ export function spawnChild(name: string, args: string[], opts: SpawnOptions = {}
   const drain = async (stream: ReadableStream<Uint8Array>, watch: boolean) => {
     let partial = "";
     try {
-      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      for await (const text of decodeText(stream)) {
         const parts = (partial + text).split("\n");
         partial = parts.pop()!;
         for (const line of parts) {

@@ -22,6 +22,7 @@ import { componentCommand } from "../processes.ts";
 import { deleteKeysContaining, eventually, randomName, serviceEnv, testRedis } from "../harness.ts";
 import { queued } from "../e2e/redis_kinds.ts";
 import { makeTestCertificates } from "../tls_certs.ts";
+import { decodeText } from "../../lib/async/mod.ts";
 
 const USERS = { "crawler": "crawler-pw", "dashboard": "dashboard-pw" };
 
@@ -57,7 +58,7 @@ async function readUntil(
   found: (line: string) => boolean,
 ): Promise<string> {
   let text = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+  for await (const chunk of decodeText(stream)) {
     text += chunk;
     if (text.split("\n").some(found)) break;
   }
