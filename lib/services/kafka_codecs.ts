@@ -13,6 +13,13 @@
  *   native-addon codecs such as lz4-napi cannot load under Deno without a node_modules
  *   directory and build scripts).
  *
+ * `none` is the default. Measured (issue 15): on the crawler bench zstd lowered the crawler's CPU
+ * per page by 4–7 % and left the broker's about the same; on real 20 KB HTML items zstd packs
+ * ~9× (gzip 5.6×, lz4 4×) for ~0.01 ms more producer CPU per item and ~20 % less broker CPU,
+ * while gzip costs ~0.06 ms more and lz4 (pure JS) ~0.04 ms more to decode. Too small a gain to
+ * impose a codec on consumers outside the cluster (Scrapy Cluster's kafka-python 1.3 reads no
+ * zstd); set zstd where every consumer can read it and bytes on disk or the network matter.
+ *
  * @module
  */
 

@@ -50,7 +50,8 @@ export const KAFKA_PRODUCER_SETTINGS = {
   KAFKA_COMPRESSION: oneOf(
     KAFKA_COMPRESSIONS,
     "none",
-    "compression of produced batches: none, gzip, lz4 or zstd (consumers read all of them)",
+    "compression of produced batches: none, gzip, lz4 or zstd (every consumer here reads all four; " +
+      "zstd packs HTML ~9x at about the same CPU)",
   ),
 };
 
