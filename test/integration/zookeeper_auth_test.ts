@@ -177,12 +177,14 @@ Deno.test("ZooKeeper auth: a monitor with a wrong password is told so in one lin
   await withBase(async (anon, base) => {
     const config = `${base}/crawler/all`;
     const good = await monitorPlugin(`${base}/crawler/`, `${MONITOR.user}:${MONITOR.password}`);
+    // The right monitor creates the node first: a wrongly configured monitor that started first
+    // on an empty ZooKeeper would create it under its own (wrong) identity — the README says so.
+    await job(good, "domain-update", "example.com", { hits: 5, window: 60 });
     const wrong = await monitorPlugin(`${base}/crawler/`, `${MONITOR.user}:not-the-password`);
     const client = await connectZookeeper(serviceEnv().ZOOKEEPER_HOSTS, {
       auth: { user: MONITOR.user, password: "not-the-password" },
     });
     try {
-      await job(good, "domain-update", "example.com", { hits: 5, window: 60 });
       const answer = await job(wrong, "blacklist-update", "evil.com");
       assert.equal(answer?.error, LOAD_ERROR);
       assert.doesNotMatch((await getData(anon, config)).data, /evil/);
