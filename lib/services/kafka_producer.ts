@@ -1,8 +1,12 @@
 /**
- * Producing with at-least-once semantics: {@linkcode BatchingProducer} gathers messages for a
- * linger time (kafkajs has none of its own) and resolves each `send()` only when the broker has
+ * Producing with at-least-once semantics: {@linkcode BatchingProducer} gathers messages into
+ * batches (kafkajs has no linger of its own) and resolves each `send()` only when the broker has
  * acknowledged it, so callers acknowledge their own work after it; {@linkcode connectProducer}
  * is what a publishing component does at start.
+ *
+ * The linger adapts to the load: while a batch is in flight, new messages wait up to the linger
+ * time to join the next one (busy: few, large requests to the broker); when nothing is in flight
+ * the messages of the current tick go out at once (idle: no 25 ms added to a lone page's way).
  *
  * @module
  */
@@ -89,7 +93,12 @@ export class BatchingProducer {
       this.#pending.push({ topic, value, key, resolve, reject });
       this.#pendingBytes += bytes * 3; // UTF-8 worst case: never over the limit
       if (this.#pendingBytes >= this.#maxBatchBytes) this.#flushNow();
-      else this.#timer ??= setTimeout(() => this.#flushNow(), this.#lingerMs);
+      else {
+        this.#timer ??= setTimeout(
+          () => this.#flushNow(),
+          this.#inFlight.size === 0 ? 0 : this.#lingerMs,
+        );
+      }
     });
   }
 

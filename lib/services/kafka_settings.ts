@@ -36,9 +36,13 @@ export const KAFKA_SETTINGS = {
 
 /** How the producer batches (see `connectProducer` in `kafka.ts`). */
 export const KAFKA_PRODUCER_SETTINGS = {
-  KAFKA_PRODUCER_BATCH_LINGER_MS: int(25, "milliseconds the producer waits to batch messages", {
-    min: 0,
-  }),
+  KAFKA_PRODUCER_BATCH_LINGER_MS: int(
+    25,
+    "milliseconds messages wait to join a batch while another is in flight (idle: sent at once)",
+    {
+      min: 0,
+    },
+  ),
   KAFKA_PRODUCER_BUFFER_BYTES: int(4 * 1024 * 1024, "producer send buffer size in bytes", {
     min: 1,
   }),

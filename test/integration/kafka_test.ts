@@ -70,6 +70,36 @@ Deno.test("BatchingProducer.send() resolves after the broker acknowledged, in or
   }
 });
 
+Deno.test("BatchingProducer sends at once when idle and lingers only while a batch is in flight", async () => {
+  const kafka = createKafka(serviceEnv().KAFKA_HOSTS, "test");
+  const topic = randomName("topic");
+  await ensureTopics(kafka, [topic]);
+  // A linger of a minute: only the idle rule can get the first message out in time.
+  const producer = new BatchingProducer(
+    kafka,
+    settings({ KAFKA_PRODUCER_BATCH_LINGER_MS: 60_000 }),
+  );
+  await producer.connect();
+  const late = (ms: number) => new Promise<"late">((ok) => setTimeout(() => ok("late"), ms));
+  try {
+    const first = producer.send(topic, "first"); // idle: goes out with this tick
+    const second = producer.send(topic, "second"); // the same tick: the same batch
+    assert.equal(await Promise.race([first.then(() => "sent"), late(10_000)]), "sent");
+    await second;
+    // While a batch is in flight, the next message waits for the linger (or a flush).
+    const inFlight = producer.send(topic, "third");
+    await new Promise((ok) => setTimeout(ok, 0)); // "third" is on its way now
+    const waiting = producer.send(topic, "fourth"); // a batch in flight: this one lingers
+    await inFlight;
+    assert.equal(await Promise.race([waiting.then(() => "sent"), late(1_000)]), "late");
+    await producer.flush();
+    await waiting;
+    assert.deepEqual(await readMessages(topic, 4), ["first", "second", "third", "fourth"]);
+  } finally {
+    await producer.close();
+  }
+});
+
 Deno.test("BatchingProducer.send() rejects an oversized message without sending it", async () => {
   const kafka = createKafka(serviceEnv().KAFKA_HOSTS, "test");
   const topic = randomName("topic");
