@@ -268,9 +268,20 @@ Deno.test("a crawl stopped mid-way crawls nothing more and enqueues no children"
     while (crawler.events.filter((e) => e.kind === "page").length < 4) {
       await new Promise((r) => setTimeout(r, 10));
     }
+    const before = JSON.stringify([
+      await f.redis.zcard(layout.shards[0].queue(f.spiderName, "127.0.0.1")),
+      await f.redis.zrange(layout.shards[0].index(f.spiderName), "0", "-1", "WITHSCORES"),
+      await f.redis.hgetall(layout.shards[0].backlog(f.spiderName, "127.0.0.1")),
+      await f.redis.zcard(layout.shards[0].leases(f.spiderName)),
+      await f.redis.keys(`*${f.spiderName}*`),
+    ]);
     const purged = await purgeCrawl(f.redis, layout, f.spiderName, "testapp", "crawl1");
     const requestedAtStop = f.site.requests.length;
-    assert.ok(purged > 0, "pending requests were purged");
+    // The frontier as the stop found it, should it find nothing to purge.
+    assert.ok(
+      purged > 0,
+      `pending requests were purged (queue, index, counters, leases, keys: ${before})`,
+    );
     await f.settle();
     // Only the pages already downloading (at most CONCURRENT_REQUESTS) finished afterwards.
     assert.ok(f.site.requests.length - requestedAtStop <= 3, `${f.site.requests.length}`);
