@@ -21,19 +21,10 @@
  * @module
  */
 
-/** A crawl's progress at one moment. */
-export interface CrawlProgress {
-  /** Pages fetched and finished (published, or given up). */
-  readonly done: number;
-  /** Downloads that got no response, or 400 and up (each retry counts). */
-  readonly errors: number;
-  /** Requests the network guard or robots.txt refused. */
-  readonly refused: number;
-  /** Requests queued and not yet taken by a crawler. */
-  readonly pending: number;
-  /** Pages done per second, recently. */
-  readonly ratePerSec: number;
-}
+import type { CrawlProgress as ReadCrawlProgress } from "../../lib/api/progress.ts";
+
+/** A crawl's progress at one moment (lib/api/progress.ts's reading, without its time). */
+export type CrawlProgress = Omit<ReadCrawlProgress, "at">;
 
 /** How a watch ended, and the crawl's last counts. */
 export interface WatchSummary extends CrawlProgress {
