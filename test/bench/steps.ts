@@ -15,6 +15,7 @@ import { crawlRequest } from "../requests.ts";
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import crc32C from "kafkajs/src/protocol/recordBatch/crc32C/index.js";
+import { crc32c } from "../../lib/services/kafka_crc32c.ts";
 import { compileLinkFilter, extractLinks } from "../../components/crawler/links/link_extractor.ts";
 import { createPage } from "../../components/crawler/page.ts";
 import linkSpider from "../../components/crawler/spiders/link.ts";
@@ -160,8 +161,8 @@ export async function measureSteps(
   add("Buffer.from(item JSON) (kafkajs encodes values)", () => Buffer.from(json));
   const bytes = Buffer.from(json);
   add("kafkajs crc32C(item bytes)", () => crc32C(bytes));
-  if (crc32cSliceBy8(bytes) !== crc32C(bytes)) throw new Error("Cannot measure: CRC mismatch");
-  add("slice-by-8 crc32C(item bytes)", () => crc32cSliceBy8(bytes), "kafkajs crc32C(item bytes)");
+  if (crc32c(bytes) !== crc32C(bytes)) throw new Error("Cannot measure: CRC mismatch");
+  add("slice-by-8 crc32C(item bytes)", () => crc32c(bytes), "kafkajs crc32C(item bytes)");
   add("compileLinkFilter (request defaults)", () =>
     compileLinkFilter({
       allowedDomains: null,
@@ -170,41 +171,6 @@ export async function measureSteps(
       denyExtensions: null,
     }));
   return out;
-}
-
-/** CRC-32C tables for slicing by 8 (Castagnoli, reflected 0x82F63B78). */
-const _CRC_TABLES = (() => {
-  const t = new Int32Array(8 * 256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[n] = c;
-  }
-  for (let n = 0; n < 256; n++) {
-    for (let k = 1; k < 8; k++) {
-      t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 0xff];
-    }
-  }
-  return t;
-})();
-
-/**
- * CRC-32C of `buf`, eight bytes per step: what kafkajs's byte-at-a-time `crc32C` computes for
- * every record batch it produces, a few times faster.
- */
-export function crc32cSliceBy8(buf: Uint8Array): number {
-  const t = _CRC_TABLES;
-  let crc = -1;
-  let i = 0;
-  const end8 = buf.length - (buf.length % 8);
-  for (; i < end8; i += 8) {
-    const lo = crc ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24));
-    crc = t[1792 + (lo & 0xff)] ^ t[1536 + ((lo >>> 8) & 0xff)] ^
-      t[1280 + ((lo >>> 16) & 0xff)] ^ t[1024 + (lo >>> 24)] ^
-      t[768 + buf[i + 4]] ^ t[512 + buf[i + 5]] ^ t[256 + buf[i + 6]] ^ t[buf[i + 7]];
-  }
-  for (; i < buf.length; i++) crc = t[(crc ^ buf[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
 }
 
 /** The figures as a table. */
