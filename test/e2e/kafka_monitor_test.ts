@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { createKafka, ensureTopics, produceOnce } from "../../lib/services/mod.ts";
 import { outboundFirehose } from "../../lib/api/mod.ts";
-import { dumpTopic } from "../../components/kafkadump/dump.ts";
 import { componentCommand, startComponent } from "../processes.ts";
 import {
   deleteKeysContaining,
@@ -19,6 +18,7 @@ import {
   testRedis,
 } from "../harness.ts";
 import { queued, testOnEachRedis } from "./redis_kinds.ts";
+import { readTopic } from "../topic_reader.ts";
 
 const monitorCommand = (args: string[], env: Record<string, string>, kind?: RedisKind) =>
   componentCommand("kafka-monitor", args, env, { redis: kind });
@@ -117,18 +117,8 @@ testOnEachRedis(
     };
     const kafka = createKafka(env.KAFKA_HOSTS, "e2e-actions");
     await ensureTopics(kafka, [env.KAFKA_INCOMING_TOPIC, outboundFirehose(prefix)]);
-    const answers: Record<string, unknown>[] = [];
-    const stopDump = new AbortController();
-    const ready = Promise.withResolvers<void>();
-    const dumping = dumpTopic(kafka, outboundFirehose(prefix), {
-      fromBeginning: true,
-      signal: stopDump.signal,
-      write: (line) => {
-        answers.push(JSON.parse(line));
-      },
-      onReady: () => ready.resolve(),
-    });
-    await ready.promise;
+    const outbound = await readTopic(kafka, outboundFirehose(prefix));
+    const answers = outbound.messages;
     const feed = (req: unknown) =>
       produceOnce(kafka, env.KAFKA_INCOMING_TOPIC, JSON.stringify(req), 10_000);
     const answer = (match: (a: Record<string, unknown>) => boolean, what: string) =>
@@ -214,8 +204,7 @@ testOnEachRedis(
       assert.equal(await pendingOf("keep"), 2);
     } finally {
       const codes = await Promise.all(components.map((c) => c.stop()));
-      stopDump.abort();
-      await dumping;
+      await outbound.stop();
       await deleteKeysContaining(redis, spider);
       await redis.quit();
       assert.deepEqual(codes, [0, 0], "both exit 0 on SIGTERM");

@@ -16,7 +16,6 @@ import {
 import { startZookeeper } from "../../lib/services/local/zookeeper_server.ts";
 import { freePort } from "../../lib/services/local/paths.ts";
 import { outboundFirehose } from "../../lib/api/mod.ts";
-import { dumpTopic } from "../../components/kafkadump/dump.ts";
 import {
   eventually,
   isolatedRedisUrl,
@@ -30,6 +29,7 @@ import type { RedisClient } from "../../lib/services/mod.ts";
 import { type RunningComponent, startComponent } from "../processes.ts";
 import { fanOutRoutes, startTestSite, type TestSite } from "../site.ts";
 import { flushAll, testOnEachRedis } from "./redis_kinds.ts";
+import { readTopic } from "../topic_reader.ts";
 
 const DB = 12;
 
@@ -81,18 +81,8 @@ testOnEachRedis(
     };
     const kafka = createKafka(env.KAFKA_HOSTS, "e2e-live");
     await ensureTopics(kafka, [env.KAFKA_INCOMING_TOPIC, outboundFirehose(prefix)]);
-    const answers: Record<string, unknown>[] = [];
-    const stopDump = new AbortController();
-    const ready = Promise.withResolvers<void>();
-    const dumping = dumpTopic(kafka, outboundFirehose(prefix), {
-      fromBeginning: true,
-      signal: stopDump.signal,
-      write: (line) => {
-        answers.push(JSON.parse(line));
-      },
-      onReady: () => ready.resolve(),
-    });
-    await ready.promise;
+    const outbound = await readTopic(kafka, outboundFirehose(prefix));
+    const answers = outbound.messages;
     const feed = (req: unknown) =>
       produceOnce(kafka, env.KAFKA_INCOMING_TOPIC, JSON.stringify(req), 10_000);
     const components: RunningComponent[] = ["kafka-monitor", "redis-monitor", "crawler"].map((c) =>
@@ -142,8 +132,7 @@ testOnEachRedis(
       });
     } finally {
       const codes = await Promise.all(components.map((c) => c.stop()));
-      stopDump.abort();
-      await dumping;
+      await outbound.stop();
       await site.close();
       await flushAll(redis);
       await redis.quit();
