@@ -10,6 +10,7 @@
 
 import type { RedisClient } from "../services/redis.ts";
 import { familiesOf } from "./families.ts";
+import { backlogFieldPrefix } from "./keys.ts";
 import type { FrontierLayout } from "./layout.ts";
 
 /** Pending requests of one crawl in one domain queue at one priority. */
@@ -31,7 +32,7 @@ export async function readBacklog(
   appid: string,
   crawlid?: string,
 ): Promise<BacklogEntry[]> {
-  const prefix = crawlid === undefined ? `${appid}\t` : `${appid}\t${crawlid}\t`;
+  const prefix = backlogFieldPrefix(appid, crawlid);
   const families = await familiesOf(redis, spiderid);
   const places = families.flatMap((family) => layout.shards.map((shard) => ({ shard, family })));
   const perShard = await Promise.all(places.map(async ({ shard, family }) => {

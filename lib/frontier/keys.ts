@@ -96,9 +96,12 @@ export function refusedField(crawlid: string, reason: string): string {
   return `${crawlid}\t${reason}`;
 }
 
-/** The field of {@linkcode queueBacklogKey} for one crawl and priority. */
-export function backlogField(appid: string, crawlid: string, priority: number): string {
-  return `${appid}\t${crawlid}\t${priority}`;
+/**
+ * How the fields of {@linkcode queueBacklogKey} (`<appid>\t<crawlid>\t<priority>`, written by the
+ * scripts) of an application, or of one of its crawls, begin.
+ */
+export function backlogFieldPrefix(appid: string, crawlid?: string): string {
+  return crawlid === undefined ? `${appid}\t` : `${appid}\t${crawlid}\t`;
 }
 
 /** Fingerprints of the requests a crawl has already seen. */

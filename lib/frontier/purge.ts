@@ -13,7 +13,7 @@
 
 import type { RedisClient } from "../services/redis.ts";
 import { readBacklog } from "./backlog.ts";
-import { blacklistMember } from "./keys.ts";
+import { backlogFieldPrefix, blacklistMember } from "./keys.ts";
 import type { FrontierLayout } from "./layout.ts";
 import { scripts } from "./scripts.ts";
 
@@ -67,7 +67,7 @@ async function purgeQueue(
       shard.index(family),
       shard.backlog(family, domain),
       domain,
-      `${appid}\t${crawlid}\t`,
+      backlogFieldPrefix(appid, crawlid),
       ...members,
     );
   // A cheap substring test first: only members that can match are parsed.
