@@ -21,7 +21,7 @@
 import { openFrontierLayout } from "../frontier/layout.ts";
 import { queueIndexKey } from "../frontier/keys.ts";
 import { type RedisClient, scanKeys as scanKeyBatches } from "../services/redis.ts";
-import { commandBatch } from "../services/redis_batch.ts";
+import { commandBatch, getKeys } from "../services/redis_batch.ts";
 
 /**
  * Events of a rolling window from its bucket hash (field = bucket start, epoch seconds): the sum
@@ -324,7 +324,7 @@ async function _tagsByHost(
   redis: RedisClient,
   heartbeats: string[][],
 ): Promise<Map<string, string[]>> {
-  const values = await Promise.all(heartbeats.map((parts) => redis.get(parts.join(":"))));
+  const values = await getKeys(redis, heartbeats.map((parts) => parts.join(":")));
   const byHost = new Map<string, Set<string>>();
   heartbeats.forEach(([, , host], i) => {
     const value = values[i];
