@@ -16,6 +16,7 @@ import {
 } from "../../../lib/frontier/mod.ts";
 import type { PluginFactory } from "../plugin.ts";
 import type { RedisClient } from "../../../lib/services/redis.ts";
+import { getKeys } from "../../../lib/services/redis_batch.ts";
 
 interface DomainInfo {
   total: number;
@@ -87,8 +88,7 @@ const infoMonitor: PluginFactory = ({ redis, settings }) => ({
       total += count;
     }
     const ids = Object.keys(crawls);
-    // One GET each (sent together): on Redis Cluster the keys are on different nodes.
-    const expiries = await Promise.all(ids.map((c) => redis.get(timeoutKey(spiderid, appid, c))));
+    const expiries = await getKeys(redis, ids.map((c) => timeoutKey(spiderid, appid, c)));
     const crawlids: Record<string, unknown> = {};
     ids.forEach((c, i) => {
       crawlids[c] = {
