@@ -22,7 +22,7 @@
  */
 
 import { decodeHTML, decodeHTMLAttribute } from "entities";
-import { Tokenizer } from "htmlparser2";
+import { FastTokenizer } from "./fast_tokenizer.ts";
 import { canonicalizeUrl } from "../../../lib/web/mod.ts";
 import type { PageLink } from "../spider.ts";
 import { _filterParts } from "./link_filter.ts";
@@ -144,7 +144,7 @@ const VOID_ELEMENTS = new Set([
   "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
   "source", "track", "wbr",
 ]);
-type _Callbacks = ConstructorParameters<typeof Tokenizer>[1];
+type _Callbacks = ConstructorParameters<typeof FastTokenizer>[1];
 
 /**
  * Tokenizes the page once, collecting the first base href and every a/area href with its raw
@@ -157,7 +157,7 @@ type _Callbacks = ConstructorParameters<typeof Tokenizer>[1];
  */
 function _scan(html: string): _Scanner {
   const scanner = new _Scanner(html);
-  const tokenizer = new Tokenizer({ xmlMode: false, decodeEntities: false }, scanner);
+  const tokenizer = new FastTokenizer({ xmlMode: false, decodeEntities: false }, scanner);
   tokenizer.write(html);
   tokenizer.end();
   return scanner;
