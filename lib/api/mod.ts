@@ -5,7 +5,8 @@
  * a message handles it), Kafka topic names (`topics.ts`), the
  * redis-monitor jobs the kafka-monitor writes and the monitors answer (`jobs.ts`,
  * `job_keys.ts`), and the ZooKeeper domain config document (`domain_config.ts`). Everything here
- * keeps Scrapy Cluster's formats.
+ * keeps Scrapy Cluster's formats, but for one: a queued request is stored without its schema
+ * defaults (`compact_request.ts`), and reads back with them.
  *
  * @module
  */
@@ -16,3 +17,4 @@ export * from "./topics.ts";
 export * from "./job_keys.ts";
 export * from "./jobs.ts";
 export * from "./domain_config.ts";
+export * from "./compact_request.ts";
