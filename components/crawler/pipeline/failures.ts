@@ -14,6 +14,7 @@ import {
   refusedKey,
   returnLeases,
 } from "../../../lib/frontier/mod.ts";
+import { encodeRequest } from "../../../lib/api/mod.ts";
 import { type CrawlContext, crawlOf } from "./context.ts";
 import { classifyFailure, delivering, type RefusalReason } from "./errors.ts";
 import { errorItem } from "./result_item.ts";
@@ -177,7 +178,7 @@ async function retryOrGiveUp(
       tags: req.tags,
       domain: lease.domain,
       priority: retry.priority,
-      member: JSON.stringify(retry),
+      member: encodeRequest(retry),
     }]),
   );
   await ctx.acks.ack(lease.id);

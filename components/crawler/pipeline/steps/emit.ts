@@ -9,7 +9,7 @@
  */
 
 import { type EnqueueEntry, enqueueRequests } from "../../../../lib/frontier/mod.ts";
-import { crawledAppTopic, crawledFirehose } from "../../../../lib/api/mod.ts";
+import { crawledAppTopic, crawledFirehose, encodeRequest } from "../../../../lib/api/mod.ts";
 import { registeredDomain, requestFingerprint } from "../../../../lib/web/mod.ts";
 import { type CrawlContext, crawlOf } from "../context.ts";
 import { ItemTooLargeError, serializeItem } from "../result_item.ts";
@@ -132,7 +132,7 @@ async function enqueueChildren(
       tags: child.tags,
       domain,
       priority: child.priority,
-      member: JSON.stringify(child),
+      member: encodeRequest(child),
     });
     if (memo !== null) sent.push(memo);
   }

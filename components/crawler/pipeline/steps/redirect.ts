@@ -16,6 +16,7 @@
  * @module
  */
 
+import { encodeRequest } from "../../../../lib/api/mod.ts";
 import { enqueueRequests } from "../../../../lib/frontier/mod.ts";
 import { registeredDomain, requestFingerprint } from "../../../../lib/web/mod.ts";
 import { type CrawlContext, type CrawlEvent, crawlOf } from "../context.ts";
@@ -88,7 +89,7 @@ export async function redirectStep(
       tags: req.tags,
       domain,
       priority: next.priority,
-      member: JSON.stringify(next),
+      member: encodeRequest(next),
     }]),
   );
   ctx.log.debug("Redirected {url} ({status}) to {target}", {

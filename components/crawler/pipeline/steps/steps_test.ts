@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { REQUEST_DEFAULTS } from "../../../../lib/api/mod.ts";
 import { ParseError, PoisonRequestError } from "../errors.ts";
 import { createPage } from "../../page.ts";
 import type { FetchedPage, QueuedRequest, Spider } from "../../spider.ts";
@@ -22,7 +23,11 @@ const page: FetchedPage = createPage({
 const request = { url: "http://a.com/", appid: "a", crawlid: "c", priority: 1 } as QueuedRequest;
 
 Deno.test("`decodeRequest()` returns a request and throws poison for anything else", () => {
-  assert.deepEqual(decodeRequest('{"url":"http://a.com"}'), { url: "http://a.com" });
+  // The schema's defaults a compact member leaves out come back.
+  assert.deepEqual(decodeRequest('{"url":"http://a.com"}'), {
+    url: "http://a.com",
+    ...REQUEST_DEFAULTS,
+  });
   for (const member of ["not json", "[1]", "null", '"http://a.com"', '{"url":5}']) {
     assert.throws(() => decodeRequest(member), PoisonRequestError, member);
   }
