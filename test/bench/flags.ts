@@ -10,7 +10,8 @@
  * (on-CPU samples; `cpuprof` when perf is missing), `cpuprof` one under V8's `--cpu-prof`,
  * `steps` the in-process cost of each per-page step (steps.ts); `latency` feed → first result
  * (latency_bench.ts), `ingest` the kafka-monitor draining a backlog (ingest_bench.ts), `slow`
- * the crawler against a site answering late (slow_bench.ts).
+ * the crawler against a site answering late (slow_bench.ts), `scale` 1, 2 and 4 crawler processes
+ * sharing one crawl (scale_bench.ts).
  */
 export const BENCHMARKS = [
   "crawler",
@@ -23,6 +24,7 @@ export const BENCHMARKS = [
   "latency",
   "ingest",
   "slow",
+  "scale",
 ] as const;
 export type Benchmark = typeof BENCHMARKS[number];
 
@@ -46,6 +48,8 @@ export interface BenchFlags {
   delayMs: number;
   /** `slow`: CONCURRENT_REQUESTS. */
   slowConcurrency: number;
+  /** `scale`: the numbers of crawler processes, one run each. */
+  crawlers: number[];
 }
 
 /** Flags that take a positive integer, by the field they set. */
@@ -77,6 +81,7 @@ export function parseFlags(args: string[]): BenchFlags {
     requests: 50_000,
     delayMs: 50,
     slowConcurrency: 200,
+    crawlers: [1, 2, 4],
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -96,6 +101,13 @@ export function parseFlags(args: string[]): BenchFlags {
         throw new Error(`Cannot run: --only is ${bad}, not one of ${BENCHMARKS.join(", ")}`);
       }
       flags.only = list as Benchmark[];
+    } else if (name === "crawlers") {
+      const raw = String(value());
+      const list = raw.split(",").map((s) => Number(s.trim()));
+      if (!list.every((n) => Number.isInteger(n) && n >= 1)) {
+        throw new Error(`Cannot run: --crawlers is ${raw}, not a list of positive integers`);
+      }
+      flags.crawlers = list;
     } else if (name in NUMERIC) {
       const raw = value();
       const n = Number(raw);

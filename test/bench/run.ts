@@ -8,6 +8,7 @@
  * deno task bench --pages 2000 --concurrency 32
  * deno task bench --only crawler           # or: bare, frontier, rest, profile, cpuprof, steps
  * deno task bench --only latency,ingest,slow  # feed → first item, kafka-monitor intake, slow site
+ * deno task bench --only scale --crawlers 1,2,4   # N crawler processes sharing one crawl
  * deno task bench --profile                # also a crawler run under perf, summarised
  * deno task bench --only crawler --set CONCURRENT_REQUESTS=32   # any crawler setting
  * ```
@@ -21,8 +22,10 @@
  * default makes the broker reject batches of large pages, see crawler_bench.ts),
  * `--set NAME=VALUE` (a setting for the crawler and kafka-monitor, repeatable); `--crawls N`
  * (200, `latency`), `--requests N` (50000, `ingest`), `--delay-ms N` (50) and
- * `--slow-concurrency N` (200) for `slow`. `latency`, `ingest` and `slow` each print a table and
- * a JSON line of their own (`"bench": "latency"` …); the others share the `"bench": "crawler"` line.
+ * `--slow-concurrency N` (200) for `slow`; `--crawlers LIST` (1,2,4: processes per run, each with
+ * CONCURRENT_REQUESTS = `--concurrency`, crawling `--pages`) for `scale`. `latency`, `ingest`,
+ * `slow` and `scale` each print a table and a JSON line of their own (`"bench": "latency"` …); the
+ * others share the `"bench": "crawler"` line.
  *
  * @module
  */
@@ -46,6 +49,7 @@ import { type BenchFlags, parseFlags } from "./flags.ts";
 import { formatLatency, latencyBench } from "./latency_bench.ts";
 import { formatIngest, ingestBench } from "./ingest_bench.ts";
 import { formatSlow, slowBench } from "./slow_bench.ts";
+import { crawlerScaleBench, formatCrawlerScale } from "./scale_bench.ts";
 
 export { type BenchFlags, parseFlags };
 
@@ -217,6 +221,7 @@ async function main(): Promise<number> {
         () => slowBench(ctx, { delayMs: flags.delayMs, concurrency: flags.slowConcurrency }),
         formatSlow,
       ],
+      ["scale", () => crawlerScaleBench(ctx, { crawlers: flags.crawlers }), formatCrawlerScale],
     ] as const;
     for (const [name, run, format] of separate) {
       if (!flags.only.includes(name)) continue;
