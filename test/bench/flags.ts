@@ -11,7 +11,8 @@
  * `steps` the in-process cost of each per-page step (steps.ts); `latency` feed → first result
  * (latency_bench.ts), `ingest` the kafka-monitor draining a backlog (ingest_bench.ts), `slow`
  * the crawler against a site answering late (slow_bench.ts), `scale` 1, 2 and 4 crawler processes
- * sharing one crawl (scale_bench.ts).
+ * sharing one crawl (scale_bench.ts), `memory` Redis bytes per pending request (memory_bench.ts,
+ * on a redis-server of its own).
  */
 export const BENCHMARKS = [
   "crawler",
@@ -25,6 +26,7 @@ export const BENCHMARKS = [
   "ingest",
   "slow",
   "scale",
+  "memory",
 ] as const;
 export type Benchmark = typeof BENCHMARKS[number];
 
@@ -50,6 +52,8 @@ export interface BenchFlags {
   slowConcurrency: number;
   /** `scale`: the numbers of crawler processes, one run each. */
   crawlers: number[];
+  /** `memory`: pending requests filled. */
+  pending: number;
 }
 
 /** Flags that take a positive integer, by the field they set. */
@@ -64,6 +68,7 @@ const NUMERIC = {
   "requests": "requests",
   "delay-ms": "delayMs",
   "slow-concurrency": "slowConcurrency",
+  "pending": "pending",
 } as const;
 
 /** Parses the command line; throws one line for a bad flag. */
@@ -82,6 +87,7 @@ export function parseFlags(args: string[]): BenchFlags {
     delayMs: 50,
     slowConcurrency: 200,
     crawlers: [1, 2, 4],
+    pending: 1_000_000,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];

@@ -9,6 +9,7 @@
  * deno task bench --only crawler           # or: bare, frontier, rest, profile, cpuprof, steps
  * deno task bench --only latency,ingest,slow  # feed → first item, kafka-monitor intake, slow site
  * deno task bench --only scale --crawlers 1,2,4   # N crawler processes sharing one crawl
+ * deno task bench --only memory            # Redis bytes per pending request, 1,000,000 queued
  * deno task bench --profile                # also a crawler run under perf, summarised
  * deno task bench --only crawler --set CONCURRENT_REQUESTS=32   # any crawler setting
  * ```
@@ -23,9 +24,10 @@
  * `--set NAME=VALUE` (a setting for the crawler and kafka-monitor, repeatable); `--crawls N`
  * (200, `latency`), `--requests N` (50000, `ingest`), `--delay-ms N` (50) and
  * `--slow-concurrency N` (200) for `slow`; `--crawlers LIST` (1,2,4: processes per run, each with
- * CONCURRENT_REQUESTS = `--concurrency`, crawling `--pages`) for `scale`. `latency`, `ingest`,
- * `slow` and `scale` each print a table and a JSON line of their own (`"bench": "latency"` …); the
- * others share the `"bench": "crawler"` line.
+ * CONCURRENT_REQUESTS = `--concurrency`, crawling `--pages`) for `scale`; `--pending N`
+ * (1000000) for `memory`. `latency`, `ingest`, `slow`, `scale` and `memory` each print a table
+ * and a JSON line of their own (`"bench": "latency"` …); the others share the `"bench":
+ * "crawler"` line.
  *
  * @module
  */
@@ -50,6 +52,7 @@ import { formatLatency, latencyBench } from "./latency_bench.ts";
 import { formatIngest, ingestBench } from "./ingest_bench.ts";
 import { formatSlow, slowBench } from "./slow_bench.ts";
 import { crawlerScaleBench, formatCrawlerScale } from "./scale_bench.ts";
+import { formatMemory, memoryBench } from "./memory_bench.ts";
 
 export { type BenchFlags, parseFlags };
 
@@ -147,7 +150,8 @@ async function main(): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
-  const needServices = flags.only.some((b) => b !== "bare" && b !== "steps");
+  // memory starts a redis-server of its own.
+  const needServices = flags.only.some((b) => b !== "bare" && b !== "steps" && b !== "memory");
   const services = needServices ? await startLocalServices({ log: say }) : _noServices();
   started_.services = services;
   if (interrupted) {
@@ -222,6 +226,7 @@ async function main(): Promise<number> {
         formatSlow,
       ],
       ["scale", () => crawlerScaleBench(ctx, { crawlers: flags.crawlers }), formatCrawlerScale],
+      ["memory", () => memoryBench({ workload: { requests: flags.pending }, say }), formatMemory],
     ] as const;
     for (const [name, run, format] of separate) {
       if (!flags.only.includes(name)) continue;
