@@ -1,6 +1,7 @@
 /**
- * Crawl requests: stored in the spider's domain queue (`<spiderid>:<domain>:queue`) with every
- * schema default filled in, and `timeout:<spiderid>:<appid>:<crawlid>` set when `expires` is
+ * Crawl requests: stored in the spider's domain queue (`<spiderid>:<domain>:queue`) without the
+ * schema defaults (`encodeRequest`; a crawler puts them back), and
+ * `timeout:<spiderid>:<appid>:<crawlid>` set when `expires` is
  * (even when already past: queued, then expired, as in Scrapy Cluster).
  * The seed's fingerprint goes into the crawl's dupefilter, so the crawl never fetches that URL
  * twice (a seed fed again within DUPEFILTER_TIMEOUT is dropped), and requests of a stopped
@@ -16,7 +17,7 @@ import {
   registerScripts,
   timeoutKey,
 } from "../../../lib/frontier/mod.ts";
-import { addJob, type CrawlRequest } from "../../../lib/api/mod.ts";
+import { addJob, type CrawlRequest, encodeRequest } from "../../../lib/api/mod.ts";
 import { type PluginFactory, RequestRejected } from "../plugin.ts";
 
 const scraperHandler: PluginFactory = ({ redis, settings }) => {
@@ -34,7 +35,8 @@ const scraperHandler: PluginFactory = ({ redis, settings }) => {
       } catch {
         throw new RequestRejected(`url '${req.url}' is not a valid URL`);
       }
-      // The stored member is the validated request itself, so a spider sees what was accepted.
+      // The stored member is the validated request without its schema defaults (compact): a
+      // spider sees what was accepted, the defaults put back when the member is decoded.
       const layout = await openFrontierLayout(redis, settings.FRONTIER_SHARDS);
       enqueueInPipeline(batch, layout, {
         spiderid: req.spiderid,
@@ -51,7 +53,7 @@ const scraperHandler: PluginFactory = ({ redis, settings }) => {
         tags: req.tags,
         domain,
         priority: req.priority,
-        member: JSON.stringify(req),
+        member: encodeRequest(req),
       }]);
       // The redis-monitor's expire job, due when the crawl expires.
       if (req.expires) {
