@@ -11,8 +11,9 @@
  * {@linkcode KAFKAJS_REPEAT_INTERVAL_MS} carrying how many were held back.
  *
  * Loading this module also teaches the process's kafkajs the lz4 and zstd codecs, so every
- * consumer reads whatever `KAFKA_COMPRESSION` producers chose (`kafka_codecs.ts`), and swaps in
- * the faster record-batch CRC32C (`kafka_crc32c.ts`).
+ * consumer reads whatever `KAFKA_COMPRESSION` producers chose (`kafka_codecs.ts`), swaps in
+ * the faster record-batch CRC32C (`kafka_crc32c.ts`) and lets kafkajs's encoders grow without
+ * zero-filling (`kafka_encoder_growth.ts`).
  *
  * @module
  */
@@ -34,6 +35,7 @@ import { sleep } from "../async/sleep.ts";
 import { OutageReporter, RepeatFilter } from "./outage.ts";
 import { type KafkaCompression, registerKafkaCodecs } from "./kafka_codecs.ts";
 import { installFastCrc32c } from "./kafka_crc32c.ts";
+import { installEncoderGrowth } from "./kafka_encoder_growth.ts";
 import {
   explainKafkaError,
   type KafkaConnection,
@@ -64,6 +66,7 @@ export interface KafkaSettings extends KafkaConnection {
 // in place before kafkajs loads its record-batch encoder at the first produce.
 registerKafkaCodecs();
 installFastCrc32c();
+installEncoderGrowth();
 
 // kafkajs 2.2.4 arms timers with negative delays (tulios/kafkajs#1751); Deno prints a
 // TimeoutNegativeWarning for each. The warning is harmless noise: drop only that one.
