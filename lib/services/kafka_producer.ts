@@ -11,6 +11,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import type { CompressionTypes, Kafka, Producer } from "kafkajs";
 import {
   checkKafka,
@@ -31,7 +32,7 @@ export class MessageTooLargeError extends Error {
 
 interface Pending {
   topic: string;
-  value: string;
+  value: Buffer;
   key?: string;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -54,6 +55,8 @@ export class BatchingProducer {
   #pendingBytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inFlight = new Set<Promise<void>>();
+  /** The last batch handed to kafkajs (never rejects): the next one is sent after it. */
+  #previous: Promise<void> = Promise.resolve();
   #connected = false;
 
   constructor(kafka: Kafka, s: KafkaSettings) {
@@ -64,7 +67,7 @@ export class BatchingProducer {
     this.#maxBatchBytes = Math.min(
       s.KAFKA_PRODUCER_BUFFER_BYTES,
       s.KAFKA_PRODUCER_MAX_REQUEST_SIZE,
-    );
+    ) - BATCH_HEADER_BYTES;
     this.#maxMessageBytes = s.KAFKA_PRODUCER_MAX_REQUEST_SIZE;
     this.#compression = compressionType(s.KAFKA_COMPRESSION ?? "none");
   }
@@ -75,23 +78,28 @@ export class BatchingProducer {
     this.#connected = true;
   }
 
-  /** Queues one message; resolves once the broker acknowledged it. */
-  send(topic: string, value: string, key?: string): Promise<void> {
-    const bytes = value.length + (key?.length ?? 0); // UTF-16 units: cheap, close enough here
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: encode only when the limit is within reach.
-    if (bytes * 3 > this.#maxMessageBytes) {
-      const exact = encoder.encode(value).length + encoder.encode(key ?? "").length;
-      if (exact > this.#maxMessageBytes) {
-        return Promise.reject(new MessageTooLargeError(exact, this.#maxMessageBytes, topic));
-      }
+  /**
+   * Queues one message; resolves once the broker acknowledged it. A string value is encoded to
+   * UTF-8 here, once: its exact size fills batches up to the limit, and kafkajs copies the bytes
+   * instead of measuring and encoding the string again.
+   */
+  send(topic: string, value: string | Uint8Array, key?: string): Promise<void> {
+    const bytes = typeof value === "string"
+      ? Buffer.from(value, "utf8")
+      : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    const size = bytes.length + (key === undefined ? 0 : Buffer.byteLength(key, "utf8"));
+    // Alone in its batch, with the batch's and the record's framing, it must fit the limit.
+    if (size + KAFKA_FRAMING_BYTES > this.#maxMessageBytes) {
+      return Promise.reject(new MessageTooLargeError(size, this.#maxMessageBytes, topic));
     }
+    const counted = size + RECORD_OVERHEAD_BYTES;
     // Send what waits first if this message would take the batch over the limit.
-    if (this.#pendingBytes > 0 && this.#pendingBytes + bytes * 3 > this.#maxBatchBytes) {
+    if (this.#pendingBytes > 0 && this.#pendingBytes + counted > this.#maxBatchBytes) {
       this.#flushNow();
     }
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ topic, value, key, resolve, reject });
-      this.#pendingBytes += bytes * 3; // UTF-8 worst case: never over the limit
+      this.#pending.push({ topic, value: bytes, key, resolve, reject });
+      this.#pendingBytes += counted;
       if (this.#pendingBytes >= this.#maxBatchBytes) this.#flushNow();
       else {
         this.#timer ??= setTimeout(
@@ -122,26 +130,40 @@ export class BatchingProducer {
     const batch = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
-    const byTopic = new Map<string, { key?: string; value: string }[]>();
+    const byTopic = new Map<string, { key?: string; value: Buffer }[]>();
     for (const m of batch) {
       let list = byTopic.get(m.topic);
       if (!list) byTopic.set(m.topic, list = []);
       list.push(m.key === undefined ? { value: m.value } : { key: m.key, value: m.value });
     }
-    const sent = this.#producer.sendBatch({
-      acks: -1,
-      compression: this.#compression,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    }).then(
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    // One request at a time: two in flight could reach a partition in either order (kafkajs
+    // encodes each asynchronously), and a crawl's items must stay in the order produced.
+    const sent = this.#previous.then(() =>
+      this.#producer.sendBatch({ acks: -1, compression: this.#compression, topicMessages })
+    ).then(
       () => batch.forEach((m) => m.resolve()),
       (err: Error) => batch.forEach((m) => m.reject(err)),
     );
+    this.#previous = sent;
     this.#inFlight.add(sent);
     sent.finally(() => this.#inFlight.delete(sent));
   }
 }
 
-const encoder = new TextEncoder();
+/**
+ * What a record adds to its key and value in a batch (length, attributes, timestamp and offset
+ * deltas, key and value lengths, header count: varints, about 12 bytes), rounded up.
+ */
+const RECORD_OVERHEAD_BYTES = 32;
+/** A record batch's header (61 bytes in format v2), rounded up. */
+const BATCH_HEADER_BYTES = 64;
+/**
+ * Bytes a message's key and value may not use of `KAFKA_PRODUCER_MAX_REQUEST_SIZE`: the framing
+ * of its record and of a batch holding it alone (the broker's `message.max.bytes` caps a whole
+ * record batch).
+ */
+export const KAFKA_FRAMING_BYTES = RECORD_OVERHEAD_BYTES + BATCH_HEADER_BYTES;
 
 /**
  * What a component that publishes does at start: fail early if Kafka does not answer, create

@@ -7,6 +7,7 @@ import {
   createConsumer,
   createKafka,
   ensureTopics,
+  KAFKA_FRAMING_BYTES,
   listTopics,
   MessageTooLargeError,
   produceOnce,
@@ -111,6 +112,37 @@ Deno.test("BatchingProducer.send() rejects an oversized message without sending 
     await assert.rejects(() => producer.send(topic, "€".repeat(400)), MessageTooLargeError);
     await producer.send(topic, "small");
     assert.deepEqual(await readMessages(topic, 1), ["small"]);
+  } finally {
+    await producer.close();
+  }
+});
+
+Deno.test("BatchingProducer fills batches by exact UTF-8 size and keeps them under the broker's limit", async () => {
+  const kafka = createKafka(serviceEnv().KAFKA_HOSTS, "test");
+  const topic = randomName("topic");
+  await ensureTopics(kafka, [topic]);
+  // The broker's default message.max.bytes (1,048,588) caps a record batch: every batch of
+  // these 2.5 MB, and the message of the largest size allowed, must be accepted.
+  const producer = new BatchingProducer(kafka, settings());
+  await producer.connect();
+  try {
+    const key = "app\tcrawl-\u00e9";
+    const page = (i: number) => `${i}:${"x".repeat(20_000 + i * 37)}\u00e9\u{1F600}`;
+    const sends = Array.from({ length: 120 }, (_, i) => producer.send(topic, page(i), key));
+    const largest = 1024 * 1024 - new TextEncoder().encode(key).length - KAFKA_FRAMING_BYTES;
+    const big = "y".repeat(largest);
+    sends.push(producer.send(topic, big, key));
+    await Promise.all(sends);
+    await assert.rejects(() => producer.send(topic, big + "y", key), MessageTooLargeError);
+    const got = await readMessages(topic, 121);
+    assert.equal(got.length, 121);
+    // Compared by index and size first: a failure then prints short lines, not pages.
+    assert.deepEqual(
+      got.slice(0, 120).map((m) => [m.slice(0, m.indexOf(":")), m.length]),
+      Array.from({ length: 120 }, (_, i) => [String(i), page(i).length]),
+    );
+    got.slice(0, 120).forEach((m, i) => assert.ok(m === page(i), `message ${i}`));
+    assert.equal(got[120].length, largest);
   } finally {
     await producer.close();
   }

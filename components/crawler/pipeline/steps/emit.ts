@@ -14,6 +14,7 @@ import { registeredDomain, requestFingerprint } from "../../../../lib/web/mod.ts
 import { type CrawlContext, crawlOf } from "../context.ts";
 import { ItemTooLargeError, serializeItem } from "../result_item.ts";
 import { delivering } from "../errors.ts";
+import { KAFKA_FRAMING_BYTES } from "../../../../lib/services/mod.ts";
 import type { FetchedPage, QueuedRequest, SpiderOutput } from "../../spider.ts";
 
 /** What {@linkcode emitStep} did. */
@@ -76,7 +77,9 @@ function prepareItem(
   try {
     const serialized = serializeItem(item, page, {
       base64: ctx.settings.KAFKA_BASE_64_ENCODE,
-      maxBytes: ctx.settings.KAFKA_PRODUCER_MAX_REQUEST_SIZE,
+      // The message's key and its Kafka framing count against the same limit.
+      maxBytes: ctx.settings.KAFKA_PRODUCER_MAX_REQUEST_SIZE - KAFKA_FRAMING_BYTES -
+        utf8.encode(itemKey(req)).length,
     });
     if (serialized.truncated) {
       ctx.log.warn("Page body cut to fit the Kafka message size limit", { url: req.url });
@@ -95,13 +98,20 @@ function prepareItem(
  */
 async function produce(ctx: CrawlContext, json: string, req: QueuedRequest): Promise<void> {
   const prefix = ctx.settings.KAFKA_TOPIC_PREFIX;
-  const key = `${req.appid}\t${req.crawlid}`;
+  const key = itemKey(req);
   const sends = [ctx.producer.send(crawledFirehose(prefix), json, key)];
   if (ctx.settings.KAFKA_APPID_TOPICS) {
     sends.push(ctx.producer.send(crawledAppTopic(prefix, req.appid), json, key));
   }
   await Promise.all(sends);
   ctx.metrics.item();
+}
+
+const utf8 = new TextEncoder();
+
+/** An item's Kafka key: its crawl (see {@linkcode produce}). */
+function itemKey(req: QueuedRequest): string {
+  return `${req.appid}\t${req.crawlid}`;
 }
 
 /** Enqueues the follow-ups Redis does not surely hold already, in one call. */
