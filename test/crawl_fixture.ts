@@ -11,7 +11,7 @@ import { Redis } from "ioredis";
 import { getLog, loadSettings } from "../lib/config/mod.ts";
 import { enqueueRequests, openFrontierLayout, popLeased } from "../lib/frontier/mod.ts";
 import { BatchingProducer, createKafka, ensureTopics } from "../lib/services/mod.ts";
-import { crawledFirehose } from "../lib/api/mod.ts";
+import { crawledFirehose, encodeRequest } from "../lib/api/mod.ts";
 import { registeredDomain, requestFingerprint } from "../lib/web/mod.ts";
 import { type CrawlEvent, runCrawler } from "../components/crawler/crawler.ts";
 import { CRAWLER_SETTINGS, type CrawlerSettings } from "../components/crawler/settings.ts";
@@ -44,7 +44,7 @@ export async function seedInto(redis: RedisClient, req: QueuedRequest): Promise<
     tags: req.tags,
     domain: registeredDomain(req.url)!,
     priority: req.priority,
-    member: JSON.stringify(req),
+    member: encodeRequest(req),
   }]);
 }
 

@@ -3,6 +3,7 @@ import { getLog, loadSettings } from "../../lib/config/mod.ts";
 import { createKafka, ensureTopics, produceOnce } from "../../lib/services/mod.ts";
 import { queueIndexKey, queueKey, timeoutKey } from "../../lib/frontier/mod.ts";
 import { StatsCollector, statsKey, statValue } from "../../lib/stats/mod.ts";
+import { decodeStoredRequest } from "../../lib/api/mod.ts";
 import { deleteKeysContaining, eventually, randomName, serviceEnv, testRedis } from "../harness.ts";
 import {
   type Outcome,
@@ -51,7 +52,7 @@ async function withFixture(
   }
 }
 
-Deno.test("processMessages() stores a crawl request with every default filled in", async () => {
+Deno.test("processMessages() stores a crawl request compact; it decodes with every default", async () => {
   await withFixture(async ({ redis, spider, process, stats }) => {
     const request = {
       url: "http://www.example.com/page",
@@ -63,8 +64,11 @@ Deno.test("processMessages() stores a crawl request with every default filled in
     assert.deepEqual(outcomes, [{ status: "handled", plugin: "ScraperHandler" }]);
     const members = await redis.zrange(queueKey(spider, "example.com"), "0", "-1");
     assert.equal(members.length, 1);
-    const stored = JSON.parse(members[0]);
-    assert.equal(typeof stored.ts, "number");
+    // Stored without the schema defaults (lib/api/compact_request.ts), stamped with `ts`.
+    const { ts, ...compact } = JSON.parse(members[0]);
+    assert.equal(typeof ts, "number");
+    assert.deepEqual(compact, request);
+    const stored = decodeStoredRequest(members[0])!;
     delete stored.ts;
     assert.deepEqual(stored, {
       ...request,
