@@ -89,6 +89,11 @@ Deno.test("runCrawler() publishes the documented result item", async () => {
       ["text/html; charset=utf-8"],
     );
     assert.ok((root.links as unknown[]).length >= 9);
+    // Queue members are stored without schema defaults: the crawler put `attrs` back, on the
+    // seed's item and on a follow-up's.
+    assert.ok("attrs" in root && root.attrs === null);
+    const child = byPath.get("/latin1")!;
+    assert.ok("attrs" in child && child.attrs === null);
     const redirected = byPath.get("/redirect")!;
     assert.equal(redirected.response_url, f.site.url("/d"));
     assert.equal(byPath.get("/error")!.status_code, 500, "given up after retries: item kept");
