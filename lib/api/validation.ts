@@ -4,8 +4,9 @@
  * Semantics follow Scrapy Cluster's Kafka Monitor (JSON Schema extended to inject defaults):
  *
  * - every property that is absent from the message and has a `default` in the schema is set to
- *   that default, including `null` defaults of non-null types, so a stored crawl request always
- *   carries every scraper property; defaults are not themselves validated;
+ *   that default, including `null` defaults of non-null types, so a crawl request as a crawler
+ *   reads it always carries every scraper property (a queue stores it without them:
+ *   `compact_request.ts`); defaults are not themselves validated;
  * - `additionalProperties: false` makes the request schemas mutually exclusive;
  * - booleans are not integers, but a JSON number such as `5.0` cannot be told from `5` after
  *   `JSON.parse` and is accepted as an integer (Scrapy Cluster rejected it; we accept the

@@ -73,7 +73,7 @@ export interface EnqueueEntry {
   tags?: readonly string[] | null;
   domain: string;
   priority: number;
-  /** The request JSON. */
+  /** The stored request: its compact JSON (`encodeRequest`, lib/api/compact_request.ts). */
   member: string;
 }
 
