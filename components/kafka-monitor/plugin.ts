@@ -1,7 +1,8 @@
 /**
  * The kafka-monitor's plugin contract and loader. A plugin names the schema a request must
- * satisfy and appends its Redis writes for a validated request to the batch's pipeline; the
- * monitor runs the pipeline once per Kafka batch and commits offsets only after it succeeded.
+ * satisfy and appends its Redis writes for a validated request to the batch's pipeline (or
+ * defers them to `flush()`, to write many requests in one command); the monitor runs the
+ * pipeline once per Kafka batch and commits offsets only after it succeeded.
  *
  * A plugin module's default export is a {@linkcode PluginFactory}.
  *
@@ -32,6 +33,14 @@ export interface KafkaMonitorPlugin extends RequestPlugin {
    * Throw {@linkcode RequestRejected} to refuse a request the schema let through.
    */
   handle(request: Record<string, unknown>, batch: ChainableCommander): void | Promise<void>;
+  /**
+   * Appends the writes `handle()` deferred for this `batch` (e.g. one enqueue for many
+   * requests), once after the batch's last `handle()`. A plugin that defers must append nothing
+   * else in `handle()`, so that a request handled alone and flushed right after is written as
+   * if it had not been deferred: when Redis refuses a flushed command, the monitor runs that
+   * plugin's requests of the batch again one at a time to know which of them failed.
+   */
+  flush?(batch: ChainableCommander): void | Promise<void>;
   /** Releases what setup acquired. */
   close?(): void | Promise<void>;
 }

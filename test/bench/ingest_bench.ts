@@ -4,7 +4,10 @@
  * over 100 registered domains, 50 crawls, a spider type of the run's own so its queues are
  * counted alone and never crawled), then one kafka-monitor process starts on a fresh group and
  * is timed from the first request Redis holds to the last (its start-up is reported apart).
- * CPU is read from `/proc` over the same span, peak RSS (VmHWM) at the end.
+ * CPU is read from `/proc` over the same span, peak RSS (VmHWM) at the end, and the RSS as the
+ * drain passes each quarter of the backlog, to compare with the RSS of a kafka-monitor idle on
+ * an empty topic (measured first, in a process of its own): a drain that holds its memory flat
+ * stays near that, however long the backlog.
  *
  * @module
  */
@@ -32,6 +35,10 @@ export interface IngestFigures {
   /** The kafka-monitor's CPU share over the drain (1 = one core busy). */
   cpuShare: number;
   peakRssMb: number;
+  /** RSS of a kafka-monitor joined to its group on an empty topic. */
+  idleRssMb: number;
+  /** RSS when a quarter, half, three quarters and all of the requests were in Redis. */
+  drainRssMb: number[];
   /** Redis's CPU over the drain, per request (when Redis runs on this machine). */
   redisCpuMsPerRequest?: number;
   /** Growth of Redis's `used_memory` per stored request (queue, index, backlog, dupefilter). */
@@ -50,6 +57,40 @@ async function _stored(redis: Redis, spiderid: string): Promise<number> {
   for (const d of domains) pipe.zcard(queueKey(spiderid, d));
   const replies = (await pipe.exec()) ?? [];
   return replies.reduce((sum, [, n]) => sum + Number(n ?? 0), 0);
+}
+
+/** Resident set size now (VmRSS) in MB, or NaN when the process is gone. */
+function _rssMb(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The RSS of a kafka-monitor idle on an empty topic of its own, once it has joined its group. */
+async function _idleRssMb(redis: Redis, env: Record<string, string>): Promise<number> {
+  const before = new Set(await redis.keys("stats:kafka-monitor:self:*"));
+  const monitor = spawnComponent("kafka-monitor", {
+    ...env,
+    KAFKA_INCOMING_TOPIC: `${env.KAFKA_INCOMING_TOPIC}-idle`,
+    KAFKA_GROUP: `${env.KAFKA_GROUP}-idle`,
+  });
+  try {
+    const deadline = performance.now() + 60_000;
+    // The heartbeat starts once it has subscribed.
+    while (!(await redis.keys("stats:kafka-monitor:self:*")).some((k) => !before.has(k))) {
+      if (performance.now() > deadline) {
+        throw new Error(`Cannot start the idle kafka-monitor\n${monitor.tail()}`);
+      }
+      await sleep(50);
+    }
+    await sleep(2_000); // the group join and a few empty fetches
+    return _rssMb(monitor.pid);
+  } finally {
+    await monitor.stop(5_000);
+  }
 }
 
 async function _usedMemory(redis: Redis): Promise<number> {
@@ -101,14 +142,26 @@ export async function ingestBench(
       await producer.send({ topic: env.KAFKA_INCOMING_TOPIC, acks: -1, messages });
     }
     await producer.disconnect();
+    ctx.say("ingest: measuring an idle kafka-monitor's RSS");
+    const idleRssMb = await _idleRssMb(redis, env);
     const memory0 = await _usedMemory(redis);
     const redisPid = ctx.services.find((s) => s.name === "Redis")?.pid;
     ctx.say("ingest: starting one kafka-monitor on the backlog");
     const spawnedAt = performance.now();
-    const monitor = spawnComponent("kafka-monitor", env);
+    // BENCH_INGEST_CPU_PROF=<dir>: the kafka-monitor runs under V8's --cpu-prof (summarise the
+    // written kafka-monitor.cpuprofile with profile.ts).
+    const profileDir = Deno.env.get("BENCH_INGEST_CPU_PROF");
+    const monitor = spawnComponent(
+      "kafka-monitor",
+      env,
+      profileDir
+        ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-name=kafka-monitor.cpuprofile"]
+        : [],
+    );
     try {
       let firstAt = 0, cpu0 = 0, redis0 = NaN, storedAtFirst = 0, stored = 0;
       let lastChange = performance.now();
+      const drainRssMb: number[] = [];
       for (;;) {
         const n = await _stored(redis, spiderid);
         const now = performance.now();
@@ -118,6 +171,9 @@ export async function ingestBench(
           if (redisPid) redis0 = cpuSeconds(redisPid);
         }
         if (n !== stored) [stored, lastChange] = [n, now];
+        while (drainRssMb.length < 4 && stored >= requests * (drainRssMb.length + 1) / 4) {
+          drainRssMb.push(_rssMb(monitor.pid));
+        }
         if (stored >= requests) break;
         if (now - lastChange > ctx.stallMs) {
           ctx.say(`ingest: stalled at ${stored}/${requests}; its last lines:\n${monitor.tail()}`);
@@ -142,6 +198,8 @@ export async function ingestBench(
         cpuMsPerRequest: 1000 * cpu / drained,
         cpuShare: cpu / drainSec,
         peakRssMb: rss,
+        idleRssMb,
+        drainRssMb,
         ...(Number.isFinite(redisCpu) ? { redisCpuMsPerRequest: 1000 * redisCpu / drained } : {}),
         redisBytesPerRequest: (memory1 - memory0) / Math.max(stored, 1),
       };
@@ -166,6 +224,11 @@ export function formatIngest(f: IngestFigures): string {
       (100 * f.cpuShare).toFixed(0)
     } % of a core), ` +
     `peak RSS ${f.peakRssMb.toFixed(0)} MB`,
+    `ingest: RSS ${
+      f.idleRssMb.toFixed(0)
+    } MB idle on an empty topic; while draining, at 25/50/75/100 % ${
+      f.drainRssMb.map((mb) => mb.toFixed(0)).join("/")
+    } MB`,
     `ingest: Redis ${
       f.redisCpuMsPerRequest === undefined ? "-" : f.redisCpuMsPerRequest.toFixed(3)
     } ms CPU and ${f.redisBytesPerRequest.toFixed(0)} bytes of used_memory per stored request`,

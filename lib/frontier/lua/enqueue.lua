@@ -32,6 +32,9 @@
   Scores: see _scores.lua (the highest priority first, first-in-first-out among equal ones).
 
   Returns: { added, duplicates, rejected } where rejected counts blacklisted/expired/over-limit.
+  A request whose queue write Redis refuses (a key of the wrong type) ends the call with that
+  error, its fingerprint taken out of the dupefilter again: the requests before it are stored,
+  it and those after are not, so each written again alone meets the same error, or none.
 ]]
 --#include _scores.lua
 local opts = cjson.decode(ARGV[1])
@@ -72,9 +75,13 @@ local dmp = tonumber(opts.dmp) or 0
 local gmax = tonumber(opts.gmax) or 0
 if opts.nolimit == true then dmp, gmax = 0, 0 end
 local prefix = opts.appid .. '\t' .. opts.crawlid .. '\t'
+local function store(queue, priority, member)
+  return redis.call('ZADD', queue, our_score(priority, KEYS[3]), member)
+end
 local added, dupes, rejected, filtered, fresh = 0, 0, 0, false, false
+local failure = nil
 local i, k = 2, 5
-while i <= #ARGV do
+while i <= #ARGV and not failure do
   local domain, n = ARGV[i], tonumber(ARGV[i + 1])
   local queue, backlog, dmp_key, gmax_key = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
   local queued = false
@@ -94,7 +101,13 @@ while i <= #ARGV do
     end
     if ok then
       local priority = clamp_priority(tonumber(ARGV[e + 1]))
-      if redis.call('ZADD', queue, our_score(priority, KEYS[3]), ARGV[e + 2]) == 1 then
+      local stored, result = pcall(store, queue, priority, ARGV[e + 2])
+      if not stored then
+        if fp ~= '' then redis.call('SREM', KEYS[1], fp) end
+        failure = type(result) == 'table' and result.err or tostring(result)
+        break
+      end
+      if result == 1 then
         added = added + 1
         count(backlog, prefix .. priority, 1)
       end
@@ -107,4 +120,5 @@ while i <= #ARGV do
 end
 if filtered then redis.call('EXPIRE', KEYS[1], opts.dupe_ttl) end
 if fresh and type(opts.wake) == 'string' then redis.call('PUBLISH', opts.wake, '1') end
+if failure then return redis.error_reply(failure) end
 return { added, dupes, rejected }
