@@ -4,9 +4,11 @@
  * acknowledged it, so callers acknowledge their own work after it; {@linkcode connectProducer}
  * is what a publishing component does at start.
  *
- * The linger adapts to the load: while a batch is in flight, new messages wait up to the linger
- * time to join the next one (busy: few, large requests to the broker); when nothing is in flight
- * the messages of the current tick go out at once (idle: no 25 ms added to a lone page's way).
+ * The batching adapts to the load: when nothing is in flight the messages of the current tick go
+ * out at once (idle: no 25 ms added to a lone page's way); while a batch is in flight, new
+ * messages gather for the next one, which leaves as soon as the broker acknowledged the first, or
+ * after the linger time, or once full (busy: few, large requests, one at a time so a partition
+ * gets them in order).
  *
  * @module
  */
@@ -147,7 +149,11 @@ export class BatchingProducer {
     );
     this.#previous = sent;
     this.#inFlight.add(sent);
-    sent.finally(() => this.#inFlight.delete(sent));
+    sent.finally(() => {
+      this.#inFlight.delete(sent);
+      // What gathered while this batch was on its way goes now, without waiting for the linger.
+      if (this.#inFlight.size === 0) this.#flushNow();
+    });
   }
 }
 
