@@ -110,7 +110,16 @@ function start(
   lease: Lease,
 ): void {
   slots.take(lease.domain);
-  const task = processLease(ctx, lease).catch((err) => {
+  // The slot counts downloads (Scrapy's CONCURRENT_REQUESTS): once the page is in and parsed,
+  // its delivery (Kafka, Redis) goes on holding only the lease (see Slots.delivering).
+  let slotHeld = true;
+  let delivering = false;
+  const task = processLease(ctx, lease, {
+    downloaded: () => {
+      delivering = slots.delivering(lease.domain);
+      slotHeld = !delivering;
+    },
+  }).catch((err) => {
     // A bug: keep the lease (not retried in a tight loop); it expires and the request comes back.
     ctx.holdings.park(lease.id, Date.now() + ctx.settings.LEASE_TIMEOUT * 1000);
     ctx.log.error("Request failed unexpectedly; it will be retried: {error}", {
@@ -119,7 +128,8 @@ function start(
     });
   }).finally(() => {
     inFlight.delete(lease);
-    slots.release(lease.domain);
+    if (delivering) slots.delivered();
+    if (slotHeld) slots.release(lease.domain);
   });
   inFlight.set(lease, task);
 }

@@ -19,12 +19,22 @@ import { isRedirect } from "../fetch/fetcher.ts";
 import { parseStep } from "./steps/parse.ts";
 import { robotsStep } from "./steps/robots.ts";
 
+/** What the loop learns of a request on its way. */
+export interface ProcessHooks {
+  /** The page is in and parsed: only its delivery (follow-ups, item) is left. */
+  downloaded?: () => void;
+}
+
 /**
  * Crawls the request of `lease`. Rejects only on unexpected errors (a bug), leaving the lease
  * to expire so the request comes back; when Kafka or Redis did not take the page's output, the
  * lease is returned at once (`failures.ts`).
  */
-export async function processLease(ctx: CrawlContext, lease: Lease): Promise<void> {
+export async function processLease(
+  ctx: CrawlContext,
+  lease: Lease,
+  hooks: ProcessHooks = {},
+): Promise<void> {
   const attempt: Attempt = { lease };
   let done;
   try {
@@ -38,6 +48,7 @@ export async function processLease(ctx: CrawlContext, lease: Lease): Promise<voi
       return ctx.onDone(event);
     }
     const output = await parseStep(ctx.spider, page, req);
+    hooks.downloaded?.();
     const emitted = await emitStep(ctx, req, page, output);
     ctx.delivery.succeeded();
     ctx.log.debug("Crawled {url}", { url: req.url, status: page.status, ...emitted });

@@ -1,7 +1,9 @@
 /**
  * The crawler's concurrency governor, kept apart from the loop: how many requests it may take
- * now (`CONCURRENT_REQUESTS` in the whole process, at most `CONCURRENT_REQUESTS_PER_DOMAIN` per
- * domain) and a wake-up for the loop when a request finishes. The loop asks the pop script for
+ * now (`CONCURRENT_REQUESTS` downloads in the whole process, at most
+ * `CONCURRENT_REQUESTS_PER_DOMAIN` per domain — Scrapy's meaning: a page whose output is being
+ * delivered has given its slot back, up to as many deliveries as slots) and a wake-up for the
+ * loop when a request finishes. The loop asks the pop script for
  * `free` requests and tells it to skip the `fullDomains()`.
  *
  * @example
@@ -25,6 +27,7 @@ import { sleep } from "../../../lib/async/mod.ts";
 export class Slots {
   #woken = false;
   #used = 0;
+  #delivering = 0;
   readonly #perDomain = new Map<string, number>();
   readonly #waiters = new Set<() => void>();
 
@@ -42,6 +45,24 @@ export class Slots {
   /** How many more requests may start now (0 when full). */
   get free(): number {
     return Math.max(0, this.max - this.#used);
+  }
+
+  /**
+   * A request of `domain` is downloaded and only its delivery is left: its slot is given back
+   * (true), unless as many deliveries as slots are already under way (false: it keeps its slot
+   * until {@linkcode release}, so memory stays bounded). Call {@linkcode delivered} when a
+   * delivery that got true ends.
+   */
+  delivering(domain: string): boolean {
+    if (this.#delivering >= this.max) return false;
+    this.#delivering++;
+    this.release(domain);
+    return true;
+  }
+
+  /** A delivery {@linkcode delivering} let go on without its slot has ended. */
+  delivered(): void {
+    this.#delivering = Math.max(0, this.#delivering - 1);
   }
 
   /** Requests in flight for `domain`. */

@@ -48,3 +48,23 @@ Deno.test("`Slots.wait()` resolves after its timeout or on abort", async () => {
   await waiting;
   assert.ok(Date.now() - started < 1_000);
 });
+
+Deno.test("`Slots.delivering()` gives a downloaded request's slot back, up to as many as slots", () => {
+  const slots = new Slots(2, 2);
+  slots.take("a.com");
+  slots.take("a.com");
+  assert.equal(slots.free, 0);
+  assert.equal(slots.delivering("a.com"), true);
+  assert.equal(slots.free, 1);
+  slots.take("b.com");
+  assert.equal(slots.delivering("b.com"), true);
+  assert.equal(slots.free, 1);
+  // Two deliveries under way for two slots: the next one keeps its slot.
+  assert.equal(slots.delivering("a.com"), false);
+  assert.equal(slots.free, 1);
+  assert.equal(slots.inFlight("a.com"), 1);
+  slots.delivered();
+  assert.equal(slots.delivering("a.com"), true);
+  assert.equal(slots.free, 2);
+  assert.equal(slots.inFlight("a.com"), 0);
+});
