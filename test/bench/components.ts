@@ -57,15 +57,22 @@ export function componentEnv(
   };
 }
 
-/** Starts `components/<name>/main.ts run` with `env` (`denoFlags` before the script). */
+/**
+ * Starts `components/<name>/main.ts run` with `env` (`denoFlags` before the script; for the
+ * crawler also the space-separated `BENCH_CRAWLER_DENO_FLAGS`, e.g. `--v8-flags=...`).
+ */
 export function spawnComponent(
   name: "crawler" | "kafka-monitor",
   env: Record<string, string>,
   denoFlags: string[] = [],
 ): Child {
+  const extra = name === "crawler"
+    ? (Deno.env.get("BENCH_CRAWLER_DENO_FLAGS") ?? "").split(" ").filter((f) => f !== "")
+    : [];
   return spawnChild(name, [
     "run",
     ...PERMISSIONS,
+    ...extra,
     ...denoFlags,
     benchPath(`../../components/${name}/main.ts`),
     "run",
