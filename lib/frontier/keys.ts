@@ -36,6 +36,14 @@ export function workChannel(spiderid: string): string {
   return `crawl_cluster:work:${spiderid}`;
 }
 
+/**
+ * The pub/sub channel on which a crawler announces a cookie it stored (the message is the jar's
+ * key): other crawlers of the spider type that remember that jar as empty read it again.
+ */
+export function cookieChannel(spiderid: string): string {
+  return `crawl_cluster:cookies:${spiderid}`;
+}
+
 /** Pending requests of one spider type and registered domain. */
 export function queueKey(spiderid: string, domain: string): string {
   return `${spiderid}:${domain}:queue`;

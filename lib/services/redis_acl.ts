@@ -316,12 +316,16 @@ function keys(component: RedisComponent, opts: ComponentAclOptions): string[] {
 
 /**
  * Pub/sub channels: the enqueue script announces new work (`lib/frontier/keys.ts` workChannel)
- * and idle crawlers subscribe to it (components/crawler/pipeline/work_signal.ts).
+ * and idle crawlers subscribe to it (components/crawler/pipeline/work_signal.ts); crawlers also
+ * announce the cookie jars they store into (cookieChannel, pipeline/empty_jars.ts).
  */
 function channels(component: RedisComponent, opts: ComponentAclOptions): string[] {
   if (component !== "crawler" && component !== "kafka-monitor") return [];
-  if (!opts.spiderids?.length) return ["crawl_cluster:work:*"];
-  return opts.spiderids.map((id) => `crawl_cluster:work:${literal(id)}`);
+  const kinds = component === "crawler" ? ["work", "cookies"] : ["work"];
+  if (!opts.spiderids?.length) return kinds.map((kind) => `crawl_cluster:${kind}:*`);
+  return kinds.flatMap((kind) =>
+    opts.spiderids!.map((id) => `crawl_cluster:${kind}:${literal(id)}`)
+  );
 }
 
 /** Keys a component only reads. */

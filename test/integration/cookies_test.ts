@@ -9,6 +9,16 @@ import { CrawlFixture, seedRequest } from "../crawl_fixture.ts";
 import { startTestSite, type TestSite } from "../site.ts";
 import { CRAWLER_SETTINGS } from "../../components/crawler/settings.ts";
 import link from "../../components/crawler/spiders/link.ts";
+import { getLogger } from "@logtape/logtape";
+import { loadSettings } from "../../lib/config/mod.ts";
+import { createPage } from "../../components/crawler/page.ts";
+import {
+  keepResponseCookies,
+  requestCookie,
+} from "../../components/crawler/pipeline/cookie_store.ts";
+import { EmptyJars } from "../../components/crawler/pipeline/empty_jars.ts";
+import { subscribeToWork } from "../../components/crawler/pipeline/work_signal.ts";
+import { deleteKeysContaining, eventually, randomName, testRedis } from "../harness.ts";
 
 /** Loopback allowed through the network guard; robots.txt left to its own tests. */
 const POLICY: Record<string, unknown> = Object.fromEntries(
@@ -119,5 +129,56 @@ Deno.test("cookies a site sets come back to it in the same crawl only", async ()
     }
   } finally {
     await other.close();
+  }
+});
+
+Deno.test("a cookie one crawler stores reaches another that remembered the jar as empty", async () => {
+  const redis = testRedis();
+  const spiderid = randomName("cookies");
+  const settings = loadSettings(CRAWLER_SETTINGS, {
+    env: {},
+    overrides: { COOKIES_ENABLED: true, DUPEFILTER_TIMEOUT: 60 },
+  });
+  // A memory of a minute: only the announcement can make A read the jar again in this test.
+  const a = { redis, spiderid, settings, emptyJars: new EmptyJars(60_000, 100) };
+  const b = { redis, spiderid, settings, emptyJars: new EmptyJars(60_000, 100) };
+  const stop = new AbortController();
+  const req = seedRequest({ url: "http://127.0.0.1:9/a", spiderid, crawlid: "c1" });
+  try {
+    await subscribeToWork(
+      redis,
+      spiderid,
+      {
+        onWork: () => {},
+        onCookie: (key) => a.emptyJars.forget(key),
+      },
+      getLogger(["test"]),
+      stop.signal,
+    );
+    assert.equal(await requestCookie(a, req, "http://127.0.0.1:9/a"), null);
+    assert.equal(a.emptyJars.size, 1, "A remembers the jar as empty");
+    await keepResponseCookies(
+      b,
+      req,
+      createPage({
+        url: "http://127.0.0.1:9/b",
+        responseUrl: "http://127.0.0.1:9/b",
+        status: 200,
+        statusText: "OK",
+        headers: { "set-cookie": ["sid=s1; Path=/"] },
+        requestHeaders: {},
+        body: new Uint8Array(),
+        text: "",
+        encoding: "utf-8",
+        truncated: false,
+        contentType: "text/html",
+      }),
+    );
+    await eventually(() => a.emptyJars.size === 0, { what: "A hearing of B's cookie" });
+    assert.equal(await requestCookie(a, req, "http://127.0.0.1:9/a"), "sid=s1");
+  } finally {
+    stop.abort();
+    await deleteKeysContaining(redis, spiderid);
+    redis.disconnect();
   }
 });

@@ -27,6 +27,7 @@ import { NetworkGuard } from "../../../lib/net/mod.ts";
 import { AckBatcher } from "./acks.ts";
 import { DeliveryBackoff, Holdings } from "./holdings.ts";
 import { RecentlySent } from "./recently_sent.ts";
+import { EmptyJars } from "./empty_jars.ts";
 import type { CrawlerSettings } from "../settings.ts";
 import type { QueuedRequest, Spider } from "../spider.ts";
 import { CrawlerStats } from "./stats.ts";
@@ -106,12 +107,20 @@ export interface CrawlContext {
   /** The pause of pops after a page's output could not be delivered. */
   readonly delivery: DeliveryBackoff;
   readonly recentlySent: RecentlySent;
+  /** Cookie jars read empty lately: not read again per download (`empty_jars.ts`). */
+  readonly emptyJars: EmptyJars;
   /** RETRY_HTTP_CODES as numbers. */
   readonly retryCodes: ReadonlySet<number>;
   /** Aborted when shutdown's grace period is over: in-flight downloads stop. */
   readonly fetchAbort: AbortController;
   readonly onDone: (event: CrawlEvent) => void;
 }
+
+/**
+ * How long a cookie jar read empty is not read again: the longest a cookie another crawler stored
+ * can go unsent while the announcement subscription is down (it is forgotten at once otherwise).
+ */
+const EMPTY_JAR_MEMORY_MS = 2_000;
 
 /** The lease holder of a crawler: its id (or a fresh one) and heartbeat key. */
 export function holderOf(deps: CrawlerDeps): LeaseHolder {
@@ -172,6 +181,7 @@ export function createContext(
     delivery: new DeliveryBackoff(),
     // Half the dupefilter's lifetime: Redis surely still holds what was sent within it.
     recentlySent: new RecentlySent(200_000, s.DUPEFILTER_TIMEOUT * 500),
+    emptyJars: new EmptyJars(EMPTY_JAR_MEMORY_MS, 100_000),
     retryCodes: new Set(s.RETRY_HTTP_CODES.map(Number)),
     fetchAbort: new AbortController(),
     onDone: deps.onDone ?? (() => {}),

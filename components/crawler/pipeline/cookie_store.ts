@@ -4,13 +4,15 @@
  * set for this crawl and the target's domain), {@linkcode keepResponseCookies} stores what a
  * response's `Set-Cookie` headers set. Site cookies live in Redis per crawl and registered
  * domain (`<spiderid>:cookies:<crawlid>:<domain>:jar`, expiring with the crawl's dupefilter),
- * so every crawler of the cluster sends them back, and never to another crawl. With
+ * so every crawler of the cluster sends them back, and never to another crawl (a jar read empty
+ * is not read again for a while unless a crawler announces a cookie stored in it:
+ * `empty_jars.ts`). With
  * `COOKIES_ENABLED` false (Scrapy's setting) no cookie at all is sent or kept.
  *
  * @module
  */
 
-import { cookieJarKey } from "../../../lib/frontier/mod.ts";
+import { cookieChannel, cookieJarKey } from "../../../lib/frontier/mod.ts";
 import { registeredDomain } from "../../../lib/web/mod.ts";
 import { acceptSetCookies, jarCookieString, mergeCookies } from "../fetch/cookie_jar.ts";
 import { scopedCookie } from "../fetch/cookie_scope.ts";
@@ -18,7 +20,7 @@ import type { FetchedPage, QueuedRequest } from "../spider.ts";
 import type { CrawlContext } from "./context.ts";
 
 /** What the cookie functions need of the crawler's context. */
-export type CookieContext = Pick<CrawlContext, "redis" | "spiderid" | "settings">;
+export type CookieContext = Pick<CrawlContext, "redis" | "spiderid" | "settings" | "emptyJars">;
 
 /** The `Cookie` value to send with `req` to `url` (its absolute URL); null for none. */
 export async function requestCookie(
@@ -30,8 +32,13 @@ export async function requestCookie(
   const crawlCookie = scopedCookie(req, url);
   const domain = registeredDomain(url);
   if (domain === null) return crawlCookie;
-  const stored = await ctx.redis.hvals(cookieJarKey(ctx.spiderid, req.crawlid, domain));
-  if (stored.length === 0) return crawlCookie;
+  const key = cookieJarKey(ctx.spiderid, req.crawlid, domain);
+  if (ctx.emptyJars.isEmpty(key)) return crawlCookie;
+  const stored = await ctx.redis.hvals(key);
+  if (stored.length === 0) {
+    ctx.emptyJars.markEmpty(key);
+    return crawlCookie;
+  }
   return mergeCookies(crawlCookie, await jarCookieString(stored, url));
 }
 
@@ -49,9 +56,17 @@ export async function keepResponseCookies(
   if (entries.length === 0) return;
   const key = cookieJarKey(ctx.spiderid, req.crawlid, domain);
   const tx = ctx.redis.multi();
+  let stored = false;
   for (const { field, value } of entries) {
     if (value === null) tx.hdel(key, field);
-    else tx.hset(key, field, value);
+    else {
+      tx.hset(key, field, value);
+      stored = true;
+    }
   }
-  await tx.expire(key, ctx.settings.DUPEFILTER_TIMEOUT).exec();
+  tx.expire(key, ctx.settings.DUPEFILTER_TIMEOUT);
+  // Crawlers that remember this jar as empty read it again (empty_jars.ts).
+  if (stored) tx.publish(cookieChannel(ctx.spiderid), key);
+  await tx.exec();
+  if (stored) ctx.emptyJars.forget(key);
 }

@@ -43,7 +43,16 @@ export async function runLoop(ctx: CrawlContext, signal: AbortSignal): Promise<v
     Math.min(leaseMs / 4, (s.HEARTBEAT_TIMEOUT * 1000) / 3, 5_000),
   );
   // An idle crawler pops as soon as new work is announced, not at its next poll.
-  subscribeToWork(ctx.redis, ctx.spiderid, () => slots.wake(), log, signal);
+  subscribeToWork(
+    ctx.redis,
+    ctx.spiderid,
+    {
+      onWork: () => slots.wake(),
+      onCookie: (key) => ctx.emptyJars.forget(key),
+    },
+    log,
+    signal,
+  );
   log.info("Crawler {spider} started", { spider: ctx.spiderid, id: ctx.holder.id });
   try {
     while (!signal.aborted) {
