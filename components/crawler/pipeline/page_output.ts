@@ -17,7 +17,9 @@ import type { FetchedPage, QueuedRequest, SpiderOutput } from "../spider.ts";
 export interface PreparedChild {
   /** `<crawlid>\t<url>`: this process's memory of links it sent; null for `dont_filter`. */
   memo: string | null;
-  entry: EnqueueEntry;
+  url: string;
+  /** `fingerprint` undefined: not computed yet ({@linkcode withFingerprints}). */
+  entry: Omit<EnqueueEntry, "fingerprint"> & { fingerprint?: string | null };
 }
 
 /** An item's Kafka message, or why it cannot be one. */
@@ -55,6 +57,13 @@ export interface PrepareOptions {
    * @default {false}
    */
   bytes?: boolean;
+  /**
+   * Compute the follow-ups' fingerprints now. A worker leaves them to the main thread, which
+   * computes them only for the follow-ups it did not send lately (most links of a page).
+   *
+   * @default {true}
+   */
+  fingerprints?: boolean;
 }
 
 const utf8 = new TextEncoder();
@@ -89,7 +98,7 @@ export function prepareOutput(
   const children = output.requests ?? [];
   return {
     children: children.length,
-    entries: prepareChildren(req, children, opts.sentLately),
+    entries: prepareChildren(req, children, opts.sentLately, opts.fingerprints ?? true),
     item: output.item ? prepareItem(output.item, page, req, opts) : null,
   };
 }
@@ -99,6 +108,7 @@ export function prepareChildren(
   parent: QueuedRequest,
   children: readonly QueuedRequest[],
   sentLately: (memo: string) => boolean = () => false,
+  fingerprints = true,
 ): PreparedChild[] {
   const out: PreparedChild[] = [];
   for (const child of children) {
@@ -106,16 +116,14 @@ export function prepareChildren(
     if (memo !== null && sentLately(memo)) continue; // Redis has it already
     const domain = registeredDomain(child.url);
     if (domain === null) continue;
-    let fingerprint: string | null = null;
+    let fingerprint: string | null | undefined = null;
     if (!child.dont_filter) {
-      try {
-        fingerprint = requestFingerprint({ url: child.url });
-      } catch {
-        continue; // not a URL: nothing to crawl
-      }
+      fingerprint = fingerprints ? fingerprintOf(child.url) : undefined;
+      if (fingerprint === null) continue; // not a URL: nothing to crawl
     }
     out.push({
       memo,
+      url: child.url,
       entry: {
         fingerprint,
         spiderid: child.spiderid ?? parent.spiderid,
@@ -127,6 +135,34 @@ export function prepareChildren(
     });
   }
   return out;
+}
+
+/**
+ * `children` with every fingerprint left to compute computed now (in place); those whose URL has none
+ * (not a URL) are left out, as {@linkcode prepareChildren} does.
+ */
+export function withFingerprints(
+  children: readonly PreparedChild[],
+): { memo: string | null; entry: EnqueueEntry }[] {
+  const out = [];
+  for (const { memo, url, entry } of children) {
+    if (entry.fingerprint === undefined) {
+      const fingerprint = fingerprintOf(url);
+      if (fingerprint === null) continue;
+      entry.fingerprint = fingerprint;
+    }
+    out.push({ memo, entry: entry as EnqueueEntry });
+  }
+  return out;
+}
+
+/** Scrapy's fingerprint of a GET of `url`; null when it is not a URL. */
+function fingerprintOf(url: string): string | null {
+  try {
+    return requestFingerprint({ url });
+  } catch {
+    return null;
+  }
 }
 
 /** The item's Kafka message (body cut to fit when needed), or `too_large`. */

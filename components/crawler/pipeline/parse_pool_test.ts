@@ -4,7 +4,7 @@ import { createPage } from "../page.ts";
 import linkSpider from "../spiders/link.ts";
 import type { FetchedPage, QueuedRequest } from "../spider.ts";
 import { CrawlError, ParseError } from "./errors.ts";
-import { type PageOutput, prepareOutput } from "./page_output.ts";
+import { type PageOutput, prepareOutput, withFingerprints } from "./page_output.ts";
 import { ParsePool } from "./parse_pool.ts";
 import { parseStep } from "./steps/parse.ts";
 
@@ -53,7 +53,7 @@ function comparable(out: PageOutput): unknown {
         : new TextDecoder().decode(out.item.value)).replace(/"timestamp":"[^"]*"/, ""),
     }
     : out.item;
-  return { ...out, item };
+  return { ...out, entries: withFingerprints(out.entries), item };
 }
 
 function pool(silentMs?: number): ParsePool {

@@ -22,7 +22,9 @@ interface WorkerScope {
 
 const scope = self as unknown as WorkerScope;
 let spider: Promise<Spider> | undefined;
-let options: PrepareOptions = { base64: false, itemBudgetBytes: Infinity, bytes: true };
+// Fingerprints are left to the main thread: it computes them only for links it did not send.
+const WORKER_OPTIONS = { bytes: true, fingerprints: false };
+let options: PrepareOptions = { base64: false, itemBudgetBytes: Infinity, ...WORKER_OPTIONS };
 
 scope.onmessage = ({ data: msg }) => {
   if (msg.type === "ping") scope.postMessage({ type: "pong" });
@@ -31,7 +33,7 @@ scope.onmessage = ({ data: msg }) => {
 };
 
 function init(msg: Extract<ToWorker, { type: "init" }>): void {
-  options = { base64: msg.base64, itemBudgetBytes: msg.itemBudgetBytes, bytes: true };
+  options = { base64: msg.base64, itemBudgetBytes: msg.itemBudgetBytes, ...WORKER_OPTIONS };
   spider = loadSpider(msg.spider, msg.cwd);
   spider.then(
     () => scope.postMessage({ type: "ready" }),

@@ -20,6 +20,7 @@ import {
   type PreparedItem,
   prepareItem,
   type PrepareOptions,
+  withFingerprints,
 } from "../page_output.ts";
 import type { FetchedPage, QueuedRequest } from "../../spider.ts";
 
@@ -121,7 +122,9 @@ async function enqueueChildren(
   children: readonly PreparedChild[],
 ): Promise<void> {
   if (children.length === 0) return;
-  const fresh = children.filter((c) => c.memo === null || !ctx.recentlySent.has(c.memo));
+  const fresh = withFingerprints(
+    children.filter((c) => c.memo === null || !ctx.recentlySent.has(c.memo)),
+  );
   await enqueueRequests(ctx.redis, ctx.layout, crawlOf(ctx, parent), fresh.map((c) => c.entry));
   for (const c of fresh) if (c.memo !== null) ctx.recentlySent.add(c.memo);
 }
