@@ -70,10 +70,8 @@ export async function runCrawler(deps: CrawlerDeps, opts: { signal: AbortSignal 
   const sampling = metrics &&
     runBacklogSampler(deps.redis, layout, ctx.spiderid, { intervalMs, signal: opts.signal });
   try {
-    await ctx.parsePool?.ready; // a worker that cannot load the spider stops the start
     await runLoop(ctx, opts.signal);
   } finally {
-    ctx.parsePool?.close();
     beating.abort();
     await sampling;
     await metrics?.close();

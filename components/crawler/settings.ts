@@ -45,11 +45,6 @@ export const CRAWLER_SETTINGS = {
   KAFKA_BASE_64_ENCODE: bool(false, "base64-encode page bodies in result items"),
   CONCURRENT_REQUESTS: int(16, "pages in flight per crawler process", { min: 1 }),
   CONCURRENT_REQUESTS_PER_DOMAIN: int(8, "pages in flight per domain and process", { min: 1 }),
-  PARSE_WORKERS: int(
-    0,
-    "worker threads that parse pages and serialise items (0 = on the main thread)",
-    { min: 0 },
-  ),
   ...FETCH_SETTINGS,
   ...NETWORK_GUARD_SETTINGS,
   RETRY_TIMES: int(3, "retries of a page after a timeout, connection error or retryable status", {

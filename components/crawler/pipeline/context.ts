@@ -31,7 +31,6 @@ import { EmptyJars } from "./empty_jars.ts";
 import type { CrawlerSettings } from "../settings.ts";
 import type { QueuedRequest, Spider } from "../spider.ts";
 import { CrawlerStats } from "./stats.ts";
-import { type ParsePool, parsePoolFor } from "./parse_pool.ts";
 import { SpiderMetrics } from "../../../lib/metrics/mod.ts";
 import { ProgressRecorder } from "../../../lib/api/progress_recorder.ts";
 import { CrawlerThrottle } from "../live/throttle.ts";
@@ -90,8 +89,6 @@ export interface CrawlContext {
   readonly families: CrawlerFamilies;
   readonly producer: BatchingProducer;
   readonly spider: Spider;
-  /** The parse workers (PARSE_WORKERS > 0; they run the SPIDER module); null: main thread. */
-  readonly parsePool: ParsePool | null;
   readonly log: Logger;
   readonly spiderid: string;
   readonly throttle: CrawlerThrottle;
@@ -155,7 +152,6 @@ export function createContext(
     families: new CrawlerFamilies(spiderid, s.CRAWLER_TAGS, layout.count > 1),
     producer: deps.producer,
     spider: deps.spider,
-    parsePool: parsePoolFor(s, log),
     log,
     spiderid,
     throttle: deps.throttle ?? new CrawlerThrottle(s, spiderid),

@@ -16,7 +16,7 @@ import { emitStep } from "./steps/emit.ts";
 import { fetchStep } from "./steps/fetch.ts";
 import { redirectStep } from "./steps/redirect.ts";
 import { isRedirect } from "../fetch/fetcher.ts";
-import { parsePage } from "./steps/parse.ts";
+import { parseStep } from "./steps/parse.ts";
 import { robotsStep } from "./steps/robots.ts";
 
 /** What the loop learns of a request on its way. */
@@ -47,7 +47,7 @@ export async function processLease(
       await ctx.acks.ack(lease.id);
       return ctx.onDone(event);
     }
-    const output = await parsePage(ctx, page, req);
+    const output = await parseStep(ctx.spider, page, req);
     hooks.downloaded?.();
     const emitted = await emitStep(ctx, req, page, output);
     ctx.delivery.succeeded();
