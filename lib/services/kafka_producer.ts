@@ -23,6 +23,7 @@ import {
   ensureTopics,
   type KafkaSettings,
 } from "./kafka.ts";
+import { releaseRecordValues, utf8ForRecord } from "./kafka_encoder_growth.ts";
 
 /** Raised for a message larger than `KAFKA_PRODUCER_MAX_REQUEST_SIZE`; never retried. */
 export class MessageTooLargeError extends Error {
@@ -82,12 +83,12 @@ export class BatchingProducer {
 
   /**
    * Queues one message; resolves once the broker acknowledged it. A string value is encoded to
-   * UTF-8 here, once: its exact size fills batches up to the limit, and kafkajs copies the bytes
-   * instead of measuring and encoding the string again.
+   * UTF-8 here, once: its exact size fills batches up to the limit, and kafkajs's record takes
+   * the bytes over (`utf8ForRecord`) instead of measuring and encoding the string again.
    */
   send(topic: string, value: string | Uint8Array, key?: string): Promise<void> {
     const bytes = typeof value === "string"
-      ? Buffer.from(value, "utf8")
+      ? utf8ForRecord(value)
       : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     const size = bytes.length + (key === undefined ? 0 : Buffer.byteLength(key, "utf8"));
     // Alone in its batch, with the batch's and the record's framing, it must fit the limit.
@@ -144,7 +145,11 @@ export class BatchingProducer {
     const sent = this.#previous.then(() =>
       this.#producer.sendBatch({ acks: -1, compression: this.#compression, topicMessages })
     ).then(
-      () => batch.forEach((m) => m.resolve()),
+      () => {
+        // Acknowledged: kafkajs reads the values no more; their memory goes back now.
+        releaseRecordValues(batch.map((m) => m.value));
+        batch.forEach((m) => m.resolve());
+      },
       (err: Error) => batch.forEach((m) => m.reject(err)),
     );
     this.#previous = sent;
