@@ -20,7 +20,7 @@ export async function readBody(
     limit === Infinity ||
     (length !== null && Number(length) <= limit && !res.headers.has("content-encoding"))
   ) {
-    return [new Uint8Array(await res.arrayBuffer()), false];
+    return [exactCopy(await res.arrayBuffer()), false];
   }
   const reader = res.body.getReader();
   const chunks: Uint8Array<ArrayBuffer>[] = [];
@@ -52,6 +52,18 @@ export async function readBody(
     offset += chunk.length;
   }
   return [body, truncated];
+}
+
+/**
+ * The bytes of `whole` in a buffer of their own, `whole`'s memory given back at once. Deno hands
+ * a body read in one go over in memory it allocated larger than the body (~65 KB for a 20 KB
+ * page), of which V8 counts only the body's length: held until the next full collection, those
+ * buffers were ~50 MB of the crawler's RSS at 2,000 pages/s. The copy costs ~1 µs a page.
+ */
+function exactCopy(whole: ArrayBuffer): Uint8Array<ArrayBuffer> {
+  const body = new Uint8Array(whole.slice(0));
+  whole.transfer(0); // detaches `whole`: its memory is freed now, not at the next GC
+  return body;
 }
 
 /** Response headers: lower-case name → values; each Set-Cookie is its own value. */
