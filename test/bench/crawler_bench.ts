@@ -8,15 +8,10 @@
  */
 
 import { Redis } from "ioredis";
-import {
-  createConsumer,
-  createKafka,
-  ensureTopics,
-  type Kafka,
-  produceOnce,
-} from "../../lib/services/mod.ts";
+import { createKafka, ensureTopics, produceOnce } from "../../lib/services/mod.ts";
 import { dupefilterKey, leasesKey, queueIndexKey, queueKey } from "../../lib/frontier/mod.ts";
 import { crawledFirehose } from "../../lib/api/mod.ts";
+import { awaitPages, FirehoseCounter } from "./firehose_counter.ts";
 import type { BareResult } from "./bare_crawl.ts";
 import { perfAvailable, type PerfSummary, startPerf, summarisePerf } from "./perf.ts";
 import {
@@ -134,74 +129,6 @@ export async function startSiteProcess(
   return { site, origin };
 }
 
-/** Counts messages on a topic (bodies are never decoded); `count` and arrival times. */
-class _Counter {
-  count = 0;
-  firstAt = 0;
-  /** When the count reached the target. */
-  doneAt = 0;
-  lastAt = 0;
-  readonly done = Promise.withResolvers<void>();
-  readonly #target: number;
-  readonly #consumer;
-
-  constructor(kafka: Kafka, readonly topic: string, target: number) {
-    this.#target = target;
-    this.#consumer = createConsumer(kafka, {
-      groupId: `bench-counter-${crypto.randomUUID().slice(0, 8)}`,
-      allowAutoTopicCreation: false,
-      maxBytes: 50 * 2 ** 20,
-      maxBytesPerPartition: 20 * 2 ** 20,
-    });
-  }
-
-  async start(): Promise<void> {
-    const ready = Promise.withResolvers<void>();
-    let joined = false;
-    this.#consumer.on(this.#consumer.events.GROUP_JOIN, () => joined = true);
-    this.#consumer.on(this.#consumer.events.FETCH, () => joined && ready.resolve());
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.#consumer.run({
-      autoCommit: false,
-      eachBatch: ({ batch }) => {
-        const now = performance.now();
-        if (this.count === 0 && batch.messages.length > 0) this.firstAt = now;
-        this.count += batch.messages.length;
-        this.lastAt = now;
-        if (this.count >= this.#target && this.doneAt === 0) {
-          this.doneAt = now;
-          this.done.resolve();
-        }
-        return Promise.resolve();
-      },
-    });
-    await ready.promise;
-  }
-
-  async stop(): Promise<void> {
-    await this.#consumer.disconnect().catch(() => {});
-  }
-}
-
-/** Waits until `counter` reaches its target or stalls for `stallMs`; logs progress. */
-async function _awaitPages(counter: _Counter, ctx: BenchContext, what: string): Promise<boolean> {
-  let last = -1;
-  let lastChange = performance.now();
-  for (;;) {
-    const finished = await Promise.race([counter.done.promise.then(() => true), sleep(2_000)]);
-    if (finished) return true;
-    if (counter.count !== last) {
-      last = counter.count;
-      lastChange = performance.now();
-      ctx.say(`${what}: ${counter.count}/${ctx.pages} pages`);
-    } else if (performance.now() - lastChange > ctx.stallMs) {
-      ctx.say(`${what}: stalled at ${counter.count}/${ctx.pages} pages; giving up`);
-      return false;
-    }
-  }
-}
-
 /** Calls per Redis command so far (`INFO commandstats`; commands inside scripts included). */
 async function _redisCalls(redis: Redis): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -243,7 +170,7 @@ export async function crawlerBench(
   const firehose = crawledFirehose(prefix);
   await ensureTopics(kafka, [firehose, env.KAFKA_INCOMING_TOPIC]);
   const redis = new Redis(ctx.env.REDIS_URL);
-  const counter = new _Counter(kafka, firehose, ctx.pages);
+  const counter = new FirehoseCounter(kafka, firehose, ctx.pages);
   const { site, origin } = await startSiteProcess(ctx);
   const children: Child[] = [site];
   try {
@@ -286,7 +213,7 @@ export async function crawlerBench(
     if (perf) await sleep(500); // perf attaches
     await produceOnce(kafka, env.KAFKA_INCOMING_TOPIC, seed, 10_000);
     const what = opts.profileDir ? "profiled crawler" : "crawler";
-    const complete = await _awaitPages(counter, ctx, what);
+    const complete = await awaitPages(counter, ctx, what);
     if (!complete) {
       const domain = new URL(origin).hostname;
       const [queued, leased] = await Promise.all([
@@ -304,7 +231,7 @@ export async function crawlerBench(
     const top = topProcesses(procs0, allProcessCpu(), names);
     const rss = peakRssMb(crawler.pid);
     const redis1 = await _redisCalls(redis);
-    const pagesDone = Math.max(1, Math.min(counter.count, ctx.pages));
+    const pagesDone = Math.max(1, Math.min(counter.urls.size, ctx.pages));
     const redisCallsPerPage = [...redis1]
       .map(([cmd, n]) => [cmd, (n - (redis0.get(cmd) ?? 0)) / pagesDone] as [string, number])
       .filter(([, n]) => n >= 0.01).sort((a, b) => b[1] - a[1]);
@@ -314,7 +241,7 @@ export async function crawlerBench(
     ctx.services.forEach((s, i) => serviceCpuSec[s.name] = cpuSeconds(s.pid) - services0[i]);
     const end = counter.doneAt || counter.lastAt;
     const seconds = (end - counter.firstAt) / 1000;
-    const pages = Math.min(counter.count, ctx.pages);
+    const pages = Math.min(counter.urls.size, ctx.pages);
     await perf?.stop(10_000, "SIGINT");
     const code = await crawler.stop();
     if (code !== 0) ctx.say(`crawler exited with code ${code}:\n${crawler.tail()}`);

@@ -17,7 +17,7 @@ import { createKafka, ensureTopics, produceOnce } from "../../lib/services/mod.t
 import { dupefilterKey, leasesKey, queueIndexKey, queueKey } from "../../lib/frontier/mod.ts";
 import { crawledFirehose } from "../../lib/api/mod.ts";
 import { type BenchContext, startSiteProcess } from "./crawler_bench.ts";
-import { DistinctCounter } from "./firehose_urls.ts";
+import { awaitPages, FirehoseCounter } from "./firehose_counter.ts";
 import { awaitHeartbeat, componentEnv, crawlerHeartbeats, spawnComponent } from "./components.ts";
 import {
   allProcessCpu,
@@ -113,24 +113,6 @@ async function _counters(port: number) {
   };
 }
 
-/** Waits until `counter` is done or stalls for `ctx.stallMs`; logs progress. */
-async function _awaitPages(counter: DistinctCounter, ctx: BenchContext, what: string) {
-  let last = -1;
-  let lastChange = performance.now();
-  for (;;) {
-    const finished = await Promise.race([counter.done.promise.then(() => true), sleep(2_000)]);
-    if (finished) return true;
-    if (counter.urls.size !== last) {
-      last = counter.urls.size;
-      lastChange = performance.now();
-      ctx.say(`${what}: ${last}/${ctx.pages} pages`);
-    } else if (performance.now() - lastChange > ctx.stallMs) {
-      ctx.say(`${what}: stalled at ${last}/${ctx.pages} pages; giving up`);
-      return false;
-    }
-  }
-}
-
 /** One crawl by `n` crawler processes. */
 export async function scaleRun(ctx: BenchContext, n: number): Promise<ScaleRunFigures> {
   const what = `scale, ${n} crawler(s)`;
@@ -141,7 +123,7 @@ export async function scaleRun(ctx: BenchContext, n: number): Promise<ScaleRunFi
   const firehose = crawledFirehose(prefix);
   await ensureTopics(kafka, [firehose, env.KAFKA_INCOMING_TOPIC]);
   const redis = new Redis(ctx.env.REDIS_URL);
-  const counter = new DistinctCounter(kafka, firehose, ctx.pages);
+  const counter = new FirehoseCounter(kafka, firehose, ctx.pages);
   const { site, origin } = await startSiteProcess(ctx);
   const domain = new URL(origin).hostname;
   const children: Child[] = [site];
@@ -177,7 +159,7 @@ export async function scaleRun(ctx: BenchContext, n: number): Promise<ScaleRunFi
     const procs0 = allProcessCpu();
     const seed = JSON.stringify({ url: `${origin}/p/0`, appid: "bench", crawlid, maxdepth: 50 });
     await produceOnce(kafka, env.KAFKA_INCOMING_TOPIC, seed, 10_000);
-    const complete = await _awaitPages(counter, ctx, what);
+    const complete = await awaitPages(counter, ctx, what);
     const cpu = pids.map((p, i) => cpuSeconds(p) - cpu0[i]);
     const waiting = pids.map((p, i) => schedSeconds(p).waiting - wait0[i]);
     const siteCpu = cpuSeconds(site.pid) - site0;
