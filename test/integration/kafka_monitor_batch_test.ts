@@ -7,45 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { getLog, loadSettings } from "../../lib/config/mod.ts";
+import { withFixture } from "../kafka_monitor_fixture.ts";
 import { queueKey, timeoutKey } from "../../lib/frontier/mod.ts";
-import { StatsCollector, statsKey, statValue } from "../../lib/stats/mod.ts";
-import { deleteKeysContaining, randomName, serviceEnv, testRedis } from "../harness.ts";
-import { type Outcome, processMessages } from "../../components/kafka-monitor/process.ts";
-import { loadPlugins } from "../../components/kafka-monitor/plugin.ts";
-import { KAFKA_MONITOR_SETTINGS } from "../../components/kafka-monitor/settings.ts";
-
-const log = getLog("kafka-monitor", "test");
-
-async function withFixture(
-  fn: (f: {
-    redis: ReturnType<typeof testRedis>;
-    spider: string;
-    stats: StatsCollector;
-    process: (raw: (string | null)[]) => Promise<Outcome[]>;
-  }) => Promise<void>,
-) {
-  const env = serviceEnv();
-  const settings = loadSettings(KAFKA_MONITOR_SETTINGS, {
-    env: { REDIS_URL: env.REDIS_URL, KAFKA_HOSTS: env.KAFKA_HOSTS },
-  });
-  const redis = testRedis();
-  const spider = randomName("spider");
-  const stats = new StatsCollector(randomName("km"), [900]);
-  const plugins = await loadPlugins(settings.PLUGINS, { settings, redis, log });
-  try {
-    await fn({
-      redis,
-      spider,
-      stats,
-      process: (raw) => processMessages(raw, { settings, redis, plugins, log, stats }),
-    });
-  } finally {
-    await deleteKeysContaining(redis, spider);
-    await deleteKeysContaining(redis, stats.component);
-    await redis.quit();
-  }
-}
+import { statsKey, statValue } from "../../lib/stats/mod.ts";
 
 Deno.test("processMessages() stores a batch of interleaved crawls as each request alone would", async () => {
   await withFixture(async ({ redis, spider, stats, process }) => {

@@ -1,56 +1,16 @@
 import assert from "node:assert/strict";
-import { getLog, loadSettings } from "../../lib/config/mod.ts";
+import { log, settingsFor, withFixture } from "../kafka_monitor_fixture.ts";
+import { loadPlugins } from "../../components/kafka-monitor/plugin.ts";
 import { createKafka, ensureTopics, produceOnce } from "../../lib/services/mod.ts";
 import { queueIndexKey, queueKey, timeoutKey } from "../../lib/frontier/mod.ts";
 import { StatsCollector, statsKey, statValue } from "../../lib/stats/mod.ts";
 import { decodeStoredRequest } from "../../lib/api/mod.ts";
-import { deleteKeysContaining, eventually, randomName, serviceEnv, testRedis } from "../harness.ts";
+import { deleteKeysContaining, eventually, randomName, testRedis } from "../harness.ts";
 import {
   type Outcome,
   processMessages,
   runKafkaMonitor,
 } from "../../components/kafka-monitor/monitor.ts";
-import { loadPlugins } from "../../components/kafka-monitor/plugin.ts";
-import { KAFKA_MONITOR_SETTINGS } from "../../components/kafka-monitor/settings.ts";
-
-const log = getLog("kafka-monitor", "test");
-
-function settingsFor(overrides: Record<string, unknown> = {}) {
-  const env = serviceEnv();
-  return loadSettings(KAFKA_MONITOR_SETTINGS, {
-    env: { REDIS_URL: env.REDIS_URL, KAFKA_HOSTS: env.KAFKA_HOSTS },
-    overrides: { KAFKA_CONSUMER_COMMIT_INTERVAL_MS: 100, ...overrides },
-  });
-}
-
-/** A Redis client, a random spider id and stats component, cleaned up afterwards. */
-async function withFixture(
-  fn: (f: {
-    redis: ReturnType<typeof testRedis>;
-    spider: string;
-    process: (raw: (string | null)[]) => Promise<Outcome[]>;
-    stats: StatsCollector;
-  }) => Promise<void>,
-) {
-  const redis = testRedis();
-  const spider = randomName("spider");
-  const component = randomName("km");
-  const settings = settingsFor();
-  const plugins = await loadPlugins(settings.PLUGINS, { settings, redis, log });
-  const stats = new StatsCollector(component, [900]);
-  try {
-    await fn({
-      redis,
-      spider,
-      stats,
-      process: (raw) => processMessages(raw, { settings, redis, plugins, log, stats }),
-    });
-  } finally {
-    await deleteKeysContaining(redis, spider);
-    await deleteKeysContaining(redis, component);
-    await redis.quit();
-  }
-}
 
 Deno.test("processMessages() stores a crawl request compact; it decodes with every default", async () => {
   await withFixture(async ({ redis, spider, process, stats }) => {
