@@ -317,7 +317,7 @@ function keys(component: RedisComponent, opts: ComponentAclOptions): string[] {
 /**
  * Pub/sub channels: the enqueue script announces new work (`lib/frontier/keys.ts` workChannel)
  * and idle crawlers subscribe to it (components/crawler/pipeline/work_signal.ts); crawlers also
- * announce the cookie jars they store into (cookieChannel, pipeline/empty_jars.ts).
+ * announce the cookie jars they store into (cookieChannel, pipeline/recent_keys.ts).
  */
 function channels(component: RedisComponent, opts: ComponentAclOptions): string[] {
   if (component !== "crawler" && component !== "kafka-monitor") return [];

@@ -16,7 +16,7 @@ import {
   keepResponseCookies,
   requestCookie,
 } from "../../components/crawler/pipeline/cookie_store.ts";
-import { EmptyJars } from "../../components/crawler/pipeline/empty_jars.ts";
+import { RecentKeys } from "../../components/crawler/pipeline/recent_keys.ts";
 import { subscribeToWork } from "../../components/crawler/pipeline/work_signal.ts";
 import { deleteKeysContaining, eventually, randomName, testRedis } from "../harness.ts";
 
@@ -140,8 +140,8 @@ Deno.test("a cookie one crawler stores reaches another that remembered the jar a
     overrides: { COOKIES_ENABLED: true, DUPEFILTER_TIMEOUT: 60 },
   });
   // A memory of a minute: only the announcement can make A read the jar again in this test.
-  const a = { redis, spiderid, settings, emptyJars: new EmptyJars(60_000, 100) };
-  const b = { redis, spiderid, settings, emptyJars: new EmptyJars(60_000, 100) };
+  const a = { redis, spiderid, settings, emptyJars: new RecentKeys(100, 60_000) };
+  const b = { redis, spiderid, settings, emptyJars: new RecentKeys(100, 60_000) };
   const stop = new AbortController();
   const req = seedRequest({ url: "http://127.0.0.1:9/a", spiderid, crawlid: "c1" });
   try {

@@ -26,8 +26,7 @@ import {
 import { NetworkGuard } from "../../../lib/net/mod.ts";
 import { AckBatcher } from "./acks.ts";
 import { DeliveryBackoff, Holdings } from "./holdings.ts";
-import { RecentlySent } from "./recently_sent.ts";
-import { EmptyJars } from "./empty_jars.ts";
+import { RecentKeys } from "./recent_keys.ts";
 import type { CrawlerSettings } from "../settings.ts";
 import type { QueuedRequest, Spider } from "../spider.ts";
 import { CrawlerStats } from "./stats.ts";
@@ -106,9 +105,9 @@ export interface CrawlContext {
   readonly holdings: Holdings;
   /** The pause of pops after a page's output could not be delivered. */
   readonly delivery: DeliveryBackoff;
-  readonly recentlySent: RecentlySent;
-  /** Cookie jars read empty lately: not read again per download (`empty_jars.ts`). */
-  readonly emptyJars: EmptyJars;
+  readonly recentlySent: RecentKeys;
+  /** Cookie jars read empty lately: not read again per download (`recent_keys.ts`). */
+  readonly emptyJars: RecentKeys;
   /** RETRY_HTTP_CODES as numbers. */
   readonly retryCodes: ReadonlySet<number>;
   /** Aborted when shutdown's grace period is over: in-flight downloads stop. */
@@ -180,8 +179,8 @@ export function createContext(
     holdings,
     delivery: new DeliveryBackoff(),
     // Half the dupefilter's lifetime: Redis surely still holds what was sent within it.
-    recentlySent: new RecentlySent(200_000, s.DUPEFILTER_TIMEOUT * 500),
-    emptyJars: new EmptyJars(EMPTY_JAR_MEMORY_MS, 100_000),
+    recentlySent: new RecentKeys(200_000, s.DUPEFILTER_TIMEOUT * 500),
+    emptyJars: new RecentKeys(100_000, EMPTY_JAR_MEMORY_MS),
     retryCodes: new Set(s.RETRY_HTTP_CODES.map(Number)),
     fetchAbort: new AbortController(),
     onDone: deps.onDone ?? (() => {}),

@@ -6,7 +6,7 @@
  * domain (`<spiderid>:cookies:<crawlid>:<domain>:jar`, expiring with the crawl's dupefilter),
  * so every crawler of the cluster sends them back, and never to another crawl (a jar read empty
  * is not read again for a while unless a crawler announces a cookie stored in it:
- * `empty_jars.ts`). With
+ * `recent_keys.ts`). With
  * `COOKIES_ENABLED` false (Scrapy's setting) no cookie at all is sent or kept.
  *
  * @module
@@ -33,10 +33,10 @@ export async function requestCookie(
   const domain = registeredDomain(url);
   if (domain === null) return crawlCookie;
   const key = cookieJarKey(ctx.spiderid, req.crawlid, domain);
-  if (ctx.emptyJars.isEmpty(key)) return crawlCookie;
+  if (ctx.emptyJars.has(key)) return crawlCookie;
   const stored = await ctx.redis.hvals(key);
   if (stored.length === 0) {
-    ctx.emptyJars.markEmpty(key);
+    ctx.emptyJars.add(key);
     return crawlCookie;
   }
   return mergeCookies(crawlCookie, await jarCookieString(stored, url));
@@ -65,7 +65,7 @@ export async function keepResponseCookies(
     }
   }
   tx.expire(key, ctx.settings.DUPEFILTER_TIMEOUT);
-  // Crawlers that remember this jar as empty read it again (empty_jars.ts).
+  // Crawlers that remember this jar as empty read it again (recent_keys.ts).
   if (stored) tx.publish(cookieChannel(ctx.spiderid), key);
   await tx.exec();
   if (stored) ctx.emptyJars.forget(key);

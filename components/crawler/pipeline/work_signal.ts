@@ -3,7 +3,7 @@
  * domain joins an index (`lib/frontier/lua/enqueue.lua`), and an idle crawler subscribed to it
  * pops at once instead of after its next `IDLE_POLL_MS` sleep — the feed-to-first-result latency
  * of an idle cluster. The same connection hears which cookie jars other crawlers stored into
- * (`empty_jars.ts`). The subscription is best effort on a connection of its own: while it is
+ * (`recent_keys.ts`). The subscription is best effort on a connection of its own: while it is
  * down the crawler simply polls, as it always did; ioredis subscribes again after a reconnect.
  *
  * @module

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { RecentlySent } from "./recently_sent.ts";
+import { RecentKeys } from "./recent_keys.ts";
 
-Deno.test("RecentlySent remembers keys for maxAgeMs and forgets the oldest beyond its bound", () => {
-  const seen = new RecentlySent(3, 1_000);
+Deno.test("RecentKeys remembers keys for maxAgeMs and forgets the oldest beyond its bound", () => {
+  const seen = new RecentKeys(3, 1_000);
   seen.add("a", 0);
   seen.add("b", 10);
   assert.ok(seen.has("a", 500));
