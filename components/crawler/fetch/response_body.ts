@@ -66,6 +66,23 @@ function exactCopy(whole: ArrayBuffer): Uint8Array<ArrayBuffer> {
   return body;
 }
 
+/**
+ * Gives a page's body memory back now, once nothing will read it (its item is produced): its
+ * buffer is detached, so `body` reads as empty from then on. Without it, the bodies of pages
+ * done since V8's last full collection stay allocated (a page lives through its Kafka
+ * acknowledgement, long enough to be promoted out of the young generation): ~60 MB of the
+ * crawler's RSS at 2,000 pages/s. Only a buffer the body covers whole is detached (a view into
+ * a larger one, or the shared empty body, is left alone).
+ */
+export function releaseBody(body: Uint8Array): void {
+  const memory = body.buffer;
+  if (
+    !(memory instanceof ArrayBuffer) || memory.detached || body.byteLength === 0 ||
+    body.byteOffset !== 0 || body.byteLength !== memory.byteLength
+  ) return;
+  memory.transfer(0);
+}
+
 /** Response headers: lower-case name → values; each Set-Cookie is its own value. */
 export function readResponseHeaders(headers: Headers): Record<string, string[]> {
   const out: Record<string, string[]> = {};

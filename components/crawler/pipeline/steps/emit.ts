@@ -14,6 +14,7 @@ import { registeredDomain, requestFingerprint } from "../../../../lib/web/mod.ts
 import { type CrawlContext, crawlOf } from "../context.ts";
 import { ItemTooLargeError, serializeItem } from "../result_item.ts";
 import { delivering } from "../errors.ts";
+import { releaseBody } from "../../fetch/response_body.ts";
 import { KAFKA_FRAMING_BYTES } from "../../../../lib/services/mod.ts";
 import type { FetchedPage, QueuedRequest, SpiderOutput } from "../../spider.ts";
 
@@ -25,8 +26,14 @@ export interface Emitted {
   truncated: boolean;
 }
 
-/** Enqueues the follow-ups and produces the item, in parallel. */
-export async function emitStep(
+/**
+ * Enqueues the follow-ups and produces the item, in parallel. Once both are through, the page
+ * is done: its body's memory is given back at once (`releaseBody`), not at V8's next full GC.
+ * Not async: while Redis and Kafka answer, nothing here holds the page, its text, the item or
+ * its JSON (each the page's size), so they die young instead of being promoted to V8's old
+ * generation, which only a full collection empties.
+ */
+export function emitStep(
   ctx: CrawlContext,
   req: QueuedRequest,
   page: FetchedPage,
@@ -42,7 +49,7 @@ export async function emitStep(
       prepared = prepareItem(ctx, output.item, page, req);
     } catch (err) {
       enqueued.catch(() => {}); // the error below is the one reported
-      throw err;
+      return Promise.reject(err);
     }
     if (prepared === null) ctx.stats.count("fail");
     else {
@@ -50,8 +57,19 @@ export async function emitStep(
       produced = delivering("produce the item", produce(ctx, prepared.json, req));
     }
   }
+  return delivered(enqueued, produced, page.body, { children: children.length, truncated });
+}
+
+/** Waits for the follow-ups and the item to be taken, then frees the page's body. */
+async function delivered(
+  enqueued: Promise<void>,
+  produced: Promise<void>,
+  body: Uint8Array,
+  emitted: Emitted,
+): Promise<Emitted> {
   await Promise.all([enqueued, produced]);
-  return { children: children.length, truncated };
+  releaseBody(body);
+  return emitted;
 }
 
 /** Serialises and produces one item; false when it cannot fit in a Kafka message (logged). */
@@ -96,15 +114,15 @@ function prepareItem(
  * Publishes an item keyed by its crawl: every item of a crawl lands in one partition, so a
  * consumer (webhooks deliver in order per crawl) reads a crawl's items in the order produced.
  */
-async function produce(ctx: CrawlContext, json: string, req: QueuedRequest): Promise<void> {
+function produce(ctx: CrawlContext, json: string, req: QueuedRequest): Promise<void> {
   const prefix = ctx.settings.KAFKA_TOPIC_PREFIX;
   const key = itemKey(req);
   const sends = [ctx.producer.send(crawledFirehose(prefix), json, key)];
   if (ctx.settings.KAFKA_APPID_TOPICS) {
     sends.push(ctx.producer.send(crawledAppTopic(prefix, req.appid), json, key));
   }
-  await Promise.all(sends);
-  ctx.metrics.item();
+  // Not async: its frame would hold `json` until the broker acknowledged.
+  return Promise.all(sends).then(() => ctx.metrics.item());
 }
 
 const utf8 = new TextEncoder();
