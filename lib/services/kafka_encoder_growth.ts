@@ -159,12 +159,16 @@ function writeEncoderArray(this: KafkajsEncoder, value: unknown): KafkajsEncoder
   ) return (original as Patched).writeEncoderArray.call(this, value);
   let total = 0;
   for (const encoder of value as KafkajsEncoder[]) total += encoder.offset;
-  if (this.offset + total > this.buf.length) regrow(this, this.offset + total);
+  const fresh = this.offset + total > this.buf.length;
+  if (fresh) regrow(this, this.offset + total);
   for (const encoder of value as KafkajsEncoder[]) {
     encoder.buf.copy(this.buf, this.offset, 0, encoder.offset);
     this.offset += encoder.offset;
-    // A batch of produced values: it is freed with them (releaseRecordValues).
-    if (recordValues.has(encoder.buf.buffer)) batchOf.set(encoder.buf.buffer, this.buf.buffer);
+    // A batch of produced values in memory made for it here: freed with them
+    // (releaseRecordValues).
+    if (fresh && recordValues.has(encoder.buf.buffer)) {
+      batchOf.set(encoder.buf.buffer, this.buf.buffer);
+    }
   }
   return this;
 }
