@@ -18,6 +18,7 @@ import { redirectStep } from "./steps/redirect.ts";
 import { isRedirect } from "../fetch/fetcher.ts";
 import { parseStep } from "./steps/parse.ts";
 import { robotsStep } from "./steps/robots.ts";
+import type { FetchedPage, SpiderOutput } from "../spider.ts";
 
 /** What the loop learns of a request on its way. */
 export interface ProcessHooks {
@@ -41,18 +42,25 @@ export async function processLease(
     const req = attempt.request = decodeRequest(lease.member);
     // robots.txt: false = handed back to its queue (robots.txt fetched, or the domain waits).
     if (!(await robotsStep(ctx, lease, req))) return;
-    const page = attempt.page = await fetchStep(ctx, req);
+    let page: FetchedPage | undefined = attempt.page = await fetchStep(ctx, req);
     if (isRedirect(page.status, page.headers)) {
       const event = await redirectStep(ctx, req, page);
       await ctx.acks.ack(lease.id);
       return ctx.onDone(event);
     }
-    const output = await parseStep(ctx.spider, page, req);
+    let output: SpiderOutput | undefined = await parseStep(ctx.spider, page, req);
     hooks.downloaded?.();
-    const emitted = await emitStep(ctx, req, page, output);
+    const status = page.status;
+    const delivery = emitStep(ctx, req, page, output);
+    // While Redis and Kafka answer (tens of ms), nothing holds the page, its text or the
+    // spider's output: they die young instead of being promoted to V8's old generation. A
+    // failure from here on is a delivery one (handed back) or unexpected: neither needs the page.
+    attempt.page = page = undefined;
+    output = undefined;
+    const emitted = await delivery;
     ctx.delivery.succeeded();
-    ctx.log.debug("Crawled {url}", { url: req.url, status: page.status, ...emitted });
-    done = { url: req.url, status: page.status, ...emitted };
+    ctx.log.debug("Crawled {url}", { url: req.url, status, ...emitted });
+    done = { url: req.url, status, ...emitted };
   } catch (err) {
     return await handleFailure(ctx, attempt, err);
   }
