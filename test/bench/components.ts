@@ -45,9 +45,6 @@ export function componentEnv(
     CONCURRENT_REQUESTS: String(concurrency),
     CONCURRENT_REQUESTS_PER_DOMAIN: String(concurrency),
     MAXDEPTH_LIMIT: "50",
-    // Workaround: BatchingProducer sends up to KAFKA_PRODUCER_BUFFER_BYTES (4 MB by default)
-    // in one record batch, and the broker rejects batches over message.max.bytes (~1 MB) with
-    // MESSAGE_TOO_LARGE; with ~25 KB pages the crawl then stalls on unacknowledged leases.
     KAFKA_PRODUCER_BUFFER_BYTES: String(ctx.producerBufferBytes),
     LOG_LEVEL: "WARNING",
     LOG_STDOUT: "true",

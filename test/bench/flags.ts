@@ -80,7 +80,7 @@ export function parseFlags(args: string[]): BenchFlags {
     pageKb: 20,
     only: ["crawler", "bare", "frontier", "rest"],
     stallSec: 60,
-    producerBufferBytes: 900_000,
+    producerBufferBytes: 4_194_304,
     crawlerEnv: {},
     crawls: 200,
     requests: 50_000,
