@@ -43,8 +43,10 @@ export const CRAWLER_SETTINGS = {
   ),
   KAFKA_APPID_TOPICS: bool(false, "also send each page to <prefix>.crawled_<appid>"),
   KAFKA_BASE_64_ENCODE: bool(false, "base64-encode page bodies in result items"),
-  CONCURRENT_REQUESTS: int(16, "pages in flight per crawler process", { min: 1 }),
-  CONCURRENT_REQUESTS_PER_DOMAIN: int(8, "pages in flight per domain and process", { min: 1 }),
+  CONCURRENT_REQUESTS: int(16, "downloads in flight per crawler process", { min: 1 }),
+  CONCURRENT_REQUESTS_PER_DOMAIN: int(8, "downloads in flight per domain and process", {
+    min: 1,
+  }),
   ...FETCH_SETTINGS,
   ...NETWORK_GUARD_SETTINGS,
   RETRY_TIMES: int(3, "retries of a page after a timeout, connection error or retryable status", {

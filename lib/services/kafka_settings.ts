@@ -38,7 +38,7 @@ export const KAFKA_SETTINGS = {
 export const KAFKA_PRODUCER_SETTINGS = {
   KAFKA_PRODUCER_BATCH_LINGER_MS: int(
     25,
-    "milliseconds messages wait to join a batch while another is in flight (idle: sent at once)",
+    "longest wait, in milliseconds, of messages gathering behind a batch in flight (they go as soon as it is acknowledged; idle: sent at once)",
     {
       min: 0,
     },
@@ -48,7 +48,7 @@ export const KAFKA_PRODUCER_SETTINGS = {
   }),
   KAFKA_PRODUCER_MAX_REQUEST_SIZE: int(
     1024 * 1024,
-    "maximum bytes of one produced message (the broker's message.max.bytes is ~1 MB)",
+    "maximum bytes of one produced record batch, so of a message with its key and ~100 bytes of framing (the broker's message.max.bytes is ~1 MB)",
     { min: 1 },
   ),
   KAFKA_COMPRESSION: oneOf(
