@@ -8,7 +8,7 @@
  */
 
 import { Redis } from "ioredis";
-import { createKafka, ensureTopics, produceOnce } from "../../lib/services/mod.ts";
+import { createKafka, ensureTopics, type Kafka, produceOnce } from "../../lib/services/mod.ts";
 import { dupefilterKey, leasesKey, queueIndexKey, queueKey } from "../../lib/frontier/mod.ts";
 import { crawledFirehose } from "../../lib/api/mod.ts";
 import { awaitPages, FirehoseCounter } from "./firehose_counter.ts";
@@ -158,25 +158,65 @@ export interface CrawlerBenchOptions {
   profiler?: "perf" | "v8";
 }
 
-/** Runs the crawler benchmark once. */
-export async function crawlerBench(
-  ctx: BenchContext,
-  opts: CrawlerBenchOptions = {},
-): Promise<CrawlerFigures> {
+/** A bench crawl ready to be fed: its own topics, group and crawlid, site, counter, kafka-monitor. */
+export interface BenchCrawl {
+  crawlid: string;
+  /** The components' environment (see `componentEnv`). */
+  env: Record<string, string>;
+  kafka: Kafka;
+  redis: Redis;
+  /** Counting the crawl's results on its firehose (started). */
+  counter: FirehoseCounter;
+  site: Child;
+  origin: string;
+  /** The site's and the kafka-monitor's processes; add the crawlers started. */
+  children: Child[];
+  /** Stops every child and the counter, deletes the crawl's queue and dupefilter. */
+  close(): Promise<void>;
+}
+
+/**
+ * Sets up one bench crawl on the shared services: a fresh topic prefix and crawlid, the
+ * synthetic site in its own process, the firehose counter and a kafka-monitor (shared by the
+ * crawler, `slow` and `scale` benches).
+ */
+export async function startBenchCrawl(ctx: BenchContext, clientId: string): Promise<BenchCrawl> {
   const prefix = `bench-${crypto.randomUUID().slice(0, 8)}`;
   const crawlid = `crawl-${crypto.randomUUID().slice(0, 8)}`;
   const env = componentEnv(ctx, prefix, ctx.concurrency);
-  const kafka = createKafka(ctx.env.KAFKA_HOSTS, "bench");
+  const kafka = createKafka(ctx.env.KAFKA_HOSTS, clientId);
   const firehose = crawledFirehose(prefix);
   await ensureTopics(kafka, [firehose, env.KAFKA_INCOMING_TOPIC]);
   const redis = new Redis(ctx.env.REDIS_URL);
   const counter = new FirehoseCounter(kafka, firehose, ctx.pages);
   const { site, origin } = await startSiteProcess(ctx);
+  const domain = new URL(origin).hostname;
   const children: Child[] = [site];
+  const close = async () => {
+    await Promise.allSettled([...children].reverse().map((c) => c.stop(5_000)));
+    await counter.stop();
+    await redis.del(queueKey("link", domain), dupefilterKey("link", crawlid)).catch(() => {});
+    await redis.zrem(queueIndexKey("link"), domain).catch(() => {});
+    await redis.quit().catch(() => {});
+  };
   try {
     await counter.start();
-    const monitor = spawnComponent("kafka-monitor", env);
-    children.push(monitor);
+    children.push(spawnComponent("kafka-monitor", env));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { crawlid, env, kafka, redis, counter, site, origin, children, close };
+}
+
+/** Runs the crawler benchmark once. */
+export async function crawlerBench(
+  ctx: BenchContext,
+  opts: CrawlerBenchOptions = {},
+): Promise<CrawlerFigures> {
+  const crawl = await startBenchCrawl(ctx, "bench");
+  const { crawlid, env, kafka, redis, counter, site, origin, children } = crawl;
+  try {
     const before = await crawlerHeartbeats(redis);
     const usePerf = opts.profileDir !== undefined && opts.profiler !== "v8" &&
       await perfAvailable();
@@ -275,12 +315,7 @@ export async function crawlerBench(
       ...(perfSummary ? { perf: perfSummary } : {}),
     };
   } finally {
-    await Promise.allSettled(children.reverse().map((c) => c.stop(5_000)));
-    await counter.stop();
-    const domain = new URL(origin).hostname;
-    await redis.del(queueKey("link", domain), dupefilterKey("link", crawlid)).catch(() => {});
-    await redis.zrem(queueIndexKey("link"), domain).catch(() => {});
-    await redis.quit().catch(() => {});
+    await crawl.close();
   }
 }
 

@@ -12,13 +12,11 @@
  * @module
  */
 
-import { Redis } from "ioredis";
-import { createKafka, ensureTopics, produceOnce } from "../../lib/services/mod.ts";
-import { dupefilterKey, leasesKey, queueIndexKey, queueKey } from "../../lib/frontier/mod.ts";
-import { crawledFirehose } from "../../lib/api/mod.ts";
-import { type BenchContext, startSiteProcess } from "./crawler_bench.ts";
-import { awaitPages, FirehoseCounter } from "./firehose_counter.ts";
-import { awaitHeartbeat, componentEnv, crawlerHeartbeats, spawnComponent } from "./components.ts";
+import { produceOnce } from "../../lib/services/mod.ts";
+import { leasesKey, queueKey } from "../../lib/frontier/mod.ts";
+import { type BenchContext, startBenchCrawl } from "./crawler_bench.ts";
+import { awaitPages } from "./firehose_counter.ts";
+import { awaitHeartbeat, crawlerHeartbeats, spawnComponent } from "./components.ts";
 import {
   allProcessCpu,
   type Child,
@@ -116,21 +114,11 @@ async function _counters(port: number) {
 /** One crawl by `n` crawler processes. */
 export async function scaleRun(ctx: BenchContext, n: number): Promise<ScaleRunFigures> {
   const what = `scale, ${n} crawler(s)`;
-  const prefix = `bench-${crypto.randomUUID().slice(0, 8)}`;
-  const crawlid = `crawl-${crypto.randomUUID().slice(0, 8)}`;
-  const env = componentEnv(ctx, prefix, ctx.concurrency);
-  const kafka = createKafka(ctx.env.KAFKA_HOSTS, "bench-scale");
-  const firehose = crawledFirehose(prefix);
-  await ensureTopics(kafka, [firehose, env.KAFKA_INCOMING_TOPIC]);
-  const redis = new Redis(ctx.env.REDIS_URL);
-  const counter = new FirehoseCounter(kafka, firehose, ctx.pages);
-  const { site, origin } = await startSiteProcess(ctx);
+  const crawl = await startBenchCrawl(ctx, "bench-scale");
+  const { crawlid, env, kafka, redis, counter, site, origin, children } = crawl;
   const domain = new URL(origin).hostname;
-  const children: Child[] = [site];
+  const monitor = children[1];
   try {
-    await counter.start();
-    const monitor = spawnComponent("kafka-monitor", env);
-    children.push(monitor);
     // One at a time, so each new heartbeat key is the one just started.
     const crawlers: { child: Child; port: number }[] = [];
     for (let i = 0; i < n; i++) {
@@ -222,11 +210,7 @@ export async function scaleRun(ctx: BenchContext, n: number): Promise<ScaleRunFi
       topProcesses: top,
     };
   } finally {
-    await Promise.allSettled(children.reverse().map((c) => c.stop(5_000)));
-    await counter.stop();
-    await redis.del(queueKey("link", domain), dupefilterKey("link", crawlid)).catch(() => {});
-    await redis.zrem(queueIndexKey("link"), domain).catch(() => {});
-    await redis.quit().catch(() => {});
+    await crawl.close();
   }
 }
 
