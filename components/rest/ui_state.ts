@@ -21,6 +21,7 @@ import { type FrontierLayout, openFrontierLayout } from "../../lib/frontier/layo
 import { parseProgress, parseRefused, progressKey, RateMeter } from "../../lib/api/progress.ts";
 import { RECENT_FAILURES_KEY, type RecentFailure } from "../../lib/api/progress_recorder.ts";
 import type { RedisClient } from "../../lib/services/redis.ts";
+import { getKeys } from "../../lib/services/redis_batch.ts";
 import { scanKeys } from "../../lib/stats/reader.ts";
 
 /** One crawl's row. */
@@ -292,7 +293,7 @@ export class DashboardState {
   /** Live processes: heartbeat values (age, tags) and crawlers' recent responses per second. */
   async #nodeRows(beats: _Beat[], counterKeys: string[], now: number): Promise<NodeRow[]> {
     const [values, counters] = await Promise.all([
-      Promise.all(beats.map((b) => this.#redis.get(b.key))),
+      getKeys(this.#redis, beats.map((b) => b.key)),
       Promise.all(counterKeys.map((key) => this.#redis.hgetall(key))),
     ]);
     // Responses per host and spider over the last minute, from the buckets' start times.

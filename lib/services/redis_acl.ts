@@ -187,9 +187,10 @@ const COMMANDS: Record<RedisComponent, readonly string[]> = {
     "getdel",
     "set",
     // the dashboard's state (components/rest/ui_state.ts, lib/api/progress.ts): discovery by
-    // SCAN, heartbeats and stats, the frontier's index and counters, progress, failures
+    // SCAN, heartbeats (MGET) and stats, the frontier's index and counters, progress, failures
     "scan",
     "get",
+    "mget",
     "hgetall",
     "hmget",
     "zrange",
