@@ -5,14 +5,7 @@
  * @module
  */
 
-import {
-  exitWithError,
-  finish,
-  getLog,
-  type ProgramSpec,
-  shutdownSignal,
-  startProgram,
-} from "../../lib/config/mod.ts";
+import { getLog, type ProgramSpec, runUntilStopped, startProgram } from "../../lib/config/mod.ts";
 import { hostName, PROCESS_ID } from "../../lib/stats/mod.ts";
 import {
   checkZookeeper,
@@ -55,7 +48,6 @@ if (import.meta.main) {
     { spider: "SPIDER" },
   );
   const log = getLog("crawler");
-  const signal = shutdownSignal();
   // Every download and the public IP lookup go through this guard (safe by default).
   const guard = NetworkGuard.fromSettings(settings);
   if (guard.enabled) {
@@ -65,7 +57,7 @@ if (import.meta.main) {
   } else {
     log.warn("Network guard off (ALLOW_PRIVATE_ADDRESSES): any address may be fetched");
   }
-  try {
+  await runUntilStopped(log, async (signal) => {
     const spider = await loadSpider(settings.SPIDER);
     const redis = await connectRedis(settings, `crawler-${spider.name}`, {
       outage: { log, component: "crawler", meanwhile: "crawling paused, will retry" },
@@ -103,9 +95,5 @@ if (import.meta.main) {
     await guard.close();
     await producer.close();
     await closeRedis(redis);
-  } catch (err) {
-    log.error("{message}", { message: (err as Error).message });
-    exitWithError(err);
-  }
-  await finish(0);
+  });
 }

@@ -6,10 +6,10 @@
  */
 
 import {
-  exitWithError,
   finish,
   getLog,
   type ProgramSpec,
+  runUntilStopped,
   shutdownSignal,
   startProgram,
 } from "../../lib/config/mod.ts";
@@ -91,8 +91,7 @@ if (import.meta.main) {
       await finish(1);
     }
   }
-  const signal = shutdownSignal();
-  try {
+  await runUntilStopped(log, async (signal) => {
     const redis = await connectRedis(settings, "kafka-monitor", {
       outage: { log, meanwhile: "pausing intake, will retry" },
     });
@@ -105,9 +104,5 @@ if (import.meta.main) {
     }).start();
     await runKafkaMonitor({ settings, redis, plugins, log }, { signal });
     await closeRedis(redis);
-  } catch (err) {
-    log.error("{message}", { message: (err as Error).message });
-    exitWithError(err);
-  }
-  await finish(0);
+  });
 }

@@ -5,14 +5,7 @@
  * @module
  */
 
-import {
-  exitWithError,
-  finish,
-  getLog,
-  type ProgramSpec,
-  shutdownSignal,
-  startProgram,
-} from "../../lib/config/mod.ts";
+import { getLog, type ProgramSpec, runUntilStopped, startProgram } from "../../lib/config/mod.ts";
 import { closeRedis, connectProducer, connectRedis, KafkaProbe } from "../../lib/services/mod.ts";
 import { PROCESS_ID } from "../../lib/stats/mod.ts";
 import { outboundFirehose } from "../../lib/api/mod.ts";
@@ -34,8 +27,7 @@ if (import.meta.main) {
     Deno.env.toObject(),
   );
   const log = getLog("redis-monitor");
-  const signal = shutdownSignal();
-  try {
+  await runUntilStopped(log, async (signal) => {
     const redis = await connectRedis(settings, "redis-monitor", {
       outage: { log, meanwhile: "jobs paused, will retry" },
     });
@@ -52,9 +44,5 @@ if (import.meta.main) {
     await runRedisMonitor({ settings, redis, plugins, producer, log }, { signal });
     await producer.close();
     await closeRedis(redis);
-  } catch (err) {
-    log.error("{message}", { message: (err as Error).message });
-    exitWithError(err);
-  }
-  await finish(0);
+  });
 }

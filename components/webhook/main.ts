@@ -5,14 +5,7 @@
  * @module
  */
 
-import {
-  exitWithError,
-  finish,
-  getLog,
-  type ProgramSpec,
-  shutdownSignal,
-  startProgram,
-} from "../../lib/config/mod.ts";
+import { getLog, type ProgramSpec, runUntilStopped, startProgram } from "../../lib/config/mod.ts";
 import { checkKafka, closeRedis, connectRedis } from "../../lib/services/mod.ts";
 import { runWebhook } from "./service.ts";
 import { WEBHOOK_SETTINGS } from "./settings.ts";
@@ -31,17 +24,12 @@ if (import.meta.main) {
     Deno.env.toObject(),
   );
   const log = getLog("webhook");
-  const signal = shutdownSignal();
-  try {
+  await runUntilStopped(log, async (signal) => {
     const redis = await connectRedis(settings, "webhook", {
       outage: { log, meanwhile: "deliveries wait, will retry" },
     });
     await checkKafka(settings);
     await runWebhook({ settings, redis, log }, signal);
     await closeRedis(redis);
-  } catch (err) {
-    log.error("{message}", { message: (err as Error).message });
-    exitWithError(err);
-  }
-  await finish(0);
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * What every component's `main.ts` does before its real work: parse the command line, load and
- * validate settings, configure logging, and turn SIGINT/SIGTERM into an AbortSignal. Errors the
- * user can fix end the program with one clear line (exit code 2 for usage, 1 otherwise).
+ * validate settings, configure logging, and turn SIGINT/SIGTERM into an AbortSignal — and, for a
+ * long-running component, run it until stopped (`runUntilStopped`). Errors the user can fix end
+ * the program with one clear line (exit code 2 for usage, 1 otherwise).
  *
  * @module
  */
@@ -153,6 +154,25 @@ export function shutdownSignal(): AbortSignal {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   return controller.signal;
+}
+
+/**
+ * The life of a component's `run` once started: `body` runs with a shutdown signal (SIGINT,
+ * SIGTERM); a failure is logged and ends the program with its one clear line (exit code 1), the
+ * end of `body` flushes the logs and exits 0.
+ */
+export async function runUntilStopped(
+  log: { error(message: string, props: Record<string, unknown>): void },
+  body: (signal: AbortSignal) => Promise<void>,
+): Promise<never> {
+  const signal = shutdownSignal();
+  try {
+    await body(signal);
+  } catch (err) {
+    log.error("{message}", { message: (err as Error).message });
+    exitWithError(err);
+  }
+  return await finish(0);
 }
 
 /** Flushes logs and exits with `code`. */
