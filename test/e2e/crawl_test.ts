@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createKafka, ensureTopics } from "../../lib/services/mod.ts";
 import { crawledFirehose } from "../../lib/api/mod.ts";
-import { dumpTopic } from "../../components/kafkadump/dump.ts";
+import { readTopic } from "../topic_reader.ts";
 import { eventually, randomName, redisEnv, type RedisKind, serviceEnv } from "../harness.ts";
 import { testOnEachRedis } from "./redis_kinds.ts";
 import { EXPECTED_DEPTH_1, EXPECTED_DEPTH_2, startTestSite } from "../site.ts";
@@ -37,18 +37,8 @@ testOnEachRedis(
   async (kind) => {
     const site = await startTestSite();
     const { prefix, env, kafka } = await crawlSetup(kind, { IDLE_POLL_MS: "50" });
-    const results: Record<string, unknown>[] = [];
-    const stopDump = new AbortController();
-    const ready = Promise.withResolvers<void>();
-    const dumping = dumpTopic(kafka, crawledFirehose(prefix), {
-      fromBeginning: true,
-      signal: stopDump.signal,
-      write: (line) => {
-        results.push(JSON.parse(line));
-      },
-      onReady: () => ready.resolve(),
-    });
-    await ready.promise;
+    const firehose = await readTopic(kafka, crawledFirehose(prefix));
+    const results = firehose.messages;
     const monitor = startComponent("kafka-monitor", ["run"], env);
     const crawler = startComponent("crawler", ["run"], env);
     try {
@@ -76,8 +66,7 @@ testOnEachRedis(
       assert.ok(results.every((r) => r.crawlid === crawlid && r.appid === "testapp"));
     } finally {
       const codes = await Promise.all([monitor.stop(), crawler.stop()]);
-      stopDump.abort();
-      await dumping;
+      await firehose.stop();
       await site.close();
       assert.deepEqual(codes, [0, 0], "both exit 0 on SIGTERM");
     }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createKafka, ensureTopics } from "../../lib/services/mod.ts";
 import { crawledFirehose } from "../../lib/api/mod.ts";
 import { parseLease } from "../../lib/frontier/mod.ts";
-import { dumpTopic } from "../../components/kafkadump/dump.ts";
+import { readTopic } from "../topic_reader.ts";
 import { eventually, randomName, redisEnv, serviceEnv, testRedis } from "../harness.ts";
 import { allLeases, queued, testOnEachRedis } from "./redis_kinds.ts";
 import { fanOutRoutes, startTestSite } from "../site.ts";
@@ -38,18 +38,8 @@ testOnEachRedis(
     };
     const kafka = createKafka(env.KAFKA_HOSTS, "e2e");
     await ensureTopics(kafka, [crawledFirehose(prefix), env.KAFKA_INCOMING_TOPIC]);
-    const results: Record<string, unknown>[] = [];
-    const stopDump = new AbortController();
-    const ready = Promise.withResolvers<void>();
-    const dumping = dumpTopic(kafka, crawledFirehose(prefix), {
-      fromBeginning: true,
-      signal: stopDump.signal,
-      write: (line) => {
-        results.push(JSON.parse(line));
-      },
-      onReady: () => ready.resolve(),
-    });
-    await ready.promise;
+    const firehose = await readTopic(kafka, crawledFirehose(prefix));
+    const results = firehose.messages;
     const redis = testRedis(kind);
     const crawlid = randomName("crawl");
     const monitor = startComponent("kafka-monitor", ["run"], env);
@@ -91,8 +81,7 @@ testOnEachRedis(
       }, { what: "no lease or queued request of the crawl left", timeoutMs: 10_000 });
     } finally {
       await Promise.all([monitor.stop(), survivor.stop(), victim.stop().catch(() => 0)]);
-      stopDump.abort();
-      await dumping;
+      await firehose.stop();
       await redis.quit();
       await site.close();
     }
