@@ -50,6 +50,24 @@ export const CHAOS_PLAN: Readonly<CrawlPlan> = Object.freeze({
   settleMs: 20_000,
 });
 
+/**
+ * The crawl of the fault tests in the suite (`test/e2e/chaos_test.ts`, `shard_restart_test.ts`):
+ * 4 sections × 50 pages. LEASE_TIMEOUT 30 s: a test ends in bounded time even if a killed
+ * crawler's pages only come back on lease expiry (`deno task chaos` times their return with a
+ * 60 s lease).
+ */
+export const SUITE_PLAN: Readonly<CrawlPlan> = Object.freeze({
+  sections: 4,
+  perSection: 50,
+  delayMs: 300,
+  feedIntervalMs: 1_000,
+  faultAtShare: 0.25,
+  crawlers: 2,
+  settings: { ...CHAOS_SETTINGS, LEASE_TIMEOUT: "30", LOG_LEVEL: "WARNING" },
+  stallMs: 45_000,
+  settleMs: 10_000,
+});
+
 /** One row of the table. */
 export function tableRow(r: ScenarioResult): string[] {
   const sec = (v: number | null) => v === null ? "-" : v.toFixed(1);

@@ -7,23 +7,11 @@
 import assert from "node:assert/strict";
 import { serviceEnv } from "../harness.ts";
 import { CRAWLER_KILL, REDIS_RESTART } from "../chaos/faults.ts";
-import { type CrawlPlan, type Fault, runScenario } from "../chaos/scenario.ts";
+import { type Fault, runScenario } from "../chaos/scenario.ts";
 import { startChaosServices } from "../chaos/services.ts";
-import { CHAOS_SETTINGS, formatTable } from "../chaos/run.ts";
+import { formatTable, SUITE_PLAN } from "../chaos/run.ts";
 
-const PLAN: CrawlPlan = {
-  sections: 4,
-  perSection: 50,
-  delayMs: 300,
-  feedIntervalMs: 1_000,
-  faultAtShare: 0.25,
-  crawlers: 2,
-  // LEASE_TIMEOUT 30 s: the test ends in bounded time even if a killed crawler's pages only come
-  // back on lease expiry (`deno task chaos` times their return with a 60 s lease).
-  settings: { ...CHAOS_SETTINGS, LEASE_TIMEOUT: "30", LOG_LEVEL: "WARNING" },
-  stallMs: 45_000,
-  settleMs: 10_000,
-};
+const PLAN = SUITE_PLAN;
 
 async function check(fault: Fault) {
   const { KAFKA_HOSTS, ZOOKEEPER_HOSTS } = serviceEnv();

@@ -9,21 +9,11 @@
 import assert from "node:assert/strict";
 import { serviceEnv } from "../harness.ts";
 import { SHARD_RESTART } from "../chaos/faults.ts";
-import { type CrawlPlan, runScenario } from "../chaos/scenario.ts";
+import { runScenario } from "../chaos/scenario.ts";
 import { startChaosServices } from "../chaos/services.ts";
-import { CHAOS_SETTINGS, formatTable } from "../chaos/run.ts";
+import { formatTable, SUITE_PLAN } from "../chaos/run.ts";
 
-const PLAN: CrawlPlan = {
-  sections: 4,
-  perSection: 50,
-  delayMs: 300,
-  feedIntervalMs: 1_000,
-  faultAtShare: 0.25,
-  crawlers: 2,
-  settings: { ...CHAOS_SETTINGS, LEASE_TIMEOUT: "30", LOG_LEVEL: "WARNING" },
-  stallMs: 45_000,
-  settleMs: 10_000,
-};
+const PLAN = SUITE_PLAN;
 
 Deno.test("a Redis Cluster master restarted mid-crawl loses no page and leaves no lease [cluster]", async () => {
   const { KAFKA_HOSTS, ZOOKEEPER_HOSTS } = serviceEnv();
