@@ -28,6 +28,7 @@ import {
   type RedisMonitorSettings,
 } from "../components/redis-monitor/settings.ts";
 import { dumpTopic } from "../components/kafkadump/dump.ts";
+import { REST_SETTINGS, type RestSettings } from "../components/rest/settings.ts";
 import {
   eventually,
   isolatedRedisUrl,
@@ -130,6 +131,27 @@ export class ApiFixture<R extends RedisClient = Redis> {
       runKafkaMonitor({ settings, redis, plugins, log }, { signal: this.#stop.signal })
         .finally(() => redis.quit()),
     );
+  }
+
+  /**
+   * REST's settings on the fixture's services and topics (answers polled every second, waited
+   * for 10 s), with `env` added to the fixture's environment and `overrides` on top.
+   */
+  restSettings(
+    env: Record<string, string> = {},
+    overrides: Record<string, unknown> = {},
+  ): RestSettings {
+    return loadSettings(REST_SETTINGS, {
+      env: { ...this.env(), ...env },
+      overrides: {
+        KAFKA_TOPIC_PREFIX: this.prefix,
+        KAFKA_INCOMING_TOPIC: `${this.prefix}.incoming`,
+        KAFKA_PRODUCER_BATCH_LINGER_MS: 5,
+        WAIT_FOR_RESPONSE_TIME: 10,
+        SLEEP_TIME: 1,
+        ...overrides,
+      },
+    });
   }
 
   redisMonitorSettings(overrides: Record<string, unknown> = {}): RedisMonitorSettings {

@@ -11,11 +11,10 @@
 
 import assert from "node:assert/strict";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import { getLog, loadSettings } from "../../lib/config/mod.ts";
+import { getLog } from "../../lib/config/mod.ts";
 import { openFrontierLayout } from "../../lib/frontier/mod.ts";
 import { crawlProgress } from "../../lib/api/progress.ts";
 import { startRestService } from "../../components/rest/service.ts";
-import { REST_SETTINGS } from "../../components/rest/settings.ts";
 import link from "../../components/crawler/spiders/link.ts";
 import { ApiFixture } from "../api_fixture.ts";
 import { CrawlFixture } from "../crawl_fixture.ts";
@@ -75,16 +74,8 @@ Deno.test("dashboard: a read-only key watches, an admin key feeds and stops a cr
     "plain",
     { url: f.redisUrl },
   );
-  const settings = loadSettings(REST_SETTINGS, {
-    env: { ...f.env(), REST_API_KEYS: "view-key:poll,ops-key" },
-    overrides: {
-      KAFKA_TOPIC_PREFIX: f.prefix,
-      KAFKA_INCOMING_TOPIC: `${f.prefix}.incoming`,
-      KAFKA_PRODUCER_BATCH_LINGER_MS: 5,
-      WAIT_FOR_RESPONSE_TIME: 10,
-      SLEEP_TIME: 1,
-      ALLOW_PRIVATE_ADDRESSES: true,
-    },
+  const settings = f.restSettings({ REST_API_KEYS: "view-key:poll,ops-key" }, {
+    ALLOW_PRIVATE_ADDRESSES: true,
   });
   const rest = await startRestService(settings, {
     log: getLog("rest", "test"),

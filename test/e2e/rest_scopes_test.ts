@@ -6,26 +6,17 @@
  */
 
 import assert from "node:assert/strict";
-import { getLog, loadSettings } from "../../lib/config/mod.ts";
+import { getLog } from "../../lib/config/mod.ts";
 import { startRestService } from "../../components/rest/service.ts";
-import { REST_SETTINGS } from "../../components/rest/settings.ts";
 import { ApiFixture } from "../api_fixture.ts";
 import { eventually, randomName } from "../harness.ts";
 import { queued } from "./redis_kinds.ts";
 
 Deno.test("rest scopes: a poll-only dashboard key cannot stop a crawl, an admin key can", async () => {
   const f = await ApiFixture.start();
-  const settings = loadSettings(REST_SETTINGS, {
-    // Text form, as an operator writes it in the environment.
-    env: { ...f.env(), REST_API_KEYS: "dash-key:poll,ops-key:feed+poll+admin" },
-    overrides: {
-      KAFKA_TOPIC_PREFIX: f.prefix,
-      KAFKA_INCOMING_TOPIC: `${f.prefix}.incoming`,
-      KAFKA_PRODUCER_BATCH_LINGER_MS: 5,
-      WAIT_FOR_RESPONSE_TIME: 10,
-      SLEEP_TIME: 1,
-      REST_PORT: 0,
-    },
+  // Text form, as an operator writes it in the environment.
+  const settings = f.restSettings({ REST_API_KEYS: "dash-key:poll,ops-key:feed+poll+admin" }, {
+    REST_PORT: 0,
   });
   const service = await startRestService(settings, {
     log: getLog("rest", "test"),

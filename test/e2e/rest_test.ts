@@ -7,11 +7,10 @@
 
 import assert from "node:assert/strict";
 import { hostName } from "../../lib/stats/mod.ts";
-import { getLog, loadSettings } from "../../lib/config/mod.ts";
+import { getLog } from "../../lib/config/mod.ts";
 import type { RedisClient } from "../../lib/services/mod.ts";
 import type { Routed } from "../../components/rest/answers.ts";
 import { type RestService, startRestService } from "../../components/rest/service.ts";
-import { REST_SETTINGS } from "../../components/rest/settings.ts";
 import { ApiFixture } from "../api_fixture.ts";
 import { eventually, randomName } from "../harness.ts";
 import { queued, testOnEachRedis } from "./redis_kinds.ts";
@@ -27,18 +26,10 @@ async function startRest(
   f: ApiFixture<RedisClient>,
   overrides: Record<string, unknown> = {},
 ): Promise<Instance> {
-  const settings = loadSettings(REST_SETTINGS, {
-    env: f.env(),
-    overrides: {
-      KAFKA_TOPIC_PREFIX: f.prefix,
-      KAFKA_INCOMING_TOPIC: `${f.prefix}.incoming`,
-      KAFKA_PRODUCER_BATCH_LINGER_MS: 5,
-      WAIT_FOR_RESPONSE_TIME: 10,
-      SLEEP_TIME: 1,
-      // Served on a free port (port 0): the Host check then accepts any port of localhost.
-      REST_PORT: 0,
-      ...overrides,
-    },
+  const settings = f.restSettings({}, {
+    // Served on a free port (port 0): the Host check then accepts any port of localhost.
+    REST_PORT: 0,
+    ...overrides,
   });
   const answers: Routed[] = [];
   const service = await startRestService(settings, {
